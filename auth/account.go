@@ -1,0 +1,247 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// RegisterInput is what Register takes.
+type RegisterInput struct {
+	FirstName, LastName, Email, Password string
+	Telephone                            *string
+}
+
+// PersonalData is what ChangePersonalData takes.
+type PersonalData struct {
+	FirstName, LastName string
+	Telephone           *string
+}
+
+// emailPattern is Symfony's Email constraint in its "html5" mode, which Shopsys uses.
+var emailPattern = regexp.MustCompile(`^[a-zA-Z0-9.!#$%&'*+/=?^_` + "`" + `{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)+$`)
+
+// normalizeEmail is how emails are stored and looked up: trimmed and lower-cased, so that
+// "Jan@Shop.cz" and "jan@shop.cz" are one account.
+func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// validator collects violations keyed by input path, in the order they were found.
+type validator struct{ v Violations }
+
+func (c *validator) add(path, code, msg string) {
+	if c.v == nil {
+		c.v = Violations{}
+	}
+	c.v[path] = append(c.v[path], Violation{Message: msg, Code: code})
+}
+
+func (c *validator) err() error {
+	if len(c.v) == 0 {
+		return nil
+	}
+	return &Error{Code: EValidation, Message: MsgValidation, Validation: c.v}
+}
+
+func (c *validator) name(path, value, blankMsg, longMsg string) {
+	switch {
+	case strings.TrimSpace(value) == "":
+		c.add(path, codeBlank, blankMsg)
+	case utf8.RuneCountInString(value) > 100:
+		c.add(path, codeTooLong, longMsg)
+	}
+}
+
+func (c *validator) email(path, value, blankMsg string) {
+	switch {
+	case strings.TrimSpace(value) == "":
+		c.add(path, codeBlank, blankMsg)
+	case utf8.RuneCountInString(value) > 255:
+		c.add(path, codeTooLong, "Email cannot be longer than 255 characters")
+	case !emailPattern.MatchString(strings.TrimSpace(value)):
+		c.add(path, codeBadEmail, "Please enter valid email")
+	}
+}
+
+func (c *validator) password(path, value, blankMsg, shortFmt string, minLen int) {
+	switch {
+	case value == "":
+		c.add(path, codeBlank, blankMsg)
+	case utf8.RuneCountInString(value) < minLen:
+		c.add(path, codeTooShort, fmt.Sprintf(shortFmt, minLen))
+	case len(value) > 4096:
+		c.add(path, codeTooLong, "Password cannot be longer than 4096 characters")
+	}
+}
+
+func (c *validator) telephone(path string, value *string) {
+	if value != nil && utf8.RuneCountInString(*value) > 30 {
+		c.add(path, codeTooLong, "Telephone number cannot be longer than 30 characters")
+	}
+}
+
+// Register creates a customer and logs them in on a new device.
+func (s *Service) Register(ctx context.Context, in RegisterInput) (TokenPair, error) {
+	var v validator
+	v.name("input.firstName", in.FirstName, "Please enter first name", "First name cannot be longer than 100 characters")
+	v.name("input.lastName", in.LastName, "Please enter last name", "Last name cannot be longer than 100 characters")
+	v.email("input.email", in.Email, "Please enter email")
+	v.password("input.password", in.Password, "Please enter password", "Password must be at least %d characters long", s.cfg.MinPasswordLength)
+	v.telephone("input.telephone", in.Telephone)
+	if err := v.err(); err != nil {
+		return TokenPair{}, err
+	}
+	email := normalizeEmail(in.Email)
+	if _, err := s.store.CustomerByEmail(ctx, email); err == nil {
+		return TokenPair{}, emailTaken()
+	}
+	hash, err := s.hasher.Hash(ctx, in.Password)
+	if err != nil {
+		return TokenPair{}, internal("auth.Register", err)
+	}
+	c := Customer{
+		UUID: uuid.NewString(), Email: email, PasswordHash: hash,
+		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
+		Telephone: trimOptional(in.Telephone), CreatedAt: s.Now(),
+	}
+	return s.startSession(ctx, &c, func(tx Tx) error {
+		err := tx.CreateCustomer(&c)
+		if errors.Is(err, ErrEmailTaken) {
+			return emailTaken()
+		}
+		return err
+	})
+}
+
+func emailTaken() error {
+	return &Error{Code: EValidation, Message: MsgValidation,
+		Validation: Violations{"input.email": {{Message: MsgEmailAlreadyTaken, Code: codeEmailTaken}}}}
+}
+
+func trimOptional(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	if t == "" {
+		return nil
+	}
+	return &t
+}
+
+// CreateCustomer adds a customer with a password hash already made (command line, imports).
+func (s *Service) CreateCustomer(ctx context.Context, c *Customer) error {
+	c.Email = normalizeEmail(c.Email)
+	if c.UUID == "" {
+		c.UUID = uuid.NewString()
+	}
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = s.Now()
+	}
+	return s.store.Update(ctx, func(tx Tx) error { return tx.CreateCustomer(c) })
+}
+
+// ChangePassword sets a new password after checking the old one, and ends every session of the
+// customer, the caller's included: access tokens issued before stop working at once.
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPassword, newPassword string) (Customer, error) {
+	if p == nil {
+		return Customer{}, errInvalidToken
+	}
+	var v validator
+	v.email("input.email", email, "Please enter your email address")
+	if oldPassword == "" {
+		v.add("input.oldPassword", codeBlank, "Please enter old password")
+	}
+	v.password("input.newPassword", newPassword, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
+	if err := v.err(); err != nil {
+		return Customer{}, err
+	}
+	wrong := &Error{Code: EInvalidAccountOrPassword, Message: MsgInvalidAccount}
+	if normalizeEmail(email) != p.Customer.Email {
+		_, _, _ = s.hasher.Verify(ctx, dummyHash, oldPassword)
+		return Customer{}, wrong
+	}
+	ok, _, err := s.hasher.Verify(ctx, p.Customer.PasswordHash, oldPassword)
+	if err != nil {
+		return Customer{}, internal("auth.ChangePassword", err)
+	}
+	if !ok {
+		return Customer{}, wrong
+	}
+	hash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return Customer{}, internal("auth.ChangePassword", err)
+	}
+	c, err := s.setPassword(ctx, p.Customer.ID, hash)
+	if err != nil {
+		return Customer{}, internal("auth.ChangePassword", err)
+	}
+	return c, nil
+}
+
+// setPassword stores a new password hash, ends every session and any pending recovery.
+func (s *Service) setPassword(ctx context.Context, customerID int64, hash string) (Customer, error) {
+	var c Customer
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		if c, err = tx.CustomerByID(customerID); err != nil {
+			return err
+		}
+		c.PasswordHash = hash
+		c.SecurityChangedAt = s.Now().Truncate(time.Second)
+		if err := tx.UpdateCustomer(c); err != nil {
+			return err
+		}
+		if _, err := tx.DeleteSessions(customerID, ""); err != nil {
+			return err
+		}
+		return tx.DeleteRecovery(customerID)
+	})
+	return c, err
+}
+
+// ChangePersonalData updates the caller's name and telephone.
+func (s *Service) ChangePersonalData(ctx context.Context, p *Principal, in PersonalData) (Customer, error) {
+	if p == nil {
+		return Customer{}, errInvalidToken
+	}
+	var v validator
+	v.name("input.firstName", in.FirstName, "Please enter first name", "First name cannot be longer than 100 characters")
+	v.name("input.lastName", in.LastName, "Please enter last name", "Last name cannot be longer than 100 characters")
+	v.telephone("input.telephone", in.Telephone)
+	if err := v.err(); err != nil {
+		return Customer{}, err
+	}
+	var c Customer
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		if c, err = tx.CustomerByID(p.Customer.ID); err != nil {
+			return err
+		}
+		c.FirstName, c.LastName = strings.TrimSpace(in.FirstName), strings.TrimSpace(in.LastName)
+		c.Telephone = trimOptional(in.Telephone)
+		return tx.UpdateCustomer(c)
+	})
+	if err != nil {
+		return Customer{}, internal("auth.ChangePersonalData", err)
+	}
+	return c, nil
+}
+
+// CurrentCustomer returns the caller, or the Shopsys "not logged in" error.
+func (s *Service) CurrentCustomer(p *Principal) (Customer, error) {
+	if p == nil {
+		return Customer{}, errNotLoggedIn
+	}
+	return p.Customer, nil
+}
+
+// RecoveryMailer sends the password-recovery mail with the single-use hash.
+type RecoveryMailer interface {
+	SendRecovery(ctx context.Context, c Customer, hash string) error
+}

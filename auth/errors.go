@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. Each is the `extensions.userCode` a client sees; they are part of the contract.
+const (
+	EInvalidToken             = "invalid-token"
+	EInvalidCredentials       = "invalid-credentials"
+	ETooManyLoginAttempts     = "too-many-login-attempts"
+	EInvalidAccountOrPassword = "invalid-account-or-password"
+	EValidation               = "validation"
+	EInternal                 = "internal"
+)
+
+// Client-safe messages that the contract fixes word for word.
+const (
+	MsgInvalidToken      = "Token is not valid."
+	MsgNotLoggedIn       = "No customer user is currently logged in."
+	MsgLoginFailed       = "Log in failed."
+	MsgTooManyAttempts   = "Too many login attempts. Try again later."
+	MsgInvalidAccount    = "This account doesn't exist or password is incorrect"
+	MsgValidation        = "validation"
+	MsgInternal          = "Internal error."
+	MsgInvalidRecovery   = "Provided hash is not valid."
+	MsgEmailAlreadyTaken = "This email is already registered"
+)
+
+// Error is the one error type of the domain: a stable code, a message that is safe to show to a
+// client, the validation details for EValidation, and the cause, which is for the log only.
+type Error struct {
+	Code       string
+	Message    string
+	Validation Violations
+	Err        error
+}
+
+// Violations maps an input path such as "input.email" to what is wrong with it.
+type Violations map[string][]Violation
+
+// Violation is one failed constraint. Code is the Symfony/Shopsys constraint code where there is one.
+type Violation struct {
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Message, e.Err)
+	}
+	return e.Code + ": " + e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf builds an application error whose message is shown to the client.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// internal wraps a foreign error: the client sees "Internal error.", the log sees err.
+func internal(op string, err error) error {
+	return &Error{Code: EInternal, Message: MsgInternal, Err: fmt.Errorf("%s: %w", op, err)}
+}
+
+// ErrorCode returns the code of an application error, EInternal for anything else.
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the client-safe message of err.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != EInternal {
+		return e.Message
+	}
+	return MsgInternal
+}
+
+// Errors that storage implementations return, so the domain can tell cases apart without SQL.
+var (
+	ErrNotFound   = errors.New("not found")
+	ErrEmailTaken = errors.New("email already registered")
+)
+
+var (
+	errInvalidToken = &Error{Code: EInvalidToken, Message: MsgInvalidToken}
+	errNotLoggedIn  = &Error{Code: EInvalidToken, Message: MsgNotLoggedIn}
+)
+
+// invalidToken keeps the reason for the log while the client sees only "Token is not valid.".
+func invalidToken(reason error) error {
+	return &Error{Code: EInvalidToken, Message: MsgInvalidToken, Err: reason}
+}
+
+// Symfony constraint codes, so a storefront written for Shopsys can match on them.
+const (
+	codeBlank       = "c1051bb4-d103-4f74-8988-acbcafc7fdc3" // NotBlank::IS_BLANK_ERROR
+	codeBadEmail    = "bd79c0ab-ddba-46cc-a703-a7a4b08de310" // Email::INVALID_FORMAT_ERROR
+	codeTooShort    = "9ff3fdc4-b214-49db-8718-39c315e33d45" // Length::TOO_SHORT_ERROR
+	codeTooLong     = "d94b19cc-114f-4f44-9cc4-4138e80a87b9" // Length::TOO_LONG_ERROR
+	codeEmailTaken  = "523826b9-9d44-4af1-bcda-2b5dba2d2bd4" // Shopsys UniqueEmail (ours: Shopsys keeps none stable)
+	codeBadRecovery = "82016a50-34c6-4b78-a21d-f9dc5bb47215" // Shopsys ResetPasswordHash
+)

@@ -1,0 +1,110 @@
+package auth
+
+import (
+	"context"
+	"crypto"
+	"time"
+)
+
+// Customer is a shop's customer account.
+type Customer struct {
+	ID           int64
+	UUID         string
+	Email        string
+	FirstName    string
+	LastName     string
+	Telephone    *string
+	PasswordHash string
+	CreatedAt    time.Time
+	// SecurityChangedAt is when the password last changed; Shopsys-issued tokens older than it are refused.
+	SecurityChangedAt time.Time
+}
+
+// FullName is what Shopsys puts in the fullName claim: last name, a space, first name.
+func (c *Customer) FullName() string { return c.LastName + " " + c.FirstName }
+
+// Session is one device's login: the head of its refresh-token secret chain.
+//
+// The secret of the newest refresh token is kept only as SecretHash. The one rotated away last is
+// kept as PrevSecretHash, with RotatedAt, so a retry inside the grace interval can be recognised,
+// and with the newest token's iat, exp, key and signature it can be answered with the same bytes.
+type Session struct {
+	DeviceID        string
+	CustomerID      int64
+	SecretHash      []byte
+	PrevSecretHash  []byte
+	RotatedAt       time.Time
+	CreatedAt       time.Time
+	LastRefreshedAt time.Time
+	IssuedAt        time.Time // iat of the newest refresh token
+	ExpiresAt       time.Time // exp of the newest refresh token
+	KeyID           string    // kid that signed the newest refresh token
+	Signature       string    // its signature, base64url; not a secret without the chain secret
+}
+
+// SigningKey is a private key of the key ring, as stored.
+type SigningKey struct {
+	ID        string
+	Algorithm string // RS256, ES256 or EdDSA
+	Private   crypto.Signer
+	CreatedAt time.Time
+	// Shopsys marks a key imported from a Shopsys installation: tokens without a kid verify against it.
+	Shopsys bool
+}
+
+// AuditEvent is a security event worth keeping: reuse detection, for example.
+type AuditEvent struct {
+	At         time.Time
+	CustomerID int64
+	DeviceID   string
+	Reason     string
+	RemoteAddr string
+}
+
+// Recovery is a pending password recovery: only the hash of the mailed secret is stored.
+type Recovery struct {
+	CustomerID int64
+	HashSHA256 []byte
+	ExpiresAt  time.Time
+}
+
+// Store is the storage the domain needs. Reads run on a pool; Update runs fn inside one write
+// transaction, serialised with every other writer, and commits when fn returns nil.
+type Store interface {
+	CustomerByEmail(ctx context.Context, email string) (Customer, error)
+	CustomerByUUID(ctx context.Context, uuid string) (Customer, error)
+	// SessionCustomer is the one indexed read an authenticated request costs.
+	SessionCustomer(ctx context.Context, deviceID string) (Session, Customer, error)
+	Sessions(ctx context.Context, customerID int64) ([]Session, error)
+	SigningKeys(ctx context.Context) ([]SigningKey, error)
+	Setting(ctx context.Context, name string) ([]byte, error)
+	Ping(ctx context.Context) error
+
+	Update(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is what may be done inside a write transaction.
+type Tx interface {
+	CreateCustomer(c *Customer) error // sets ID; ErrEmailTaken when the email is in use
+	UpdateCustomer(c Customer) error
+	CustomerByEmail(email string) (Customer, error)
+	CustomerByID(id int64) (Customer, error)
+
+	CreateSession(s Session) error
+	Session(deviceID string) (Session, error)
+	UpdateSession(s Session) error
+	DeleteSession(deviceID string) (bool, error)
+	// DeleteSessions ends every session of the customer except keepDeviceID ("" keeps none).
+	DeleteSessions(customerID int64, keepDeviceID string) (int, error)
+	DeleteExpired(now time.Time, auditBefore time.Time) (int, error)
+
+	AddAudit(e AuditEvent) error
+
+	AddSigningKey(k SigningKey) error
+	SetSetting(name string, value []byte) error
+	Setting(name string) ([]byte, error)
+
+	PutRecovery(r Recovery) error
+	Recovery(customerID int64) (Recovery, error)
+	DeleteRecovery(customerID int64) error
+}

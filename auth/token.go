@@ -1,0 +1,231 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// RoleLoggedCustomer is the one role a customer's access token carries.
+const RoleLoggedCustomer = "ROLE_LOGGED_CUSTOMER"
+
+// accessClaims are the access token's claims, in the order Shopsys writes them.
+type accessClaims struct {
+	Iss      string   `json:"iss"`
+	Aud      string   `json:"aud"`
+	Iat      int64    `json:"iat"`
+	Exp      int64    `json:"exp"`
+	DeviceID string   `json:"deviceId"`
+	UUID     string   `json:"uuid"`
+	Email    string   `json:"email"`
+	FullName string   `json:"fullName"`
+	Roles    []string `json:"roles"`
+}
+
+// refreshClaims are the refresh token's claims.
+type refreshClaims struct {
+	Iss         string `json:"iss"`
+	Aud         string `json:"aud"`
+	Iat         int64  `json:"iat"`
+	Exp         int64  `json:"exp"`
+	UUID        string `json:"uuid"`
+	SecretChain string `json:"secretChain"`
+	DeviceID    string `json:"deviceId"`
+}
+
+// maxTokenLength bounds what is parsed at all: our tokens are well under 2 KiB.
+const maxTokenLength = 8 << 10
+
+var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
+
+var (
+	uuidPattern   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+	secretPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
+)
+
+type tokenKind int
+
+const (
+	accessToken tokenKind = iota
+	refreshToken
+)
+
+// The claims that tell one kind of token from the other: each kind must have its own and lack the other's.
+var (
+	accessOnlyClaims  = []string{"email", "fullName", "roles"}
+	refreshOnlyClaims = []string{"secretChain"}
+)
+
+// verified is what a token proved about itself.
+type verified struct {
+	key     *ringKey
+	claims  map[string]json.RawMessage
+	payload []byte
+	iat     time.Time
+	exp     time.Time
+	legacy  bool // no kid: verified against the imported Shopsys key
+}
+
+// verify checks a compact JWS of the given kind: the key by kid (a token without kid only against an
+// imported Shopsys key), the algorithm the key has (never the header's choice), the signature,
+// exp/nbf/iat with the leeway, iss, aud and the claim set of the kind.
+func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
+	if raw == "" || len(raw) > maxTokenLength {
+		return nil, errors.New("empty or oversized token")
+	}
+	tok, err := jwt.ParseSigned(raw, algorithms)
+	if err != nil {
+		return nil, fmt.Errorf("parse: %w", err)
+	}
+	if len(tok.Headers) != 1 {
+		return nil, errors.New("want exactly one signature")
+	}
+	h := tok.Headers[0]
+	var key *ringKey
+	if h.KeyID == "" {
+		key = s.keys.shopsysKey()
+		if key == nil || kind != accessToken {
+			return nil, errors.New("token has no kid")
+		}
+	} else if key = s.keys.byKeyID(h.KeyID); key == nil {
+		return nil, errors.New("unknown kid")
+	}
+	if h.Algorithm != string(key.joseAlg) {
+		return nil, fmt.Errorf("alg %q does not match the key's %q", h.Algorithm, key.Algorithm)
+	}
+	if len(h.ExtraHeaders) > 0 {
+		for name := range h.ExtraHeaders {
+			if name == "crit" {
+				return nil, errors.New("crit header not understood")
+			}
+		}
+	}
+	var raws map[string]json.RawMessage
+	if err := tok.Claims(key.public.Key, &raws); err != nil {
+		return nil, fmt.Errorf("signature: %w", err)
+	}
+	var std jwt.Claims
+	if err := tok.UnsafeClaimsWithoutVerification(&std); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
+	for _, name := range []string{"iss", "aud", "iat", "exp"} {
+		if _, ok := raws[name]; !ok {
+			return nil, fmt.Errorf("missing claim %q", name)
+		}
+	}
+	if std.Expiry == nil || std.IssuedAt == nil {
+		return nil, errors.New("exp and iat are required")
+	}
+	// aud must be our issuer written as a string, as Shopsys writes it; a list is not ours.
+	var aud string
+	if err := json.Unmarshal(raws["aud"], &aud); err != nil {
+		return nil, errors.New("aud is not a string")
+	}
+	err = std.ValidateWithLeeway(jwt.Expected{
+		Issuer:      s.cfg.Issuer,
+		AnyAudience: jwt.Audience{s.cfg.Issuer},
+		Time:        s.Now(),
+	}, s.cfg.ClockLeeway)
+	if err != nil {
+		return nil, err
+	}
+	// go-jose lets exp == now pass with no leeway; RFC 7519 says "on or after" exp is expired.
+	if !s.Now().Before(std.Expiry.Time().Add(s.cfg.ClockLeeway)) {
+		return nil, jwt.ErrExpired
+	}
+	required, forbidden := accessOnlyClaims, refreshOnlyClaims
+	if kind == refreshToken {
+		required, forbidden = refreshOnlyClaims, accessOnlyClaims
+	}
+	for _, name := range append([]string{"uuid", "deviceId"}, required...) {
+		if _, ok := raws[name]; !ok {
+			return nil, fmt.Errorf("missing claim %q", name)
+		}
+	}
+	for _, name := range forbidden {
+		if _, ok := raws[name]; ok {
+			return nil, fmt.Errorf("claim %q does not belong in this kind of token", name)
+		}
+	}
+	return &verified{key: key, claims: raws, iat: std.IssuedAt.Time(), exp: std.Expiry.Time(), legacy: h.KeyID == ""}, nil
+}
+
+// verifyAccess returns the access token's claims.
+func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
+	var c accessClaims
+	v, err := s.verify(raw, accessToken)
+	if err != nil {
+		return nil, c, err
+	}
+	if err := decodeClaims(v.claims, &c); err != nil {
+		return nil, c, err
+	}
+	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) {
+		return nil, c, errors.New("uuid or deviceId is not a UUID")
+	}
+	if len(c.Roles) != 1 || c.Roles[0] != RoleLoggedCustomer {
+		return nil, c, errors.New("unexpected roles")
+	}
+	return v, c, nil
+}
+
+// verifyRefresh returns the refresh token's claims.
+func (s *Service) verifyRefresh(raw string) (*verified, refreshClaims, error) {
+	var c refreshClaims
+	v, err := s.verify(raw, refreshToken)
+	if err != nil {
+		return nil, c, err
+	}
+	if err := decodeClaims(v.claims, &c); err != nil {
+		return nil, c, err
+	}
+	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) || !secretPattern.MatchString(c.SecretChain) {
+		return nil, c, errors.New("malformed uuid, deviceId or secretChain")
+	}
+	return v, c, nil
+}
+
+// decodeClaims decodes the verified claims strictly into the kind's struct: wrong types fail.
+func decodeClaims(raws map[string]json.RawMessage, dst any) error {
+	b, err := json.Marshal(raws)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if err := dec.Decode(dst); err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
+	return nil
+}
+
+// signAccess issues an access token for the customer's device.
+func (s *Service) signAccess(c *Customer, deviceID string, now time.Time) (string, error) {
+	key := s.keys.current()
+	payload, err := json.Marshal(accessClaims{
+		Iss: s.cfg.Issuer, Aud: s.cfg.Issuer,
+		Iat: now.Unix(), Exp: now.Add(s.cfg.AccessTTL).Unix(),
+		DeviceID: deviceID, UUID: c.UUID, Email: c.Email, FullName: c.FullName(),
+		Roles: []string{RoleLoggedCustomer},
+	})
+	if err != nil {
+		return "", err
+	}
+	tok, _, err := key.sign(payload)
+	return tok, err
+}
+
+// refreshPayload is the refresh token's payload; the same inputs give the same bytes.
+func (s *Service) refreshPayload(customerUUID, deviceID, secret string, iat, exp time.Time) []byte {
+	b, _ := json.Marshal(refreshClaims{
+		Iss: s.cfg.Issuer, Aud: s.cfg.Issuer,
+		Iat: iat.Unix(), Exp: exp.Unix(),
+		UUID: customerUUID, SecretChain: secret, DeviceID: deviceID,
+	})
+	return b
+}
