@@ -1,0 +1,352 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"shopauth/auth"
+)
+
+var _ auth.Store = (*DB)(nil)
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// queryer is what both a pool and a transaction can do.
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return auth.ErrNotFound
+	}
+	return err
+}
+
+const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at`
+
+func scanCustomer(row interface{ Scan(...any) error }, extra ...any) (auth.Customer, error) {
+	var c auth.Customer
+	var tel sql.NullString
+	var created, changed int64
+	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &tel, &c.PasswordHash, &created, &changed}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return c, notFound(err)
+	}
+	if tel.Valid {
+		c.Telephone = &tel.String
+	}
+	c.CreatedAt, c.SecurityChangedAt = fromMS(created), fromMS(changed)
+	return c, nil
+}
+
+func customerBy(ctx context.Context, q queryer, where string, arg any) (auth.Customer, error) {
+	return scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers c WHERE `+where, arg))
+}
+
+// CustomerByEmail finds a customer by (normalised) email.
+func (d *DB) CustomerByEmail(ctx context.Context, email string) (auth.Customer, error) {
+	return customerBy(ctx, d.reader, "c.email = ?", email)
+}
+
+// CustomerByUUID finds a customer by UUID.
+func (d *DB) CustomerByUUID(ctx context.Context, uuid string) (auth.Customer, error) {
+	return customerBy(ctx, d.reader, "c.uuid = ?", uuid)
+}
+
+const sessionColumns = `s.device_id, s.customer_id, s.secret_hash, s.prev_secret_hash, s.rotated_at, s.created_at,
+	s.last_refreshed_at, s.issued_at, s.expires_at, s.key_id, s.signature`
+
+type sessionScan struct {
+	s                                        auth.Session
+	rotated, created, refreshed, issued, exp int64
+}
+
+func (x *sessionScan) dest() []any {
+	return []any{&x.s.DeviceID, &x.s.CustomerID, &x.s.SecretHash, &x.s.PrevSecretHash, &x.rotated, &x.created,
+		&x.refreshed, &x.issued, &x.exp, &x.s.KeyID, &x.s.Signature}
+}
+
+func (x *sessionScan) session() auth.Session {
+	s := x.s
+	s.RotatedAt, s.CreatedAt, s.LastRefreshedAt = fromMS(x.rotated), fromMS(x.created), fromMS(x.refreshed)
+	s.IssuedAt, s.ExpiresAt = fromMS(x.issued), fromMS(x.exp)
+	return s
+}
+
+// SessionCustomer reads a session and its customer in one indexed query.
+func (d *DB) SessionCustomer(ctx context.Context, deviceID string) (auth.Session, auth.Customer, error) {
+	var x sessionScan
+	row := d.reader.QueryRowContext(ctx, `SELECT `+customerColumns+`, `+sessionColumns+`
+		FROM sessions s JOIN customers c ON c.id = s.customer_id WHERE s.device_id = ?`, deviceID)
+	c, err := scanCustomer(row, x.dest()...)
+	if err != nil {
+		return auth.Session{}, auth.Customer{}, err
+	}
+	return x.session(), c, nil
+}
+
+// Sessions lists a customer's sessions, newest first.
+func (d *DB) Sessions(ctx context.Context, customerID int64) ([]auth.Session, error) {
+	rows, err := d.reader.QueryContext(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.customer_id = ? ORDER BY s.created_at DESC, s.device_id`, customerID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []auth.Session
+	for rows.Next() {
+		var x sessionScan
+		if err := rows.Scan(x.dest()...); err != nil {
+			return nil, err
+		}
+		out = append(out, x.session())
+	}
+	return out, rows.Err()
+}
+
+// SigningKeys returns every stored key.
+func (d *DB) SigningKeys(ctx context.Context) ([]auth.SigningKey, error) {
+	rows, err := d.reader.QueryContext(ctx, `SELECT id, algorithm, private_pem, created_at, shopsys FROM signing_keys ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []auth.SigningKey
+	for rows.Next() {
+		var id, alg string
+		var pemBytes []byte
+		var created int64
+		var shopsys bool
+		if err := rows.Scan(&id, &alg, &pemBytes, &created, &shopsys); err != nil {
+			return nil, err
+		}
+		k, err := auth.ParsePrivateKeyPEM(pemBytes, fromMS(created), shopsys)
+		if err != nil {
+			return nil, err
+		}
+		k.ID, k.Algorithm = id, alg
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// Setting reads a named setting.
+func (d *DB) Setting(ctx context.Context, name string) ([]byte, error) {
+	return setting(ctx, d.reader, name)
+}
+
+func setting(ctx context.Context, q queryer, name string) ([]byte, error) {
+	var v []byte
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v)
+	return v, notFound(err)
+}
+
+// Ping checks that the database answers a query.
+func (d *DB) Ping(ctx context.Context) error {
+	var one int
+	return d.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Update runs fn in one IMMEDIATE write transaction on the single writer connection.
+func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
+	tx, err := d.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&Tx{ctx: ctx, tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// Tx is a write transaction; it implements auth.Tx.
+type Tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+var _ auth.Tx = (*Tx)(nil)
+
+func nullString(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+func (t *Tx) CreateCustomer(c *auth.Customer) error {
+	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO customers
+		(uuid, email, first_name, last_name, telephone, password_hash, created_at, security_changed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.UUID, c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt))
+	if isUniqueViolation(err) {
+		return auth.ErrEmailTaken
+	}
+	if err != nil {
+		return err
+	}
+	c.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *Tx) UpdateCustomer(c auth.Customer) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE customers SET email = ?, first_name = ?, last_name = ?, telephone = ?,
+		password_hash = ?, security_changed_at = ? WHERE id = ?`,
+		c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.SecurityChangedAt), c.ID)
+	if isUniqueViolation(err) {
+		return auth.ErrEmailTaken
+	}
+	return err
+}
+
+func (t *Tx) CustomerByEmail(email string) (auth.Customer, error) {
+	return customerBy(t.ctx, t.tx, "c.email = ?", email)
+}
+
+func (t *Tx) CustomerByID(id int64) (auth.Customer, error) {
+	return customerBy(t.ctx, t.tx, "c.id = ?", id)
+}
+
+func (t *Tx) CreateSession(s auth.Session) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sessions (device_id, customer_id, secret_hash, prev_secret_hash,
+		rotated_at, created_at, last_refreshed_at, issued_at, expires_at, key_id, signature)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.DeviceID, s.CustomerID, s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.CreatedAt),
+		ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt), s.KeyID, s.Signature)
+	return err
+}
+
+func (t *Tx) Session(deviceID string) (auth.Session, error) {
+	var x sessionScan
+	err := t.tx.QueryRowContext(t.ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.device_id = ?`, deviceID).Scan(x.dest()...)
+	if err != nil {
+		return auth.Session{}, notFound(err)
+	}
+	return x.session(), nil
+}
+
+func (t *Tx) UpdateSession(s auth.Session) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET secret_hash = ?, prev_secret_hash = ?, rotated_at = ?,
+		last_refreshed_at = ?, issued_at = ?, expires_at = ?, key_id = ?, signature = ? WHERE device_id = ?`,
+		s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt),
+		s.KeyID, s.Signature, s.DeviceID)
+	return err
+}
+
+func (t *Tx) DeleteSession(deviceID string) (bool, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE device_id = ?`, deviceID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (t *Tx) DeleteSessions(customerID int64, keepDeviceID string) (int, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE customer_id = ? AND device_id <> ?`, customerID, keepDeviceID)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM recoveries WHERE expires_at <= ?`, ms(now)); err != nil {
+		return 0, err
+	}
+	_, err = t.tx.ExecContext(t.ctx, `DELETE FROM audit_log WHERE at < ?`, ms(auditBefore))
+	return int(n), err
+}
+
+func (t *Tx) AddAudit(e auth.AuditEvent) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr) VALUES (?, ?, ?, ?, ?)`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr)
+	return err
+}
+
+func (t *Tx) AddSigningKey(k auth.SigningKey) error {
+	pemBytes, err := auth.MarshalPrivateKeyPEM(k)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.ExecContext(t.ctx, `INSERT INTO signing_keys (id, algorithm, private_pem, created_at, shopsys) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET created_at = excluded.created_at, shopsys = excluded.shopsys`,
+		k.ID, k.Algorithm, pemBytes, ms(k.CreatedAt), k.Shopsys)
+	return err
+}
+
+func (t *Tx) SetSetting(name string, value []byte) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return err
+}
+
+func (t *Tx) Setting(name string) ([]byte, error) { return setting(t.ctx, t.tx, name) }
+
+func (t *Tx) PutRecovery(r auth.Recovery) error {
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO recoveries (customer_id, hash, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (customer_id) DO UPDATE SET hash = excluded.hash, expires_at = excluded.expires_at`,
+		r.CustomerID, r.HashSHA256, ms(r.ExpiresAt))
+	return err
+}
+
+func (t *Tx) Recovery(customerID int64) (auth.Recovery, error) {
+	r := auth.Recovery{CustomerID: customerID}
+	var exp int64
+	err := t.tx.QueryRowContext(t.ctx, `SELECT hash, expires_at FROM recoveries WHERE customer_id = ?`, customerID).Scan(&r.HashSHA256, &exp)
+	r.ExpiresAt = fromMS(exp)
+	return r, notFound(err)
+}
+
+func (t *Tx) DeleteRecovery(customerID int64) error {
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM recoveries WHERE customer_id = ?`, customerID)
+	return err
+}
+
+// AuditEvents returns the newest audit rows, for tests and the operator.
+func (d *DB) AuditEvents(ctx context.Context, limit int) ([]auth.AuditEvent, error) {
+	rows, err := d.reader.QueryContext(ctx, `SELECT at, COALESCE(customer_id, 0), COALESCE(device_id, ''), reason,
+		COALESCE(remote_addr, '') FROM audit_log ORDER BY id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []auth.AuditEvent
+	for rows.Next() {
+		var e auth.AuditEvent
+		var at int64
+		if err := rows.Scan(&at, &e.CustomerID, &e.DeviceID, &e.Reason, &e.RemoteAddr); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
