@@ -12,19 +12,25 @@
   // tabs start with no headers.
   var noHeaders = '{}';
 
+  // Shown above the first example; lines fit the editor at 1280 px.
   var steps = [
-    '# Welcome to shopauth. Each tab holds one example operation; run it with',
-    '# the \u25B6 button (or Ctrl-Enter). Variables and Headers are below the editor.',
+    '# Welcome to shopauth. One example per tab: run it',
+    '# with \u25B6 (or Ctrl-Enter). Variables and Headers',
+    '# are below the editor.',
     '#',
-    '#   1. Register        creates a customer and logs in: returns accessToken and refreshToken',
-    '#   2. Login           the same customer logs in again (a new session)',
-    '#   3. CurrentCustomer paste the accessToken into the Headers tab:',
-    '#                      {"Authorization": "Bearer <accessToken>"}',
-    '#   4. RefreshTokens   paste the refreshToken into Variables: a new pair, same session',
-    '#   5. Logout          with the Authorization header: ends the session',
+    '# 1. Register: creates a customer and logs in,',
+    '#    returns accessToken and refreshToken.',
+    '# 2. Login: the same customer logs in again.',
+    '# 3. CurrentCustomer: put the accessToken in its',
+    '#    Headers: {"Authorization": "Bearer <token>"}',
+    '# 4. RefreshTokens: put the refreshToken in its',
+    '#    Variables; returns a new pair, same session.',
+    '# 5. Logout: with the Authorization header; ends',
+    '#    the session.',
     '#',
-    '# An access token lives 1 hour, a refresh token 14 days; each refresh token',
-    '# can be used once.',
+    '# By default an access token lives 1 hour and a',
+    '# refresh token 14 days; each refresh token can be',
+    '# used once.',
     ''
   ].join('\n');
 
@@ -56,8 +62,10 @@
     },
     {
       query: [
-        '# 2. Log in with the email and password you registered with.',
-        '# Copy accessToken (for the Headers tab) and refreshToken (for RefreshTokens).',
+        '# 2. Log in with the email and password you registered',
+        '# with. Keep accessToken (for the Headers of the',
+        '# CurrentCustomer and Logout tabs) and refreshToken',
+        '# (for the Variables of the RefreshTokens tab).',
         'mutation Login($input: LoginInput!) {',
         '  Login(input: $input) {',
         '    accessToken',
@@ -73,8 +81,9 @@
     },
     {
       query: [
-        '# 3. Needs an access token: replace the placeholder in the Headers tab',
-        '# below with the accessToken from Register or Login.',
+        '# 3. Needs an access token: in the Headers tab below,',
+        '# replace the placeholder with the accessToken from',
+        '# Register, Login or RefreshTokens.',
         'query CurrentCustomer {',
         '  currentCustomerUser {',
         '    uuid',
@@ -91,8 +100,8 @@
     },
     {
       query: [
-        '# 4. Trade a refresh token for a new pair. The old refresh token is used up;',
-        '# keep the new one for the next refresh.',
+        '# 4. Trades a refresh token for a new pair. The one',
+        '# sent is used up: keep the new one for next time.',
         'mutation RefreshTokens($input: RefreshTokenInput!) {',
         '  RefreshTokens(input: $input) {',
         '    accessToken',
@@ -106,8 +115,9 @@
     },
     {
       query: [
-        '# 5. Ends the session of the access token in the Headers tab. After this',
-        '# its access and refresh tokens are no longer accepted.',
+        '# 5. Ends the session of the access token in the',
+        '# Headers tab: its access and refresh tokens stop',
+        '# working.',
         'mutation Logout {',
         '  Logout',
         '}',
@@ -119,8 +129,9 @@
   ];
 
   var newTabQuery = [
-    '# Authenticated queries need "Authorization: Bearer <accessToken>" in the',
-    '# Headers tab below; take the accessToken from Register, Login or RefreshTokens.',
+    '# Needs an access token: in the Headers tab below,',
+    '# replace the placeholder with the accessToken from',
+    '# Register, Login or RefreshTokens.',
     'query CurrentCustomer {',
     '  currentCustomerUser {',
     '    uuid',
@@ -133,18 +144,32 @@
     ''
   ].join('\n');
 
-  var fetcher = GraphiQL.createFetcher({ url: endpoint });
+  // GraphiQL 4 fills the editors of the first tab from the query of
+  // defaultTabs[0] but takes its variables and headers from the variables and
+  // headers props. Pass them on a first visit only: later visits restore every
+  // tab from the browser's storage, which those props would override.
+  function firstVisit() {
+    try {
+      return !window.localStorage.getItem('graphiql:tabState');
+    } catch (e) {
+      return true;
+    }
+  }
 
-  ReactDOM.createRoot(root).render(
-    React.createElement(GraphiQL, {
-      fetcher: fetcher,
-      defaultTabs: tabs,
-      // A new tab (the + button) starts with this query and these headers.
-      defaultQuery: newTabQuery,
-      defaultHeaders: authHeaders,
-      isHeadersEditorEnabled: true,
-      shouldPersistHeaders: true,
-      defaultEditorToolsVisibility: true
-    })
-  );
+  var props = {
+    fetcher: GraphiQL.createFetcher({ url: endpoint }),
+    defaultTabs: tabs,
+    // A new tab (the + button) starts with this query and these headers.
+    defaultQuery: newTabQuery,
+    defaultHeaders: authHeaders,
+    isHeadersEditorEnabled: true,
+    shouldPersistHeaders: true,
+    defaultEditorToolsVisibility: true
+  };
+  if (firstVisit()) {
+    props.variables = tabs[0].variables;
+    props.headers = tabs[0].headers;
+  }
+
+  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
 })();

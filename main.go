@@ -1,0 +1,283 @@
+// Command shopauth is a self-hosted customer login server for small shops: a GraphQL API in the
+// Shopsys Frontend API's auth dialect, a GraphiQL page and a JWKS document, over one SQLite file.
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/peterbourgon/ff/v3"
+
+	"shopauth/auth"
+	"shopauth/db"
+	"shopauth/resolvers"
+	"shopauth/web"
+)
+
+//go:embed schema.graphql
+var schemaSDL string
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// errUsage marks a command-line mistake: exit status 2, as Go tools do.
+var errUsage = errors.New("usage")
+
+// run dispatches a subcommand and returns the exit status.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmd, rest := "serve", args
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, rest = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = runServe(ctx, rest, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, topUsage)
+		return 0
+	default:
+		err = runCommand(ctx, cmd, rest, stdin, stdout, stderr)
+	}
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "shopauth:", err)
+		return 1
+	}
+}
+
+const topUsage = `shopauth: customer logins for small shops (Shopsys Frontend API compatible)
+
+Usage:
+  shopauth [serve] [flags]        serve GraphQL, GraphiQL and JWKS (default)
+  shopauth keys list|rotate|import --private-key FILE.pem
+  shopauth customers add --email E --first-name F --last-name L [--telephone T]   (password on stdin)
+  shopauth customers import FILE.csv
+  shopauth backup FILE
+
+Every command takes --db (default shopauth.db) and --help; flags can also be set as
+SHOPAUTH_<FLAG> environment variables (SHOPAUTH_ACCESS_TTL=30m).
+`
+
+// newFlagSet returns a flag set whose errors and usage go to stderr, with --db on it.
+func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet("shopauth "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs, fs.String("db", "shopauth.db", "SQLite database `file`")
+}
+
+// parseFlags reads flags from args, then from SHOPAUTH_* environment variables.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SHOPAUTH"))
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(fs.Output(), err)
+		return errUsage
+	}
+	return err
+}
+
+// Main is the server as production runs it; the end-to-end tests start exactly this.
+type Main struct {
+	Addr        string
+	DBPath      string
+	Config      auth.Config
+	CORSOrigins []string
+	Metrics     bool
+	Demo        bool
+	SMTPURL     string
+	MailFrom    string
+	RecoveryURL string
+	Log         *slog.Logger
+	Stdout      io.Writer
+
+	DB       *db.DB
+	Service  *auth.Service
+	Handler  http.Handler
+	Listener net.Listener
+	server   *http.Server
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+// NewMain returns a Main with the contract's defaults.
+func NewMain() *Main {
+	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(),
+		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout}
+}
+
+// registerServeFlags binds the serve flags to m.
+func (m *Main) registerServeFlags(fs *flag.FlagSet, dbPath *string, issuer *string, cors *string) {
+	c := &m.Config
+	fs.StringVar(&m.Addr, "addr", m.Addr, "listen `address`")
+	fs.StringVar(issuer, "issuer", "", "issuer `URL` written to iss and aud (default http:// + addr)")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime")
+	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", c.RefreshTTL, "refresh token lifetime")
+	fs.DurationVar(&c.ReuseInterval, "refresh-reuse-interval", c.ReuseInterval, "grace interval in which the just-rotated refresh token still answers (0 disables)")
+	fs.IntVar(&c.MinPasswordLength, "min-password-length", c.MinPasswordLength, "minimum password length")
+	fs.DurationVar(&c.ClockLeeway, "clock-leeway", c.ClockLeeway, "clock leeway when checking exp, nbf and iat (at most 60s)")
+	fs.IntVar(&c.LoginFailuresPerEmail, "login-failures-per-email", c.LoginFailuresPerEmail, "failed logins allowed per minute per email and IP")
+	fs.IntVar(&c.LoginFailuresPerIP, "login-failures-per-ip", c.LoginFailuresPerIP, "failed logins allowed per minute per IP")
+	fs.StringVar(&c.SigningAlgorithm, "signing-alg", c.SigningAlgorithm, "algorithm of new signing keys: RS256, ES256 or EdDSA")
+	fs.StringVar(cors, "cors-origins", "", "comma-separated `origins` allowed to call the API from a browser")
+	fs.BoolVar(&m.Metrics, "metrics", false, "serve Prometheus metrics at /metrics")
+	fs.BoolVar(&m.Demo, "demo", false, "create a demo customer and print its credentials")
+	fs.DurationVar(&c.RecoveryTTL, "recovery-ttl", c.RecoveryTTL, "lifetime of a password recovery hash")
+	fs.StringVar(&m.SMTPURL, "smtp-url", "", "SMTP server `URL` (smtp://user:pass@host:587 or smtps://host:465); without it recovery mails go to the log")
+	fs.StringVar(&m.MailFrom, "mail-from", "shopauth@localhost", "sender `address` of recovery mails")
+	fs.StringVar(&m.RecoveryURL, "recovery-url", "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}", "storefront page that recovery mails link to, with {email} and {hash}")
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	m := NewMain()
+	m.Stdout = stdout
+	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
+	fs, dbPath := newFlagSet("serve", stderr)
+	var issuer, cors string
+	m.registerServeFlags(fs, dbPath, &issuer, &cors)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	m.DBPath = *dbPath
+	m.Config.Issuer = issuer
+	if issuer == "" {
+		m.Config.Issuer = "http://" + m.Addr
+	}
+	if err := m.Config.Validate(); err != nil {
+		fmt.Fprintln(stderr, "invalid configuration:", err)
+		return errUsage
+	}
+	m.CORSOrigins = splitList(cors)
+	if err := m.Open(ctx); err != nil {
+		return err
+	}
+	err := m.Run(ctx)
+	return errors.Join(err, m.Close())
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// Open opens the database, builds the service and the HTTP handler, and starts listening.
+func (m *Main) Open(ctx context.Context) error {
+	var err error
+	if m.DB, err = db.Open(ctx, m.DBPath); err != nil {
+		return err
+	}
+	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
+		return err
+	}
+	schema, err := resolvers.NewSchema(schemaSDL, m.Service, m.Log)
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	m.Handler = web.NewHandler(web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins})
+	if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
+		return err
+	}
+	return nil
+}
+
+// URL is the address the server listens on, as a URL.
+func (m *Main) URL() string { return "http://" + m.Listener.Addr().String() }
+
+// Run serves until ctx is done, then stops accepting, lets requests in flight finish (for at
+// most 10 s) and returns.
+func (m *Main) Run(ctx context.Context) error {
+	m.server = &http.Server{
+		Handler:           m.Handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
+	}
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stop = stop
+	go m.background(bg)
+	fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
+	errc := make(chan error, 1)
+	go func() { errc <- m.server.Serve(m.Listener) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := m.server.Shutdown(shutdown)
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// background prunes expired sessions and picks up keys rotated by `shopauth keys rotate`.
+func (m *Main) background(ctx context.Context) {
+	prune := time.NewTicker(time.Minute)
+	reload := time.NewTicker(30 * time.Second)
+	defer prune.Stop()
+	defer reload.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-prune.C:
+			if n, err := m.Service.Prune(ctx); err != nil {
+				m.Log.Error("prune", "err", err)
+			} else if n > 0 {
+				m.Log.Info("pruned expired sessions", "count", n)
+			}
+		case <-reload.C:
+			if err := m.Service.ReloadKeys(ctx); err != nil {
+				m.Log.Error("reload keys", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops the background work and closes the database (checkpointing the WAL).
+func (m *Main) Close() error {
+	if m.stop != nil {
+		m.stop()
+	}
+	var err error
+	if m.Listener != nil && m.server == nil {
+		err = m.Listener.Close()
+	}
+	if m.DB != nil {
+		err = errors.Join(err, m.DB.Close())
+	}
+	return err
+}

@@ -1,0 +1,244 @@
+// Package web is shopauth's HTTP face: GraphQL over HTTP, the GraphiQL page, the JWKS document,
+// health and metrics, composed as plain http.Handlers.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/rs/cors"
+
+	"shopauth/auth"
+)
+
+// Config is what the HTTP layer is built from.
+type Config struct {
+	Service     *auth.Service
+	Schema      *graphql.Schema
+	Logger      *slog.Logger
+	CORSOrigins []string
+	// Metrics serves /metrics when set.
+	Metrics http.Handler
+	// Observe, when set, is told of every finished request (for the latency histogram).
+	Observe func(route string, status int, d time.Duration)
+}
+
+// NewHandler returns the whole HTTP surface.
+func NewHandler(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	api := Authenticate(cfg.Service, GraphQLHandler(cfg.Schema))
+	page := GraphiQLHandler()
+	mux := http.NewServeMux()
+	for _, path := range []string{"/graphql", "/graphql/"} {
+		mux.Handle("POST "+path, api)
+		mux.Handle("GET "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if wantsHTML(r) {
+				page.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		}))
+		mux.Handle(path, api) // other methods: the GraphQL handler answers 405 with Allow
+	}
+	mux.Handle("GET /{$}", page)
+	mux.Handle("GET "+GraphiQLAssetPrefix, page)
+	mux.Handle("GET /.well-known/jwks.json", JWKSHandler(cfg.Service))
+	mux.Handle("GET /healthz", HealthHandler(cfg.Service))
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not found.")
+	}))
+	var h http.Handler = mux
+	if len(cfg.CORSOrigins) > 0 {
+		h = cors.New(cors.Options{
+			AllowedOrigins: cfg.CORSOrigins,
+			AllowedMethods: []string{http.MethodGet, http.MethodPost},
+			AllowedHeaders: []string{"Authorization", "X-Auth-Token", "Content-Type", "Accept"},
+			MaxAge:         600,
+		}).Handler(h)
+	}
+	return Recover(cfg.Logger, AccessLog(cfg.Logger, cfg.Observe, WithClient(h)))
+}
+
+// wantsHTML is true for a browser navigating to /graphql: text/html is asked for, JSON is not.
+func wantsHTML(r *http.Request) bool {
+	accept := r.Header.Get("Accept")
+	return strings.Contains(accept, "text/html") && !strings.Contains(accept, mediaJSON) &&
+		!strings.Contains(accept, mediaGraphQLResponse) && r.URL.Query().Get("query") == ""
+}
+
+// WithClient puts the caller's address into the request context (for throttling and audit).
+func WithClient(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			ip = r.RemoteAddr
+		}
+		ctx := auth.NewContextWithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent()})
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// bearer returns the token of `Authorization: Bearer …` or `X-Auth-Token: Bearer …`. A header
+// that does not start with "Bearer " is ignored, as Shopsys ignores it.
+func bearer(r *http.Request) (string, bool) {
+	for _, name := range []string{"Authorization", "X-Auth-Token"} {
+		if v, ok := strings.CutPrefix(r.Header.Get(name), "Bearer "); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// Authenticate verifies a bearer access token before anything else runs: a bad one is answered
+// 401 at once; a good one puts the caller into the context.
+func Authenticate(svc *auth.Service, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearer(r)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := svc.Authenticate(r.Context(), token)
+		if err != nil {
+			if auth.ErrorCode(err) == auth.EInternal {
+				slog.ErrorContext(r.Context(), "authenticate", "err", err)
+				writeCodedError(w, http.StatusServiceUnavailable, auth.MsgInternal, auth.EInternal)
+				return
+			}
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+			writeCodedError(w, http.StatusUnauthorized, auth.MsgInvalidToken, auth.EInvalidToken)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.NewContextWithPrincipal(r.Context(), p)))
+	})
+}
+
+func writeCodedError(w http.ResponseWriter, status int, message, code string) {
+	type ext struct {
+		UserCode string `json:"userCode"`
+	}
+	type entry struct {
+		Message    string `json:"message"`
+		Extensions ext    `json:"extensions"`
+	}
+	body, _ := json.Marshal(struct {
+		Errors []entry `json:"errors"`
+	}{[]entry{{message, ext{code}}}})
+	w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+// JWKSHandler serves the public keys of every key whose tokens may still be live.
+func JWKSHandler(svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := json.Marshal(svc.JWKS())
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "Internal error.")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Write(body)
+	})
+}
+
+// HealthHandler answers 200 when the database answers, 503 otherwise.
+func HealthHandler(svc *auth.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := svc.Ping(ctx); err != nil {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte(`{"status":"unavailable"}`))
+			return
+		}
+		w.Write([]byte(`{"status":"ok"}`))
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AccessLog logs one line per request: method, path (never the query string, which may carry a
+// GraphQL document with a password), status and duration. Headers are never logged.
+func AccessLog(log *slog.Logger, observe func(string, int, time.Duration), next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		d := time.Since(start)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", d), slog.String("remote", r.RemoteAddr))
+		if observe != nil {
+			observe(route(r.URL.Path), sw.status, d)
+		}
+	})
+}
+
+// route folds paths into a few labels, so metrics stay bounded whatever clients ask for.
+func route(path string) string {
+	switch path {
+	case "/graphql", "/graphql/":
+		return "/graphql"
+	case "/.well-known/jwks.json", "/healthz", "/metrics", "/":
+		return path
+	}
+	if strings.HasPrefix(path, GraphiQLAssetPrefix) {
+		return GraphiQLAssetPrefix
+	}
+	return "other"
+}
+
+// Recover turns a panic into a 500 with a JSON body; the stack goes to the log, never the client.
+func Recover(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+				writeError(w, http.StatusInternalServerError, "Internal error.")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
