@@ -197,6 +197,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
 	}
+	if err := m.wireMail(); err != nil {
+		return err
+	}
 	schema, err := resolvers.NewSchema(schemaSDL, m.Service, m.Log)
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
