@@ -150,6 +150,14 @@ func TestGraphiQLPageStrictCSP(t *testing.T) {
 	if regexp.MustCompile(`(?i)\son[a-z]+=`).Match(html) {
 		t.Error("index.html has an inline event handler attribute")
 	}
+	initJS, err := graphiqlFS.ReadFile("graphiql/init.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The schema's own descriptions are what GraphiQL should show.
+	if bytes.Contains(initJS, []byte("schemaDescription")) {
+		t.Error("init.js sets schemaDescription")
+	}
 	refs := regexp.MustCompile(`(?:src|href)="(/[^"]*)"`).FindAllSubmatch(html, -1)
 	if len(refs) != 5 {
 		t.Errorf("index.html refers to %d assets, want 5", len(refs))
