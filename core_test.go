@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"shopauth/auth"
+)
+
+// startServer runs the server exactly as `shopauth serve` does, on a free port and a temp database.
+func startServer(t *testing.T, configure func(*Main)) *Main {
+	t.Helper()
+	m := NewMain()
+	m.Addr = "127.0.0.1:0"
+	m.DBPath = filepath.Join(t.TempDir(), "shop.db")
+	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Stdout = io.Discard
+	if configure != nil {
+		configure(m)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		m.Close()
+	})
+	return m
+}
+
+type gqlResponse struct {
+	Status int
+	Header http.Header
+	Raw    []byte
+	Data   map[string]json.RawMessage
+	Errors []struct {
+		Message    string         `json:"message"`
+		Extensions map[string]any `json:"extensions"`
+	}
+}
+
+// post sends a GraphQL request body as-is.
+func post(t *testing.T, url, body string, header map[string]string) gqlResponse {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := gqlResponse{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		t.Fatalf("response is not JSON: %v\n%s", err, raw)
+	}
+	return r
+}
+
+func gql(t *testing.T, url, query string, vars map[string]any, header map[string]string) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return post(t, url, string(body), header)
+}
+
+func bearer(token string) map[string]string {
+	return map[string]string{"Authorization": "Bearer " + token}
+}
+
+func (r gqlResponse) token(t *testing.T, field string) auth.TokenPair {
+	t.Helper()
+	var tok struct{ AccessToken, RefreshToken string }
+	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data[field], &tok) != nil || tok.AccessToken == "" {
+		t.Fatalf("%s: want a token pair, got %d %s", field, r.Status, r.Raw)
+	}
+	return auth.TokenPair{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
+}
+
+func (r gqlResponse) wantError(t *testing.T, status int, message, userCode string) {
+	t.Helper()
+	if r.Status != status || len(r.Errors) == 0 || r.Errors[0].Message != message || r.Errors[0].Extensions["userCode"] != userCode {
+		t.Fatalf("want %d %q/%s, got %d %s", status, message, userCode, r.Status, r.Raw)
+	}
+}
+
+const registerMutation = `mutation R($input: RegistrationDataInput!) { Register(input: $input) { accessToken refreshToken } }`
+
+func register(t *testing.T, url, email, password string) auth.TokenPair {
+	t.Helper()
+	return gql(t, url, registerMutation, map[string]any{"input": map[string]any{
+		"firstName": "Jaromír", "lastName": "Jágr", "email": email, "password": password, "telephone": "605000123"}}, nil).
+		token(t, "Register")
+}
+
+func refresh(t *testing.T, url, refreshToken string) gqlResponse {
+	t.Helper()
+	return gql(t, url, `mutation ($t: String!) { RefreshTokens(input: {refreshToken: $t}) { accessToken refreshToken } }`,
+		map[string]any{"t": refreshToken}, nil)
+}
+
+// decode returns a compact JWS's header and claims, unverified.
+func decode(t *testing.T, token string) (header, claims map[string]any) {
+	t.Helper()
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts", len(parts))
+	}
+	for i, dst := range []*map[string]any{&header, &claims} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		if err := dec.Decode(dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return header, claims
+}
+
+func TestCoreWalk(t *testing.T) {
+	m := startServer(t, func(m *Main) { m.Config.ReuseInterval = 0 })
+	url := m.URL()
+
+	pair := register(t, url, "no-reply@shopsys.com", "user1234")
+
+	me := gql(t, url, `{ currentCustomerUser { uuid firstName lastName email telephone } }`, nil, bearer(pair.AccessToken))
+	var cu struct {
+		UUID, FirstName, LastName, Email string
+		Telephone                        *string
+	}
+	json.Unmarshal(me.Data["currentCustomerUser"], &cu)
+	if cu.FirstName != "Jaromír" || cu.LastName != "Jágr" || cu.Email != "no-reply@shopsys.com" || cu.Telephone == nil || *cu.Telephone != "605000123" {
+		t.Fatalf("currentCustomerUser = %s", me.Raw)
+	}
+	// X-Auth-Token is accepted as well (Shopsys 13+).
+	me2 := gql(t, url, `{ currentCustomerUser { email } }`, nil, map[string]string{"X-Auth-Token": "Bearer " + pair.AccessToken})
+	if !strings.Contains(string(me2.Raw), "no-reply@shopsys.com") {
+		t.Fatalf("X-Auth-Token: %s", me2.Raw)
+	}
+
+	next := refresh(t, url, pair.RefreshToken).token(t, "RefreshTokens")
+	_, oldClaims := decode(t, pair.RefreshToken)
+	_, newClaims := decode(t, next.RefreshToken)
+	if oldClaims["secretChain"] == newClaims["secretChain"] || oldClaims["deviceId"] != newClaims["deviceId"] {
+		t.Fatalf("rotation: secretChain must change and deviceId stay: %v → %v", oldClaims, newClaims)
+	}
+	// The used token is refused (no grace here), and reuse ends the session.
+	refresh(t, url, pair.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+	refresh(t, url, next.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+
+	// A new login, then Logout ends that session: its refresh token and access token die.
+	login := gql(t, url, `mutation { Login(input: {email: "NO-REPLY@shopsys.com", password: "user1234"}) { accessToken refreshToken } }`, nil, nil).
+		token(t, "Login")
+	out := gql(t, url, `mutation { Logout }`, nil, bearer(login.AccessToken))
+	if string(out.Raw) != `{"data":{"Logout":true}}` {
+		t.Fatalf("Logout = %s", out.Raw)
+	}
+	refresh(t, url, login.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(login.AccessToken)).
+		wantError(t, 401, "Token is not valid.", "invalid-token")
+}
+
+func TestSeedRequestByteForByte(t *testing.T) {
+	m := startServer(t, nil)
+	pair := register(t, m.URL(), "seed@shop.cz", "password1")
+	body := `{"query":"mutation { RefreshTokens(input: { refreshToken: \"` + pair.RefreshToken + `\" }) { accessToken refreshToken } }"}`
+	r := post(t, m.URL(), body, nil)
+	if r.Status != 200 || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+		t.Fatalf("status %d, content type %q", r.Status, r.Header.Get("Content-Type"))
+	}
+	next := r.token(t, "RefreshTokens")
+	want := `{"data":{"RefreshTokens":{"accessToken":"` + next.AccessToken + `","refreshToken":"` + next.RefreshToken + `"}}}`
+	if string(r.Raw) != want {
+		t.Fatalf("body\n%s\nwant\n%s", r.Raw, want)
+	}
+}
+
+func TestTokenClaimsAndLifetimes(t *testing.T) {
+	m := startServer(t, func(m *Main) { m.Config.Issuer = "https://shop.example" })
+	pair := register(t, m.URL(), "claims@shop.cz", "password1")
+	for _, tc := range []struct {
+		name   string
+		token  string
+		claims []string
+		ttl    int64
+	}{
+		{"access", pair.AccessToken, []string{"iss", "aud", "iat", "exp", "deviceId", "uuid", "email", "fullName", "roles"}, 3600},
+		{"refresh", pair.RefreshToken, []string{"iss", "aud", "iat", "exp", "uuid", "secretChain", "deviceId"}, 1209600},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			header, claims := decode(t, tc.token)
+			if header["alg"] != "RS256" || header["typ"] != "JWT" || header["kid"] == "" || len(header) != 3 {
+				t.Errorf("header = %v", header)
+			}
+			if len(claims) != len(tc.claims) {
+				t.Errorf("claims = %v, want exactly %v", claims, tc.claims)
+			}
+			for _, name := range tc.claims {
+				if _, ok := claims[name]; !ok {
+					t.Errorf("missing claim %q", name)
+				}
+			}
+			if claims["iss"] != "https://shop.example" || claims["aud"] != "https://shop.example" {
+				t.Errorf("iss/aud = %v/%v", claims["iss"], claims["aud"])
+			}
+			iat, err1 := claims["iat"].(json.Number).Int64()
+			exp, err2 := claims["exp"].(json.Number).Int64()
+			if err1 != nil || err2 != nil || exp-iat != tc.ttl {
+				t.Errorf("exp-iat = %d, want %d (iat and exp must be integers)", exp-iat, tc.ttl)
+			}
+			if d := time.Since(time.Unix(iat, 0)); d < -time.Second || d > time.Minute {
+				t.Errorf("iat is %v away from now", d)
+			}
+		})
+	}
+	_, access := decode(t, pair.AccessToken)
+	_, refreshClaims := decode(t, pair.RefreshToken)
+	if access["fullName"] != "Jágr Jaromír" || access["email"] != "claims@shop.cz" {
+		t.Errorf("fullName/email = %v/%v", access["fullName"], access["email"])
+	}
+	if roles, _ := access["roles"].([]any); len(roles) != 1 || roles[0] != "ROLE_LOGGED_CUSTOMER" {
+		t.Errorf("roles = %v", access["roles"])
+	}
+	if access["deviceId"] != refreshClaims["deviceId"] || access["uuid"] != refreshClaims["uuid"] {
+		t.Errorf("access and refresh disagree on deviceId/uuid")
+	}
+	secret, _ := refreshClaims["secretChain"].(string)
+	if len(secret) != 40 || strings.Trim(secret, "0123456789abcdef") != "" {
+		t.Errorf("secretChain %q is not 40 lowercase hex characters", secret)
+	}
+}
+
+func TestErrorsAsTheContractSays(t *testing.T) {
+	m := startServer(t, nil)
+	url := m.URL()
+	pair := register(t, url, "jan@shop.cz", "password1")
+	long := strings.Repeat("x", 101)
+
+	tests := []struct {
+		name     string
+		query    string
+		header   map[string]string
+		status   int
+		message  string
+		userCode string
+		field    string // expected key in extensions.validation
+		violates string // expected message there
+	}{
+		{"login unknown email", `mutation { Login(input: {email: "nobody@shop.cz", password: "password1"}) { accessToken } }`, nil, 200, "Log in failed.", "invalid-credentials", "", ""},
+		{"login wrong password", `mutation { Login(input: {email: "jan@shop.cz", password: "password2"}) { accessToken } }`, nil, 200, "Log in failed.", "invalid-credentials", "", ""},
+		{"refresh garbage", `mutation { RefreshTokens(input: {refreshToken: "abcd"}) { accessToken } }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"access token as refresh token", `mutation { RefreshTokens(input: {refreshToken: "` + pair.AccessToken + `"}) { accessToken } }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"refresh token as bearer", `{ currentCustomerUser { email } }`, bearer(pair.RefreshToken), 401, "Token is not valid.", "invalid-token", "", ""},
+		{"bearer 123", `mutation { Login(input: {email: "jan@shop.cz", password: "password1"}) { accessToken } }`, bearer("123"), 401, "Token is not valid.", "invalid-token", "", ""},
+		{"anonymous currentCustomerUser", `{ currentCustomerUser { email } }`, nil, 200, "No customer user is currently logged in.", "invalid-token", "", ""},
+		{"non-Bearer header is anonymous", `{ currentCustomerUser { email } }`, map[string]string{"Authorization": "Basic Zm9vOmJhcg=="}, 200, "No customer user is currently logged in.", "invalid-token", "", ""},
+		{"anonymous Logout", `mutation { Logout }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"anonymous customerSessions", `{ customerSessions { deviceId } }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"anonymous RevokeSessions", `mutation { RevokeSessions(scope: ALL) }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"anonymous ChangePersonalData", `mutation { ChangePersonalData(input: {firstName: "A", lastName: "B"}) { email } }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"anonymous ChangePassword", `mutation { ChangePassword(input: {email: "jan@shop.cz", oldPassword: "password1", newPassword: "password2"}) { email } }`, nil, 200, "Token is not valid.", "invalid-token", "", ""},
+		{"change password wrong old", `mutation { ChangePassword(input: {email: "jan@shop.cz", oldPassword: "password9", newPassword: "password2"}) { email } }`, bearer(pair.AccessToken), 200, "This account doesn't exist or password is incorrect", "invalid-account-or-password", "", ""},
+		{"change password wrong email", `mutation { ChangePassword(input: {email: "other@shop.cz", oldPassword: "password1", newPassword: "password2"}) { email } }`, bearer(pair.AccessToken), 200, "This account doesn't exist or password is incorrect", "invalid-account-or-password", "", ""},
+		{"change password too short", `mutation { ChangePassword(input: {email: "jan@shop.cz", oldPassword: "password1", newPassword: "short"}) { email } }`, bearer(pair.AccessToken), 200, "validation", "validation", "input.newPassword", "New password must be at least 8 characters long"},
+		{"register duplicate email", `mutation { Register(input: {firstName: "J", lastName: "N", email: "JAN@shop.cz", password: "password1"}) { accessToken } }`, nil, 200, "validation", "validation", "input.email", "This email is already registered"},
+		{"register bad email", `mutation { Register(input: {firstName: "J", lastName: "N", email: "no-replyshopsys.com", password: "password1"}) { accessToken } }`, nil, 200, "validation", "validation", "input.email", "Please enter valid email"},
+		{"register short password", `mutation { Register(input: {firstName: "J", lastName: "N", email: "a@shop.cz", password: "123"}) { accessToken } }`, nil, 200, "validation", "validation", "input.password", "Password must be at least 8 characters long"},
+		{"register long first name", `mutation { Register(input: {firstName: "` + long + `", lastName: "N", email: "a@shop.cz", password: "password1"}) { accessToken } }`, nil, 200, "validation", "validation", "input.firstName", "First name cannot be longer than 100 characters"},
+		{"register blank last name", `mutation { Register(input: {firstName: "J", lastName: " ", email: "a@shop.cz", password: "password1"}) { accessToken } }`, nil, 200, "validation", "validation", "input.lastName", "Please enter last name"},
+		{"personal data long name", `mutation { ChangePersonalData(input: {firstName: "J", lastName: "` + long + `"}) { email } }`, bearer(pair.AccessToken), 200, "validation", "validation", "input.lastName", "Last name cannot be longer than 100 characters"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := gql(t, url, tt.query, nil, tt.header)
+			r.wantError(t, tt.status, tt.message, tt.userCode)
+			if tt.status == 200 && !strings.Contains(string(r.Raw), `"data":null`) {
+				t.Errorf("want data: null, got %s", r.Raw)
+			}
+			if tt.status == 401 && r.Header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+				t.Errorf("WWW-Authenticate = %q", r.Header.Get("WWW-Authenticate"))
+			}
+			if tt.field != "" {
+				v, _ := r.Errors[0].Extensions["validation"].(map[string]any)
+				list, _ := v[tt.field].([]any)
+				if len(list) == 0 || list[0].(map[string]any)["message"] != tt.violates || list[0].(map[string]any)["code"] == "" {
+					t.Errorf("validation = %v, want %s: %q with a code", v, tt.field, tt.violates)
+				}
+			}
+		})
+	}
+	// The 401 body is exactly the contract's.
+	r := gql(t, url, `{ __typename }`, nil, bearer("123"))
+	if want := `{"errors":[{"message":"Token is not valid.","extensions":{"userCode":"invalid-token"}}]}`; string(r.Raw) != want {
+		t.Errorf("401 body = %s, want %s", r.Raw, want)
+	}
+}
+
+func TestAccountMutations(t *testing.T) {
+	m := startServer(t, nil)
+	url := m.URL()
+	pair := register(t, url, "jan@shop.cz", "password1")
+	second := gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+
+	list := gql(t, url, `{ customerSessions { deviceId createdAt lastRefreshedAt expiresAt current } }`, nil, bearer(pair.AccessToken))
+	var sessions []struct {
+		DeviceID        string
+		CreatedAt       string
+		LastRefreshedAt *string
+		ExpiresAt       string
+		Current         bool
+	}
+	json.Unmarshal(list.Data["customerSessions"], &sessions)
+	if len(sessions) != 2 || sessions[0].Current == sessions[1].Current || sessions[0].LastRefreshedAt != nil {
+		t.Fatalf("customerSessions = %s", list.Raw)
+	}
+
+	data := gql(t, url, `mutation { ChangePersonalData(input: {firstName: "John", lastName: "Doe", telephone: "123456321"}) { firstName lastName email telephone } }`, nil, bearer(pair.AccessToken))
+	if want := `{"data":{"ChangePersonalData":{"firstName":"John","lastName":"Doe","email":"jan@shop.cz","telephone":"123456321"}}}`; string(data.Raw) != want {
+		t.Fatalf("ChangePersonalData = %s", data.Raw)
+	}
+
+	revoked := gql(t, url, `mutation { RevokeSessions(scope: OTHERS) }`, nil, bearer(pair.AccessToken))
+	if string(revoked.Raw) != `{"data":{"RevokeSessions":1}}` {
+		t.Fatalf("RevokeSessions = %s", revoked.Raw)
+	}
+	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(second.AccessToken)).wantError(t, 401, "Token is not valid.", "invalid-token")
+
+	changed := gql(t, url, `mutation { ChangePassword(input: {email: "jan@shop.cz", oldPassword: "password1", newPassword: "password2"}) { email firstName } }`, nil, bearer(pair.AccessToken))
+	if string(changed.Raw) != `{"data":{"ChangePassword":{"email":"jan@shop.cz","firstName":"John"}}}` {
+		t.Fatalf("ChangePassword = %s", changed.Raw)
+	}
+	// Every session ended, the caller's too.
+	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(pair.AccessToken)).wantError(t, 401, "Token is not valid.", "invalid-token")
+	refresh(t, url, pair.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+	gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password1"}) { accessToken } }`, nil, nil).
+		wantError(t, 200, "Log in failed.", "invalid-credentials")
+	gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password2"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+}
