@@ -1,0 +1,60 @@
+package auth
+
+import "testing"
+
+func TestLoginLimiter(t *testing.T) {
+	tests := []struct {
+		name        string
+		perEmail    int
+		perIP       int
+		failures    []string // emails failing from ip 10.0.0.1, in order
+		email, ip   string
+		wantAllowed bool
+	}{
+		{"fresh email", 5, 100, nil, "a@x.cz", "10.0.0.1", true},
+		{"four failures leave one try", 5, 100, []string{"a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz"}, "a@x.cz", "10.0.0.1", true},
+		{"five failures lock the email from that IP", 5, 100, []string{"a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz"}, "a@x.cz", "10.0.0.1", false},
+		{"the same email from another IP is not locked", 5, 100, []string{"a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz"}, "a@x.cz", "10.0.0.2", true},
+		{"another email from the IP is not locked", 5, 100, []string{"a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz", "a@x.cz"}, "b@x.cz", "10.0.0.1", true},
+		{"the IP budget spans emails", 5, 3, []string{"a@x.cz", "b@x.cz", "c@x.cz"}, "d@x.cz", "10.0.0.1", false},
+		{"the IP budget is per IP", 5, 3, []string{"a@x.cz", "b@x.cz", "c@x.cz"}, "d@x.cz", "10.0.0.2", true},
+		{"a configured per-email limit", 2, 100, []string{"a@x.cz", "a@x.cz"}, "a@x.cz", "10.0.0.1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := newLoginLimiter(tt.perEmail, tt.perIP)
+			for _, e := range tt.failures {
+				if !l.allowed(e, "10.0.0.1") {
+					t.Fatalf("attempt for %s refused before its budget was spent", e)
+				}
+				l.failed(e, "10.0.0.1")
+			}
+			if got := l.allowed(tt.email, tt.ip); got != tt.wantAllowed {
+				t.Errorf("allowed(%s, %s) = %v, want %v", tt.email, tt.ip, got, tt.wantAllowed)
+			}
+		})
+	}
+}
+
+func TestLoginLimiterAllowedSpendsNothing(t *testing.T) {
+	// Only failures count: a customer who logs in right a hundred times is never refused.
+	l := newLoginLimiter(5, 100)
+	for range 200 {
+		if !l.allowed("a@x.cz", "10.0.0.1") {
+			t.Fatal("successful logins were throttled")
+		}
+	}
+}
+
+func TestLoginLimiterSweepForgetsFullBuckets(t *testing.T) {
+	l := newLoginLimiter(5, 100)
+	l.allowed("a@x.cz", "10.0.0.1") // creates both buckets, full
+	l.failed("b@x.cz", "10.0.0.2")
+	l.sweep()
+	if _, ok := l.buckets["e\x00a@x.cz\x0010.0.0.1"]; ok {
+		t.Error("a full bucket was kept")
+	}
+	if _, ok := l.buckets["e\x00b@x.cz\x0010.0.0.2"]; !ok {
+		t.Error("a bucket with a recent failure was forgotten")
+	}
+}
