@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"shopauth/auth"
+)
+
+// Benchmarks of the whole HTTP handler, as production builds it (NewMain + Open), on a temporary
+// database. The bound for RefreshTokens is BenchmarkRSA2048Sign/2 (two signatures per refresh):
+//
+//	go test -run '^$' -bench . -benchmem -cpu 2 .
+//
+// cmd/loadgen measures the same over real sockets, with the server in its own process.
+
+const benchPassword = "correct horse battery"
+
+func benchMain(b *testing.B, alg string) *Main {
+	b.Helper()
+	m := NewMain()
+	m.Addr = "127.0.0.1:0"
+	m.DBPath = filepath.Join(b.TempDir(), "bench.db")
+	m.Config.SigningAlgorithm = alg
+	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Stdout = io.Discard
+	if err := m.Open(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { m.Close() })
+	return m
+}
+
+// gql posts one GraphQL request to h and returns the decoded data, failing on any error.
+func benchGQL(tb testing.TB, h http.Handler, token, query string, vars map[string]any) map[string]json.RawMessage {
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var resp struct {
+		Data   map[string]json.RawMessage
+		Errors []json.RawMessage
+	}
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &resp) != nil || len(resp.Errors) > 0 {
+		tb.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	return resp.Data
+}
+
+type benchPair struct{ AccessToken, RefreshToken string }
+
+func benchTokens(tb testing.TB, data map[string]json.RawMessage, field string) benchPair {
+	var p benchPair
+	if err := json.Unmarshal(data[field], &p); err != nil || p.RefreshToken == "" {
+		tb.Fatalf("%s: %s", field, data[field])
+	}
+	return p
+}
+
+const (
+	benchRegisterQuery = `mutation($in: RegistrationDataInput!) { Register(input: $in) { accessToken refreshToken } }`
+	benchLoginQuery    = `mutation($in: LoginInput!) { Login(input: $in) { accessToken refreshToken } }`
+	benchRefreshQuery  = `mutation($in: RefreshTokenInput!) { RefreshTokens(input: $in) { accessToken refreshToken } }`
+	benchCurrentQuery  = `{ currentCustomerUser { uuid firstName lastName email telephone } }`
+)
+
+func benchRegister(tb testing.TB, h http.Handler, email string) benchPair {
+	return benchTokens(tb, benchGQL(tb, h, "", benchRegisterQuery, map[string]any{"in": map[string]any{
+		"firstName": "Jan", "lastName": "Novák", "email": email, "password": benchPassword}}), "Register")
+}
+
+// sessions logs in once per parallel goroutine, so each refreshes a chain of its own.
+func benchSessions(b *testing.B, h http.Handler, email string) chan benchPair {
+	n := runtime.GOMAXPROCS(0)
+	c := make(chan benchPair, n)
+	for range n {
+		c <- benchTokens(b, benchGQL(b, h, "", benchLoginQuery, map[string]any{"in": map[string]any{
+			"email": email, "password": benchPassword}}), "Login")
+	}
+	return c
+}
+
+// BenchmarkRefreshTokens is one RefreshTokens through the full HTTP handler, each goroutine
+// presenting the refresh token it last received.
+func BenchmarkRefreshTokens(b *testing.B) {
+	for _, alg := range []string{auth.RS256, auth.ES256, auth.EdDSA} {
+		b.Run(alg, func(b *testing.B) {
+			m := benchMain(b, alg)
+			benchRegister(b, m.Handler, "bench@example.com")
+			chains := benchSessions(b, m.Handler, "bench@example.com")
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				t := <-chains
+				for pb.Next() {
+					t = benchTokens(b, benchGQL(b, m.Handler, "", benchRefreshQuery, map[string]any{"in": map[string]any{"refreshToken": t.RefreshToken}}), "RefreshTokens")
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkCurrentCustomerUser is one authenticated read: bearer verification, the session read
+// and the GraphQL execution.
+func BenchmarkCurrentCustomerUser(b *testing.B) {
+	m := benchMain(b, auth.RS256)
+	t := benchRegister(b, m.Handler, "bench@example.com")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			benchGQL(b, m.Handler, t.AccessToken, benchCurrentQuery, nil)
+		}
+	})
+}
+
+// BenchmarkLogin is one successful Login: its cost is the argon2id verification.
+func BenchmarkLogin(b *testing.B) {
+	m := benchMain(b, auth.RS256)
+	benchRegister(b, m.Handler, "bench@example.com")
+	vars := map[string]any{"in": map[string]any{"email": "bench@example.com", "password": benchPassword}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			benchGQL(b, m.Handler, "", benchLoginQuery, vars)
+		}
+	})
+}
+
+// BenchmarkRSA2048Sign is the bound: the raw signature, on the same machine and in the same run.
+func BenchmarkRSA2048Sign(b *testing.B) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := sha256.Sum256([]byte("shopauth"))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, d[:]); err != nil {
+				panic(fmt.Sprint(err))
+			}
+		}
+	})
+}
