@@ -79,14 +79,15 @@ func tamper(tok string, part int, f func(string) string) string {
 	return strings.Join(p, ".")
 }
 
-// flipLast changes the last base64url character, so the decoded bytes differ.
-func flipLast(s string) string {
-	last := s[len(s)-1]
+// flipMiddle changes a character in the middle of a base64url string, so the decoded bytes differ
+// (the last character may carry only padding bits, which a lenient decoder ignores).
+func flipMiddle(s string) string {
+	i := len(s) / 2
 	repl := byte('A')
-	if last == 'A' {
+	if s[i] == 'A' {
 		repl = 'B'
 	}
-	return s[:len(s)-1] + string(repl)
+	return s[:i] + string(repl) + s[i+1:]
 }
 
 // runForged checks each case against Authenticate (access) or Refresh (refresh).
@@ -175,14 +176,14 @@ func TestAccessTokenAttacks(t *testing.T) {
 			return b64(mustJSON(with(base, "uuid", "00000000-0000-4000-8000-000000000000")))
 		}), wantSignature},
 		{"tampered payload: later exp", tamper(good, 1, func(string) string { return b64(mustJSON(with(base, "exp", ts(99*time.Hour)))) }), wantSignature},
-		{"tampered payload: one character", tamper(good, 1, flipLast), wantSignature},
+		{"tampered payload: one character", tamper(good, 1, flipMiddle), wantSignature},
 		{"tampered header: typ", tamper(good, 0, func(string) string {
 			return b64(mustJSON(map[string]any{"alg": "RS256", "kid": kid, "typ": "at+jwt"}))
 		}), wantSignature},
 		{"tampered header: key order", tamper(good, 0, func(string) string {
 			return b64([]byte(`{"kid":"` + kid + `","alg":"RS256","typ":"JWT"}`))
 		}), wantSignature},
-		{"tampered signature: one character", tamper(good, 2, flipLast), wantSignature},
+		{"tampered signature: one character", tamper(good, 2, flipMiddle), wantSignature},
 		{"truncated signature", tamper(good, 2, func(s string) string { return s[:len(s)/2] }), wantSignature},
 		{"signature of another of our tokens", tamper(good, 2, func(string) string { return strings.Split(pair.RefreshToken, ".")[2] }), wantSignature},
 

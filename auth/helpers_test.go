@@ -269,7 +269,9 @@ func rsaKey(t *testing.T, k auth.SigningKey) *rsa.PrivateKey {
 	return r
 }
 
-func ourHeader(kid string) map[string]any { return map[string]any{"alg": "RS256", "kid": kid, "typ": "JWT"} }
+func ourHeader(kid string) map[string]any {
+	return map[string]any{"alg": "RS256", "kid": kid, "typ": "JWT"}
+}
 
 func unix(t time.Time) int64 { return t.Unix() }
 
