@@ -1,0 +1,677 @@
+// Command loadgen measures how many tokens shopauth hands out on this machine. It builds the real
+// server binary, starts it on a temporary database, registers customers over GraphQL and drives
+// concurrent clients for a fixed time:
+//
+//   - refresh: each client refreshes its own chain in a loop with the refresh token it last received;
+//   - read: each client asks for currentCustomerUser with its access token;
+//   - floor: the same requests against a bare net/http handler that answers a constant JSON body
+//     (the HTTP floor of this machine, in its own process like the server);
+//   - login: each client logs in again and again (the cost is the argon2id hash).
+//
+// It also measures raw RSA-2048 signatures per second on all cores, in the same run, so that the
+// refresh rate can be stated as a ratio of its bound (two signatures per refresh). It prints
+// requests/s, p50/p99 latency, errors, the server's CPU per request and its peak RSS (VmHWM, reset
+// before each phase through /proc/PID/clear_refs).
+//
+//	go run ./cmd/loadgen                                     # RS256, ES256, EdDSA; 32 clients, 10 s each
+//	go run ./cmd/loadgen -algs RS256 -prefill-customers 10000 -prefill-sessions 50000 -phases refresh
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+
+	"shopauth/auth"
+	"shopauth/db"
+)
+
+type options struct {
+	bin              string
+	clients          int
+	duration         time.Duration
+	algs             []string
+	phases           map[string]bool
+	prefillCustomers int
+	prefillSessions  int
+	keep             bool
+}
+
+func main() {
+	var o options
+	var algs, phases, floor string
+	flag.StringVar(&o.bin, "bin", "", "shopauth binary to run (default: build it from this module with go build)")
+	flag.IntVar(&o.clients, "clients", 32, "concurrent clients")
+	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase drives load")
+	flag.StringVar(&algs, "algs", "RS256,ES256,EdDSA", "signing algorithms to measure refresh with (each on a fresh server)")
+	flag.StringVar(&phases, "phases", "refresh,read,floor,login", "phases to run; read, floor and login run with the first algorithm only")
+	flag.IntVar(&o.prefillCustomers, "prefill-customers", 0, "customers written into the database before the server starts")
+	flag.IntVar(&o.prefillSessions, "prefill-sessions", 0, "sessions written into the database before the server starts (spread over the prefilled customers)")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
+	flag.StringVar(&floor, "floor-server", "", "internal: serve the constant JSON floor handler on this address")
+	flag.Parse()
+	if floor != "" {
+		serveFloor(floor)
+		return
+	}
+	o.algs = strings.Split(algs, ",")
+	o.phases = map[string]bool{}
+	for _, p := range strings.Split(phases, ",") {
+		o.phases[strings.TrimSpace(p)] = true
+	}
+	if o.prefillSessions > 0 && o.prefillCustomers == 0 {
+		fmt.Fprintln(os.Stderr, "loadgen: -prefill-sessions needs -prefill-customers")
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "loadgen:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one phase's measurement.
+type result struct {
+	name, alg     string
+	clients       int
+	requests      int
+	errors        int
+	elapsed       time.Duration
+	p50, p99      time.Duration
+	peakRSS       int64         // bytes, VmHWM of the server during the phase
+	cpuPerRequest time.Duration // server user+system CPU per request
+	firstError    string
+}
+
+func (r result) rate() float64 { return float64(r.requests) / r.elapsed.Seconds() }
+
+func run(o options) error {
+	dir, err := os.MkdirTemp("", "shopauth-loadgen-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Println("working directory:", dir)
+	} else {
+		defer os.RemoveAll(dir)
+	}
+	if o.bin == "" {
+		o.bin = filepath.Join(dir, "shopauth")
+		if err := buildServer(o.bin); err != nil {
+			return err
+		}
+	}
+	load1 := loadAverage()
+	fmt.Printf("machine: %d CPUs, GOMAXPROCS %d, load average %s\n", runtime.NumCPU(), runtime.GOMAXPROCS(0), load1)
+
+	sigs := rsaSignaturesPerSecond(3 * time.Second)
+	fmt.Printf("raw RSA-2048 signatures: %.0f/s on %d cores (refresh bound at 2 signatures each: %.0f/s)\n\n",
+		sigs, runtime.NumCPU(), sigs/2)
+
+	var results []result
+	for i, alg := range o.algs {
+		rs, err := runServer(o, dir, alg, i == 0)
+		results = append(results, rs...)
+		if err != nil {
+			printResults(results)
+			return err
+		}
+	}
+	if o.phases["floor"] {
+		r, err := runFloor(o, dir)
+		if err != nil {
+			return err
+		}
+		results = append(results, r)
+	}
+	printResults(results)
+	fmt.Println()
+	summarize(results, sigs, o)
+	fmt.Printf("\nload average at the end: %s\n", loadAverage())
+	return nil
+}
+
+// buildServer builds the module's main package (the shopauth server) into path.
+func buildServer(path string) error {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(out)))
+	cmd := exec.Command("go", "build", "-o", path, ".")
+	cmd.Dir = root
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+	return nil
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// rsaSignaturesPerSecond signs with an RSA-2048 key on every core for d.
+func rsaSignaturesPerSecond(d time.Duration) float64 {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	digest := sha256.Sum256([]byte("shopauth"))
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range runtime.NumCPU() {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if _, err := rsa.SignPKCS1v15(nil, k, crypto.SHA256, digest[:]); err != nil {
+					panic(err)
+				}
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n.Load()) / time.Since(start).Seconds()
+}
+
+// server is a running server process (shopauth or the floor handler).
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan struct{}
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// startProcess runs bin with args plus addrFlag and a free address, logging to dir/name.log, and
+// waits until /healthz answers.
+func startProcess(dir, name, bin, addrFlag string, args ...string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, append(args, addrFlag, addr)...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return nil, err
+	}
+	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
+	go func() { cmd.Wait(); logFile.Close(); close(s.done) }()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s, nil
+			}
+		}
+	}
+	s.stop()
+	return nil, fmt.Errorf("%s did not answer /healthz within 30 s (log: %s)", name, logFile.Name())
+}
+
+// stop asks the server to shut down (SIGTERM) and kills it if it has not within 15 s.
+func (s *server) stop() {
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+// resetPeakRSS makes VmHWM start again from the current RSS (Linux clear_refs, value 5).
+func resetPeakRSS(pid int) {
+	os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0)
+}
+
+func peakRSS(pid int) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cpuTime is the process's user+system CPU so far.
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	// Fields after the command name, which is in parentheses and may contain spaces.
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	const clkTck = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / clkTck
+}
+
+// prefill writes customers and sessions straight into the database, before the server opens it.
+func prefill(path string, customers, sessions int) error {
+	ctx := context.Background()
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	now := time.Now()
+	const batch = 5000
+	made := 0
+	ids := make([]int64, 0, customers)
+	for made < customers {
+		err := d.Update(ctx, func(tx auth.Tx) error {
+			for i := 0; i < batch && made < customers; i++ {
+				c := auth.Customer{UUID: uuid.NewString(), Email: fmt.Sprintf("prefill%d@example.com", made),
+					FirstName: "Jana", LastName: "Nováková",
+					PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$cHJlZmlsbHNhbHQxMjM0$0000000000000000000000000000000000000000000",
+					CreatedAt:    now}
+				if err := tx.CreateCustomer(&c); err != nil {
+					return err
+				}
+				ids = append(ids, c.ID)
+				made++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	made = 0
+	for made < sessions {
+		err := d.Update(ctx, func(tx auth.Tx) error {
+			for i := 0; i < batch && made < sessions; i++ {
+				secret := make([]byte, 20)
+				rand.Read(secret)
+				h := sha256.Sum256(secret)
+				err := tx.CreateSession(auth.Session{DeviceID: uuid.NewString(), CustomerID: ids[made%len(ids)],
+					SecretHash: h[:], CreatedAt: now, IssuedAt: now, ExpiresAt: now.Add(14 * 24 * time.Hour),
+					KeyID: "prefill", Signature: "prefill"})
+				if err != nil {
+					return err
+				}
+				made++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// client is one simulated storefront: its customer and the tokens it last received.
+type client struct {
+	email   string
+	access  string
+	refresh string
+}
+
+const (
+	password      = "correct horse battery"
+	registerQuery = `mutation($in: RegistrationDataInput!) { Register(input: $in) { accessToken refreshToken } }`
+	loginQuery    = `mutation($in: LoginInput!) { Login(input: $in) { accessToken refreshToken } }`
+	refreshQuery  = `mutation($in: RefreshTokenInput!) { RefreshTokens(input: $in) { accessToken refreshToken } }`
+	currentQuery  = `{ currentCustomerUser { uuid firstName lastName email telephone } }`
+)
+
+func newHTTPClient(conns int) *http.Client {
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		MaxIdleConns: conns * 2, MaxIdleConnsPerHost: conns * 2, IdleConnTimeout: time.Minute,
+	}}
+}
+
+// post sends one GraphQL request and returns the response's data field named field.
+func post(hc *http.Client, url, token string, body []byte, field string) (json.RawMessage, error) {
+	req, err := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+	}
+	var out struct {
+		Data   map[string]json.RawMessage `json:"data"`
+		Errors json.RawMessage            `json:"errors"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("response: %w: %.200s", err, b)
+	}
+	if len(out.Errors) > 0 || out.Data[field] == nil {
+		return nil, fmt.Errorf("errors: %.300s", b)
+	}
+	return out.Data[field], nil
+}
+
+func body(query string, vars map[string]any) []byte {
+	b, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	return b
+}
+
+func decodeTokens(raw json.RawMessage) (access, refresh string, err error) {
+	var t struct{ AccessToken, RefreshToken string }
+	if err := json.Unmarshal(raw, &t); err != nil || t.AccessToken == "" || t.RefreshToken == "" {
+		return "", "", fmt.Errorf("no tokens in %.200s", raw)
+	}
+	return t.AccessToken, t.RefreshToken, nil
+}
+
+// registerClients registers one customer per client, a few at a time (each costs an argon2id hash).
+func registerClients(hc *http.Client, url string, n int) ([]*client, error) {
+	clients := make([]*client, n)
+	errs := make(chan error, n)
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c := &client{email: fmt.Sprintf("load%d-%s@example.com", i, uuid.NewString()[:8])}
+			raw, err := post(hc, url, "", body(registerQuery, map[string]any{"in": map[string]any{
+				"firstName": "Jan", "lastName": "Novák", "email": c.email, "password": password}}), "Register")
+			if err == nil {
+				c.access, c.refresh, err = decodeTokens(raw)
+			}
+			if err != nil {
+				errs <- fmt.Errorf("register: %w", err)
+				return
+			}
+			clients[i] = c
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return clients, <-errs
+}
+
+// drive runs one step per client in a loop for d and measures it; pid is the server's.
+func drive(name, alg string, pid int, clients []*client, d time.Duration, step func(c *client) error) result {
+	resetPeakRSS(pid)
+	cpu0 := cpuTime(pid)
+	lat := make([][]time.Duration, len(clients))
+	errCount := make([]int, len(clients))
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	deadline := start.Add(d)
+	for i, c := range clients {
+		wg.Go(func() {
+			l := make([]time.Duration, 0, 4096)
+			for {
+				t0 := time.Now()
+				if !t0.Before(deadline) {
+					break
+				}
+				err := step(c)
+				l = append(l, time.Since(t0))
+				if err != nil {
+					errCount[i]++
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+			lat[i] = l
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	r := result{name: name, alg: alg, clients: len(clients), elapsed: elapsed, peakRSS: peakRSS(pid)}
+	var all []time.Duration
+	for i := range clients {
+		all = append(all, lat[i]...)
+		r.errors += errCount[i]
+	}
+	r.requests = len(all)
+	slices.Sort(all)
+	if len(all) > 0 {
+		r.p50 = all[len(all)*50/100]
+		r.p99 = all[len(all)*99/100]
+		r.cpuPerRequest = (cpuTime(pid) - cpu0) / time.Duration(len(all))
+	}
+	if e, ok := firstErr.Load().(string); ok {
+		r.firstError = e
+	}
+	return r
+}
+
+// runServer starts shopauth with alg on a fresh database and runs the phases against it.
+func runServer(o options, dir, alg string, first bool) ([]result, error) {
+	dbPath := filepath.Join(dir, "shopauth-"+alg+".db")
+	label := alg
+	if o.prefillCustomers > 0 {
+		t0 := time.Now()
+		if err := prefill(dbPath, o.prefillCustomers, o.prefillSessions); err != nil {
+			return nil, fmt.Errorf("prefill: %w", err)
+		}
+		label = fmt.Sprintf("%s, %dk customers/%dk sessions", alg, o.prefillCustomers/1000, o.prefillSessions/1000)
+		fmt.Printf("prefilled %d customers and %d sessions in %v\n", o.prefillCustomers, o.prefillSessions, time.Since(t0).Round(time.Millisecond))
+	}
+	s, err := startProcess(dir, "shopauth-"+alg, o.bin, "--addr", "serve", "--db", dbPath, "--signing-alg", alg)
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	hc := newHTTPClient(o.clients)
+	clients, err := registerClients(hc, s.url, o.clients)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Printf("%s: server pid %d, %d customers registered\n", label, s.pid(), len(clients))
+	var out []result
+	if o.phases["refresh"] {
+		r := drive("RefreshTokens", label, s.pid(), clients, o.duration, func(c *client) error {
+			raw, err := post(hc, s.url, "", body(refreshQuery, map[string]any{"in": map[string]any{"refreshToken": c.refresh}}), "RefreshTokens")
+			if err != nil {
+				return err
+			}
+			c.access, c.refresh, err = decodeTokens(raw)
+			return err
+		})
+		out = append(out, r)
+	}
+	if !first {
+		return out, nil
+	}
+	if o.phases["read"] {
+		read := body(currentQuery, nil)
+		out = append(out, drive("currentCustomerUser", label, s.pid(), clients, o.duration, func(c *client) error {
+			_, err := post(hc, s.url, c.access, read, "currentCustomerUser")
+			return err
+		}))
+	}
+	if o.phases["login"] {
+		out = append(out, drive("Login", label, s.pid(), clients, o.duration, func(c *client) error {
+			raw, err := post(hc, s.url, "", body(loginQuery, map[string]any{"in": map[string]any{"email": c.email, "password": password}}), "Login")
+			if err == nil {
+				_, _, err = decodeTokens(raw)
+			}
+			return err
+		}))
+	}
+	return out, nil
+}
+
+// floorBody is what a currentCustomerUser answer looks like, as a constant.
+var floorBody = []byte(`{"data":{"currentCustomerUser":{"uuid":"6f1f3c36-7d6c-4d53-9f43-6a1b0c9d2e11","firstName":"Jan","lastName":"Novák","email":"load0@example.com","telephone":null}}}`)
+
+// serveFloor is the bare net/http handler: read the request, answer a constant JSON body.
+func serveFloor(addr string) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/healthz" {
+			w.Write([]byte(`{"status":"ok"}`))
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write(floorBody)
+	})
+	if err := http.ListenAndServe(addr, h); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// runFloor drives the same read requests (same body, same bearer header) against the floor handler.
+func runFloor(o options, dir string) (result, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	s, err := startProcess(dir, "floor", self, "-floor-server")
+	if err != nil {
+		return result{}, err
+	}
+	defer s.stop()
+	hc := newHTTPClient(o.clients)
+	clients := make([]*client, o.clients)
+	for i := range clients {
+		clients[i] = &client{access: strings.Repeat("x", 700)} // about an access token's length
+	}
+	read := body(currentQuery, nil)
+	return drive("floor: bare net/http", "-", s.pid(), clients, o.duration, func(c *client) error {
+		_, err := post(hc, s.url, c.access, read, "currentCustomerUser")
+		return err
+	}), nil
+}
+
+func printResults(rs []result) {
+	fmt.Printf("%-22s %-34s %7s %9s %10s %9s %9s %7s %10s %12s\n",
+		"phase", "server", "clients", "requests", "req/s", "p50", "p99", "errors", "peak RSS", "CPU/request")
+	for _, r := range rs {
+		fmt.Printf("%-22s %-34s %7d %9d %10.0f %9s %9s %7d %7.1f MiB %12s\n",
+			r.name, r.alg, r.clients, r.requests, r.rate(), round(r.p50), round(r.p99), r.errors,
+			float64(r.peakRSS)/(1<<20), round(r.cpuPerRequest))
+		if r.firstError != "" {
+			fmt.Printf("    first error: %s\n", r.firstError)
+		}
+	}
+}
+
+func round(d time.Duration) string {
+	switch {
+	case d >= 10*time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+func summarize(rs []result, sigs float64, o options) {
+	find := func(name, algPrefix string) *result {
+		for i := range rs {
+			if rs[i].name == name && strings.HasPrefix(rs[i].alg, algPrefix) {
+				return &rs[i]
+			}
+		}
+		return nil
+	}
+	bound := sigs / 2
+	if r := find("RefreshTokens", "RS256"); r != nil {
+		ratio := r.rate() / bound
+		fmt.Printf("refresh RS256: %.0f/s = %.2f × bound (%.0f sigs/s / 2 signatures per refresh); target ≥ 0.70: %s\n",
+			r.rate(), ratio, sigs, verdict(ratio >= 0.7 && r.errors == 0))
+		fmt.Printf("refresh peak RSS: %.1f MiB; target < 100 MiB: %s\n", float64(r.peakRSS)/(1<<20), verdict(r.peakRSS < 100<<20))
+	}
+	for _, alg := range []string{"ES256", "EdDSA"} {
+		if r := find("RefreshTokens", alg); r != nil {
+			fmt.Printf("refresh %s: %.0f/s (%.1f × the RS256 bound)\n", alg, r.rate(), r.rate()/bound)
+		}
+	}
+	read, floor := find("currentCustomerUser", ""), find("floor: bare net/http", "")
+	if read != nil && floor != nil {
+		ratio := read.rate() / floor.rate()
+		fmt.Printf("currentCustomerUser: %.0f/s = %.2f × the net/http floor (%.0f/s), p99 %s at %d clients; target ≥ 0.30: %s\n",
+			read.rate(), ratio, floor.rate(), round(read.p99), read.clients, verdict(ratio >= 0.3 && read.errors == 0))
+	}
+	if r := find("Login", ""); r != nil {
+		fmt.Printf("Login: %.1f/s at %d concurrent, peak RSS %.1f MiB (hash slots bound argon2id memory)\n",
+			r.rate(), r.clients, float64(r.peakRSS)/(1<<20))
+	}
+	errs := 0
+	for _, r := range rs {
+		errs += r.errors
+	}
+	fmt.Printf("errors in all phases: %d (must be 0): %s\n", errs, verdict(errs == 0))
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "PASS"
+	}
+	return "FAIL"
+}
