@@ -1,13 +1,483 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/csv"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"shopauth/auth"
+	"shopauth/db"
 )
 
 // runCommand runs the operator subcommands (keys, customers, backup).
 func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fmt.Fprintf(stderr, "unknown command %q\n\n%s", cmd, topUsage)
+	switch cmd {
+	case "keys":
+		return runGroup(ctx, "keys", keysUsage, map[string]command{
+			"list": runKeysList, "rotate": runKeysRotate, "import": runKeysImport,
+		}, args, stdin, stdout, stderr)
+	case "customers":
+		return runGroup(ctx, "customers", customersUsage, map[string]command{
+			"add": runCustomersAdd, "import": runCustomersImport,
+		}, args, stdin, stdout, stderr)
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "shopauth: unknown command %q\n\n%s", cmd, topUsage)
 	return errUsage
+}
+
+type command func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+
+const keysUsage = `Usage:
+  shopauth keys list                       the key ring: which key signs, which still verify
+  shopauth keys rotate [--signing-alg ALG] a new key signs from now on (RS256, ES256, EdDSA)
+  shopauth keys import --private-key FILE  a Shopsys private.key signs from now on
+
+A running server picks up rotated and imported keys within 30 s. Older keys stay in the
+JWKS and keep verifying until every token they signed has expired.
+Run shopauth keys COMMAND --help for its flags.
+`
+
+const customersUsage = `Usage:
+  shopauth customers add --email E --first-name F --last-name L [--telephone T] < password
+  shopauth customers import FILE.csv
+
+Run shopauth customers COMMAND --help for the details.
+`
+
+// runGroup dispatches "keys list" and the like; the group alone, or --help, prints its usage.
+func runGroup(ctx context.Context, name, usage string, cmds map[string]command, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stderr, usage)
+		return flag.ErrHelp
+	}
+	run, ok := cmds[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "shopauth %s: unknown command %q\n\n%s", name, args[0], usage)
+		return errUsage
+	}
+	return run(ctx, args[1:], stdin, stdout, stderr)
+}
+
+// openService opens the database and builds the domain service as the server does, for a command
+// that runs beside (or instead of) a server on the same file.
+func openService(ctx context.Context, path string, cfg auth.Config, stderr io.Writer) (*db.DB, *auth.Service, error) {
+	d, err := db.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := auth.New(ctx, d, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		d.Close()
+		return nil, nil, err
+	}
+	return d, svc, nil
+}
+
+// noArgs rejects positional arguments a command does not take.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return errUsage
+	}
+	return nil
+}
+
+func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("keys list", "keys list [--db FILE]\n\nLists the signing keys, oldest first. STATUS says which key signs new tokens, which are\nlive (may still have unexpired tokens, so they are in the JWKS) and which came from Shopsys.", stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	d, svc, err := openService(ctx, *dbPath, auth.DefaultConfig(), stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "KID\tALG\tCREATED\tSTATUS")
+	for _, k := range svc.Keys() {
+		var status []string
+		if k.Signing {
+			status = append(status, "signing")
+		}
+		if k.Live {
+			status = append(status, "live")
+		} else {
+			status = append(status, "retired")
+		}
+		if k.Shopsys {
+			status = append(status, "shopsys")
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339), strings.Join(status, ","))
+	}
+	return w.Flush()
+}
+
+func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--db FILE]\n\nMakes a new key that signs every token from now on. A running server picks it up within\n30 s; older keys stay in the JWKS until the tokens they signed have expired.", stderr)
+	cfg := auth.DefaultConfig()
+	fs.StringVar(&cfg.SigningAlgorithm, "signing-alg", cfg.SigningAlgorithm, "algorithm of the new key: RS256, ES256 or EdDSA")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "shopauth keys rotate:", err)
+		return errUsage
+	}
+	d, svc, err := openService(ctx, *dbPath, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	k, err := svc.RotateKey(ctx, cfg.SigningAlgorithm)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "new signing key %s (%s); a running server uses it within 30 s\n", k.ID, k.Algorithm)
+	return nil
+}
+
+func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("keys import", "keys import --private-key FILE.pem [--db FILE]\n\nImports a Shopsys private.key (RSA, PKCS#1 or PKCS#8 PEM, not encrypted) and signs with it\nfrom now on, so services that trust its public key accept shopauth's tokens unchanged, and\naccess tokens Shopsys issued (they carry no kid) keep verifying until they expire.", stderr)
+	keyFile := fs.String("private-key", "", "PEM `file` of the private key")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *keyFile == "" {
+		fmt.Fprintln(stderr, "shopauth keys import: --private-key is required")
+		fs.Usage()
+		return errUsage
+	}
+	pemBytes, err := os.ReadFile(*keyFile)
+	if err != nil {
+		return err
+	}
+	k, err := auth.ParsePrivateKeyPEM(pemBytes, time.Now(), true)
+	if err != nil {
+		return fmt.Errorf("%s: %w", *keyFile, err)
+	}
+	d, svc, err := openService(ctx, *dbPath, auth.DefaultConfig(), stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	for _, have := range svc.Keys() {
+		if have.ID == k.ID {
+			return fmt.Errorf("key %s is already in the key ring", k.ID)
+		}
+	}
+	if err := svc.AddKey(ctx, k); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "imported Shopsys key %s (%s); it signs from now on (a running server uses it within 30 s)\n", k.ID, k.Algorithm)
+	return nil
+}
+
+func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("customers add", "customers add --email E --first-name F --last-name L [--telephone T] [--db FILE] < password\n\nAdds a customer. The password is the first line of standard input, so it stays out of\nthe shell history and the process list: printf '%s\\n' \"$PASSWORD\" | shopauth customers add ...", stderr)
+	var n auth.NewCustomer
+	var tel string
+	fs.StringVar(&n.Email, "email", "", "email `address`")
+	fs.StringVar(&n.FirstName, "first-name", "", "first `name`")
+	fs.StringVar(&n.LastName, "last-name", "", "last `name`")
+	fs.StringVar(&tel, "telephone", "", "telephone `number` (optional)")
+	fs.StringVar(&n.UUID, "uuid", "", "the customer's `UUID` (default: a new one; give the Shopsys one to keep its tokens valid)")
+	cfg := auth.DefaultConfig()
+	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if tel != "" {
+		n.Telephone = &tel
+	}
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(stderr, "Password (shown as you type; pipe it in to avoid that): ")
+		}
+	}
+	line, err := bufio.NewReaderSize(stdin, 8<<10).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	n.Password = strings.TrimRight(line, "\r\n")
+	d, svc, err := openService(ctx, *dbPath, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	added, err := svc.ImportCustomers(ctx, []auth.NewCustomer{n})
+	var rowErr *auth.RowError
+	if errors.As(err, &rowErr) {
+		return errors.New(rowErr.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added customer %s %s\n", added[0].UUID, added[0].Email)
+	return nil
+}
+
+// csvColumns are the columns an import file may name, in the spelling the header uses.
+var csvColumns = []string{"email", "firstName", "lastName", "telephone", "password", "passwordHash", "uuid"}
+
+// maxReportedRows bounds the problems an import lists, so a wholly wrong file does not flood the terminal.
+const maxReportedRows = 20
+
+func runCustomersImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("customers import FILE.csv", `customers import FILE.csv [--db FILE]
+
+Adds every customer of a CSV file (UTF-8, comma-separated, RFC 4180 quoting) in one
+transaction: if any row is wrong nothing is added, and each wrong row is named as "line N"
+(the header is line 1). The header names the columns, in any order:
+
+  email, firstName, lastName   required
+  telephone                    optional
+  passwordHash or password     exactly one of them: a Shopsys bcrypt hash ($2y$, $2a$, $2b$),
+                               kept and upgraded at the customer's next login, or a plain
+                               password, hashed now
+  uuid                         optional: the Shopsys customer UUID, so that tokens Shopsys
+                               issued keep naming the same customer (default: a new one)`, stderr)
+	cfg := auth.DefaultConfig()
+	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum length of plain passwords")
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "shopauth customers import: name one CSV file")
+		fs.Usage()
+		return errUsage
+	}
+	f, err := os.Open(files[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rows, lines, err := readCustomersCSV(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	d, svc, err := openService(ctx, *dbPath, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	added, err := svc.ImportCustomers(ctx, rows)
+	if err != nil {
+		var msgs []string
+		for _, e := range unjoin(err) {
+			var rowErr *auth.RowError
+			if !errors.As(e, &rowErr) {
+				return err
+			}
+			if len(msgs) == maxReportedRows {
+				msgs = append(msgs, "…")
+				break
+			}
+			msg := fmt.Sprintf("line %d: %s", lines[rowErr.Index], rowErr.Reason)
+			if rowErr.Earlier > 0 {
+				msg += fmt.Sprintf(" (by line %d)", lines[rowErr.Earlier-1])
+			}
+			msgs = append(msgs, msg)
+		}
+		return fmt.Errorf("%s: nothing imported:\n%s", files[0], strings.Join(msgs, "\n"))
+	}
+	fmt.Fprintf(stdout, "imported %d customers\n", len(added))
+	return nil
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// readCustomersCSV reads an import file into customers and the line each one starts on.
+func readCustomersCSV(r io.Reader) ([]auth.NewCustomer, []int, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = 0 // every row as long as the header
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, nil, errors.New("line 1: the file is empty; it needs a header row")
+	}
+	if err != nil {
+		return nil, nil, csvError(err)
+	}
+	col := map[string]int{}
+	for i, name := range header {
+		name = strings.TrimSpace(strings.TrimPrefix(name, "\uFEFF"))
+		known := ""
+		for _, c := range csvColumns {
+			if strings.EqualFold(name, c) {
+				known = c
+			}
+		}
+		switch {
+		case known == "":
+			return nil, nil, fmt.Errorf("line 1: unknown column %q (want %s)", name, strings.Join(csvColumns, ", "))
+		case col[known] != 0:
+			return nil, nil, fmt.Errorf("line 1: column %s appears twice", known)
+		}
+		col[known] = i + 1 // 0 means absent
+	}
+	for _, c := range []string{"email", "firstName", "lastName"} {
+		if col[c] == 0 {
+			return nil, nil, fmt.Errorf("line 1: the header lacks the column %s", c)
+		}
+	}
+	if (col["password"] == 0) == (col["passwordHash"] == 0) {
+		return nil, nil, errors.New("line 1: the header must name exactly one of passwordHash and password")
+	}
+	cell := func(rec []string, name string) string {
+		if i := col[name]; i > 0 {
+			return rec[i-1]
+		}
+		return ""
+	}
+	var rows []auth.NewCustomer
+	var lines []int
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, lines, nil
+		}
+		if err != nil {
+			return nil, nil, csvError(err)
+		}
+		line, _ := cr.FieldPos(0)
+		n := auth.NewCustomer{
+			UUID: strings.TrimSpace(cell(rec, "uuid")), Email: cell(rec, "email"),
+			FirstName: cell(rec, "firstName"), LastName: cell(rec, "lastName"),
+			Password: cell(rec, "password"), PasswordHash: strings.TrimSpace(cell(rec, "passwordHash")),
+		}
+		if tel := strings.TrimSpace(cell(rec, "telephone")); tel != "" {
+			n.Telephone = &tel
+		}
+		if col["passwordHash"] != 0 && n.PasswordHash == "" {
+			// Otherwise an empty hash would read as "no hash, use the (absent) password".
+			n.PasswordHash = "(empty)"
+		}
+		rows = append(rows, n)
+		lines = append(lines, line)
+	}
+}
+
+// csvError words a CSV syntax error as "line N: …".
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("line %d: %v", pe.Line, pe.Err)
+	}
+	return err
+}
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("backup", `backup FILE [--db FILE]
+
+Writes a consistent copy of the database to FILE (which must not exist), also while the
+server runs: one read transaction, so the copy is the database as of one instant. To
+restore, stop the server, remove shopauth.db-wal and shopauth.db-shm if present, put the
+copy in place of shopauth.db and start the server.`, stderr)
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(files) != 1 {
+		fmt.Fprintln(stderr, "shopauth backup: name one FILE to write")
+		fs.Usage()
+		return errUsage
+	}
+	d, err := db.Open(ctx, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Backup(ctx, files[0]); err != nil {
+		return err
+	}
+	fi, err := os.Stat(files[0])
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup of %s written to %s (%d bytes)\n", d.Path(), files[0], fi.Size())
+	return nil
+}
+
+// Demo customer: made by --demo when missing. Its password is random per database and kept in the
+// settings, so every --demo start can print it again.
+const (
+	demoEmail           = "demo@shopauth.local"
+	demoPasswordSetting = "demo_password"
+)
+
+// demo makes sure the demo customer exists and prints its credentials and the GraphiQL URL.
+func (m *Main) demo(ctx context.Context) error {
+	c, err := m.DB.CustomerByEmail(ctx, demoEmail)
+	switch {
+	case errors.Is(err, auth.ErrNotFound):
+		password := rand.Text()[:16]
+		hash, err := m.Service.Hasher().Hash(ctx, password)
+		if err != nil {
+			return err
+		}
+		c = auth.Customer{UUID: uuid.NewString(), Email: demoEmail, FirstName: "Demo", LastName: "Customer",
+			PasswordHash: hash, CreatedAt: time.Now()}
+		err = m.DB.Update(ctx, func(tx auth.Tx) error {
+			if err := tx.CreateCustomer(&c); err != nil {
+				return err
+			}
+			return tx.SetSetting(demoPasswordSetting, []byte(password))
+		})
+		if err != nil {
+			return fmt.Errorf("create demo customer: %w", err)
+		}
+		fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", demoEmail, password)
+	case err != nil:
+		return err
+	default:
+		password, err := m.DB.Setting(ctx, demoPasswordSetting)
+		ok := false
+		if err == nil {
+			ok, _, _ = m.Service.Hasher().Verify(ctx, c.PasswordHash, string(password))
+		}
+		if ok {
+			fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", demoEmail, password)
+		} else {
+			fmt.Fprintf(m.Stdout, "demo customer: %s (its password was changed; use yours or RequestPasswordRecovery)\n", demoEmail)
+		}
+	}
+	fmt.Fprintf(m.Stdout, "GraphiQL: %s/\n", m.URL())
+	return nil
 }

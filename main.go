@@ -32,6 +32,10 @@ var schemaSDL string
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // the first signal shuts down gracefully; a second one kills at once
+	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
@@ -78,21 +82,49 @@ Every command takes --db (default shopauth.db) and --help; flags can also be set
 SHOPAUTH_<FLAG> environment variables (SHOPAUTH_ACCESS_TTL=30m).
 `
 
-// newFlagSet returns a flag set whose errors and usage go to stderr, with --db on it.
-func newFlagSet(name string, stderr io.Writer) (*flag.FlagSet, *string) {
+// newFlagSet returns a flag set whose errors and usage go to stderr, with --db on it. synopsis
+// is the usage line after "shopauth ", then a blank line and what the command does.
+func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("shopauth "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: shopauth %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fmt.Fprintln(stderr, "\nEvery flag can also be set as an environment variable: SHOPAUTH_ and the flag's name\nin capitals with - as _ (--access-ttl is SHOPAUTH_ACCESS_TTL). Flags win over the environment.")
+	}
 	return fs, fs.String("db", "shopauth.db", "SQLite database `file`")
 }
 
-// parseFlags reads flags from args, then from SHOPAUTH_* environment variables.
+// parseFlags reads flags from args, then from SHOPAUTH_* environment variables. A mistake in
+// either is errUsage, after the message and the usage went to the flag set's output.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SHOPAUTH"))
-	if err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(fs.Output(), err)
-		return errUsage
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
 	}
-	return err
+	if !strings.HasPrefix(err.Error(), "error parsing commandline") {
+		// The flag package has already printed command-line mistakes with the usage; ff's
+		// environment mistakes it has not.
+		fmt.Fprintln(fs.Output(), err)
+		fs.Usage()
+	}
+	return errUsage
+}
+
+// parseInterspersed parses flags that may come before and after the positional arguments
+// (`shopauth backup FILE --db x.db`), which the flag package alone stops at, and returns those.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return positional, nil
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 // Main is the server as production runs it; the end-to-end tests start exactly this.
@@ -108,6 +140,8 @@ type Main struct {
 	RecoveryURL string
 	Log         *slog.Logger
 	Stdout      io.Writer
+	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
+	ShutdownTimeout time.Duration
 
 	DB       *db.DB
 	Service  *auth.Service
@@ -121,7 +155,7 @@ type Main struct {
 // NewMain returns a Main with the contract's defaults.
 func NewMain() *Main {
 	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(),
-		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout}
+		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout, ShutdownTimeout: 10 * time.Second}
 }
 
 // registerServeFlags binds the serve flags to m.
@@ -150,7 +184,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m := NewMain()
 	m.Stdout = stdout
 	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
-	fs, dbPath := newFlagSet("serve", stderr)
+	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the JWKS at /.well-known/jwks.json and /healthz.\nOther commands: shopauth help", stderr)
 	var issuer, cors string
 	m.registerServeFlags(fs, dbPath, &issuer, &cors)
 	if err := parseFlags(fs, args); err != nil {
@@ -167,7 +201,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Config.Issuer = "http://" + m.Addr
 	}
 	if err := m.Config.Validate(); err != nil {
-		fmt.Fprintln(stderr, "invalid configuration:", err)
+		// The message comes last, under the usage, so that it is what the operator sees.
+		fs.Usage()
+		fmt.Fprintln(stderr, "\nshopauth: invalid configuration:", err)
 		return errUsage
 	}
 	m.CORSOrigins = splitList(cors)
@@ -204,9 +240,20 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
-	m.Handler = web.NewHandler(web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins})
+	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins}
+	if m.Metrics {
+		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {
+			return m.DB.CountSessions(ctx, m.Service.Now())
+		}, m.Log)
+		m.Service.OnEvent = metrics.Event
+		cfg.Metrics, cfg.Observe = metrics.Handler(), metrics.Observe
+	}
+	m.Handler = web.NewHandler(cfg)
 	if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
 		return err
+	}
+	if m.Demo {
+		return m.demo(ctx)
 	}
 	return nil
 }
@@ -215,7 +262,7 @@ func (m *Main) Open(ctx context.Context) error {
 func (m *Main) URL() string { return "http://" + m.Listener.Addr().String() }
 
 // Run serves until ctx is done, then stops accepting, lets requests in flight finish (for at
-// most 10 s) and returns.
+// most ShutdownTimeout) and returns. Close then checkpoints and closes the database.
 func (m *Main) Run(ctx context.Context) error {
 	m.server = &http.Server{
 		Handler:           m.Handler,
@@ -237,9 +284,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	m.Log.Info("shutting down: no new connections, finishing requests in flight", "timeout", m.ShutdownTimeout)
+	shutdown, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
 	defer cancel()
 	err := m.server.Shutdown(shutdown)
+	if err != nil {
+		// Out of time: cut the stragglers off rather than close the database under them silently.
+		m.Log.Warn("requests still in flight at the shutdown deadline were cut off", "err", err)
+		err = errors.Join(err, m.server.Close())
+	}
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
