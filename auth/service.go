@@ -184,6 +184,12 @@ func (s *Service) RotateKey(ctx context.Context, alg string) (SigningKey, error)
 
 // AddKey stores a key (a rotated or an imported one); it signs from now on.
 func (s *Service) AddKey(ctx context.Context, k SigningKey) error {
+	// The ring orders keys by their creation second; a key added in the same second as the newest
+	// (a rotation right after first start, an import on a new database) must still sort after it,
+	// or the older key would go on signing.
+	if cur := s.keys.current(); cur != nil && cur.ID != k.ID && !k.CreatedAt.After(cur.CreatedAt) {
+		k.CreatedAt = cur.CreatedAt.Add(time.Second)
+	}
 	if err := s.store.Update(ctx, func(tx Tx) error { return tx.AddSigningKey(k) }); err != nil {
 		return internal("auth.AddKey", err)
 	}
