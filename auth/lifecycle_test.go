@@ -1,0 +1,426 @@
+package auth_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"strings"
+	"testing"
+	"time"
+
+	"shopauth/auth"
+)
+
+// attacker is the request origin the audit log must record.
+const attackerIP = "203.0.113.7"
+
+func fromAttacker() context.Context {
+	return auth.NewContextWithClient(context.Background(), auth.Client{IP: attackerIP, UserAgent: "curl/8"})
+}
+
+func claim(t *testing.T, tok, name string) string {
+	t.Helper()
+	_, c := jwtParts(t, tok)
+	return strings.Trim(string(mustJSON(c[name])), `"`)
+}
+
+// TestRotationGraceAndReuse walks one chain through rotation, grace (across a restart), the grace
+// boundary, and reuse detection with its audit record.
+func TestRotationGraceAndReuse(t *testing.T) {
+	e := newEnv(t)
+	pair0 := e.register("grace@shop.cz")
+	device := claim(t, pair0.RefreshToken, "deviceId")
+
+	e.advance(time.Second)
+	rotatedAt := e.clock()
+	pair1 := e.mustRefresh(pair0.RefreshToken)
+	if pair1.RefreshToken == pair0.RefreshToken {
+		t.Fatal("rotation returned the same refresh token")
+	}
+	if claim(t, pair1.RefreshToken, "deviceId") != device || claim(t, pair1.AccessToken, "deviceId") != device {
+		t.Fatal("rotation changed the deviceId")
+	}
+	if claim(t, pair1.RefreshToken, "secretChain") == claim(t, pair0.RefreshToken, "secretChain") {
+		t.Fatal("rotation kept the secret")
+	}
+	wantExp := rotatedAt.Add(e.cfg.RefreshTTL).Unix()
+	if got := claim(t, pair1.RefreshToken, "exp"); got != json.Number(mustJSON(wantExp)).String() {
+		t.Errorf("successor exp = %s, want %d (a new 14-day expiry)", got, wantExp)
+	}
+
+	// Inside the interval: byte-identical refresh token and a working access token.
+	e.advance(e.cfg.ReuseInterval - time.Millisecond)
+	again := e.mustRefresh(pair0.RefreshToken)
+	if again.RefreshToken != pair1.RefreshToken {
+		t.Fatalf("grace answer differs:\n got %s\nwant %s", again.RefreshToken, pair1.RefreshToken)
+	}
+	if p := e.mustAuthenticate(again.AccessToken); p.DeviceID != device {
+		t.Fatalf("grace access token names device %s, want %s", p.DeviceID, device)
+	}
+
+	// The grace state is in the database: after a restart the retry still gets the same bytes.
+	e.restart()
+	if got := e.mustRefresh(pair0.RefreshToken); got.RefreshToken != pair1.RefreshToken {
+		t.Fatal("grace answer differs after a restart")
+	}
+
+	// At the boundary (rotation + interval) the old token is reuse: the session ends, audited.
+	e.setNow(rotatedAt.Add(e.cfg.ReuseInterval))
+	_, err := e.svc.Refresh(fromAttacker(), pair0.RefreshToken)
+	wantInvalidToken(t, err)
+	if reason(err) != "refresh token reused" {
+		t.Fatalf("refused for %q, want reuse", reason(err))
+	}
+	_, err = e.svc.Refresh(context.Background(), pair1.RefreshToken)
+	wantInvalidToken(t, err)
+	_, err = e.svc.Authenticate(context.Background(), pair1.AccessToken)
+	wantInvalidToken(t, err)
+	_, err = e.svc.Authenticate(context.Background(), pair0.AccessToken)
+	wantInvalidToken(t, err)
+	if n := len(e.sessions("grace@shop.cz")); n != 0 {
+		t.Fatalf("%d sessions left after reuse, want 0", n)
+	}
+
+	events, err := e.db.AuditEvents(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("%d audit events, want 1: %+v", len(events), events)
+	}
+	want := auth.AuditEvent{At: rotatedAt.Add(e.cfg.ReuseInterval).UTC(), CustomerID: e.customer("grace@shop.cz").ID,
+		DeviceID: device, Reason: "refresh token reused", RemoteAddr: attackerIP}
+	if got := events[0]; !got.At.Equal(want.At) || got.CustomerID != want.CustomerID || got.DeviceID != want.DeviceID ||
+		got.Reason != want.Reason || got.RemoteAddr != want.RemoteAddr {
+		t.Fatalf("audit event = %+v, want %+v", got, want)
+	}
+}
+
+// TestReuseOfOlderAncestors: only the immediate parent gets grace; a grandparent ends the session
+// even inside the interval, and the parent of the newest token still gets the newest token.
+func TestReuseOfOlderAncestors(t *testing.T) {
+	e := newEnv(t)
+	r0 := e.register("ancestor@shop.cz")
+	r1 := e.mustRefresh(r0.RefreshToken)
+	r2 := e.mustRefresh(r1.RefreshToken)
+	if got := e.mustRefresh(r1.RefreshToken); got.RefreshToken != r2.RefreshToken {
+		t.Fatal("the immediate parent did not get the newest token")
+	}
+	_, err := e.svc.Refresh(fromAttacker(), r0.RefreshToken)
+	wantInvalidToken(t, err)
+	if reason(err) != "refresh token reused" {
+		t.Fatalf("grandparent refused for %q, want reuse", reason(err))
+	}
+	for _, tok := range []string{r1.RefreshToken, r2.RefreshToken} {
+		_, err := e.svc.Refresh(context.Background(), tok)
+		wantInvalidToken(t, err)
+	}
+	_, err = e.svc.Authenticate(context.Background(), r2.AccessToken)
+	wantInvalidToken(t, err)
+}
+
+// TestGraceDisabled: with --refresh-reuse-interval 0 any second use is reuse.
+func TestGraceDisabled(t *testing.T) {
+	e := newEnv(t, func(c *auth.Config) { c.ReuseInterval = 0 })
+	r0 := e.register("nograce@shop.cz")
+	r1 := e.mustRefresh(r0.RefreshToken)
+	_, err := e.svc.Refresh(context.Background(), r0.RefreshToken)
+	wantInvalidToken(t, err)
+	if reason(err) != "refresh token reused" {
+		t.Fatalf("refused for %q, want reuse", reason(err))
+	}
+	_, err = e.svc.Refresh(context.Background(), r1.RefreshToken)
+	wantInvalidToken(t, err)
+}
+
+// TestRefreshExpiry: a refresh token is refused at its exp second, also inside the grace interval.
+func TestRefreshExpiry(t *testing.T) {
+	e := newEnv(t)
+	start := e.clock()
+	r0 := e.register("expiry@shop.cz")
+	e.setNow(start.Truncate(time.Second).Add(e.cfg.RefreshTTL - time.Second))
+	r1 := e.mustRefresh(r0.RefreshToken) // one second before exp: still good
+	e.setNow(start.Truncate(time.Second).Add(e.cfg.RefreshTTL))
+	_, err := e.svc.Refresh(context.Background(), r0.RefreshToken) // grace, but expired
+	wantInvalidToken(t, err)
+	if !strings.Contains(reason(err), wantExpired) {
+		t.Fatalf("refused for %q, want expiry", reason(err))
+	}
+	e.mustRefresh(r1.RefreshToken) // the successor has its own 14 days
+}
+
+// TestAccessTokensDieWithSession: Logout, RevokeSessions OTHERS and ALL, and ChangePassword refuse
+// the ended sessions' access tokens at once.
+func TestAccessTokensDieWithSession(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	const email = "sessions@shop.cz"
+	a := e.register(email)
+	b := e.login(email)
+	c := e.login(email)
+	d := e.login(email)
+
+	refused := func(name, tok string) {
+		t.Helper()
+		_, err := e.svc.Authenticate(ctx, tok)
+		if err == nil {
+			t.Fatalf("%s: access token still accepted", name)
+		}
+		wantInvalidToken(t, err)
+	}
+
+	t.Run("Logout", func(t *testing.T) {
+		if err := e.svc.Logout(ctx, e.mustAuthenticate(d.AccessToken)); err != nil {
+			t.Fatal(err)
+		}
+		refused("d", d.AccessToken)
+		_, err := e.svc.Refresh(ctx, d.RefreshToken)
+		wantInvalidToken(t, err)
+		e.mustAuthenticate(a.AccessToken)
+	})
+	t.Run("RevokeSessions OTHERS", func(t *testing.T) {
+		n, err := e.svc.RevokeSessions(ctx, e.mustAuthenticate(c.AccessToken), auth.ScopeOthers)
+		if err != nil || n != 2 {
+			t.Fatalf("RevokeSessions(OTHERS) = %d, %v; want 2", n, err)
+		}
+		refused("a", a.AccessToken)
+		refused("b", b.AccessToken)
+		e.mustAuthenticate(c.AccessToken)
+	})
+	t.Run("RevokeSessions ALL", func(t *testing.T) {
+		n, err := e.svc.RevokeSessions(ctx, e.mustAuthenticate(c.AccessToken), auth.ScopeAll)
+		if err != nil || n != 1 {
+			t.Fatalf("RevokeSessions(ALL) = %d, %v; want 1", n, err)
+		}
+		refused("c", c.AccessToken)
+		_, err = e.svc.Refresh(ctx, c.RefreshToken)
+		wantInvalidToken(t, err)
+	})
+	t.Run("ChangePassword, token from the same second", func(t *testing.T) {
+		e.setNow(e.clock().Truncate(time.Second).Add(100 * time.Millisecond))
+		x := e.login(email)
+		y := e.login(email)
+		y = e.mustRefresh(y.RefreshToken) // an access token minted in the password change's second
+		e.setNow(e.clock().Add(800 * time.Millisecond))
+		if _, err := e.svc.ChangePassword(ctx, e.mustAuthenticate(x.AccessToken), email, testPassword, "a new passphrase"); err != nil {
+			t.Fatal(err)
+		}
+		if claim(t, y.AccessToken, "iat") != claim(t, x.AccessToken, "iat") {
+			t.Fatal("test setup: tokens not from the same second")
+		}
+		refused("x", x.AccessToken)
+		refused("y", y.AccessToken)
+		if n := len(e.sessions(email)); n != 0 {
+			t.Fatalf("%d sessions after ChangePassword, want 0", n)
+		}
+		// A login in the same second with the new password works.
+		z, err := e.svc.Login(ctx, email, "a new passphrase")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.mustAuthenticate(z.AccessToken)
+	})
+}
+
+// TestPrune deletes expired sessions and audit rows past retention, and keeps the rest.
+func TestPrune(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(c *auth.Config) { c.AuditRetention = time.Hour; c.ReuseInterval = 0 })
+	const email = "prune@shop.cz"
+	start := e.clock()
+	old := e.register(email)
+	thief := e.login(email)
+	e.mustRefresh(thief.RefreshToken)
+	if _, err := e.svc.Refresh(fromAttacker(), thief.RefreshToken); err == nil {
+		t.Fatal("reuse accepted")
+	}
+	e.setNow(start.Add(e.cfg.RefreshTTL - time.Hour))
+	fresh := e.login(email)
+
+	e.setNow(start.Add(e.cfg.RefreshTTL + time.Second))
+	n, err := e.svc.Prune(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("Prune = %d, %v; want 1 expired session", n, err)
+	}
+	list := e.sessions(email)
+	if len(list) != 1 || list[0].DeviceID != claim(t, fresh.RefreshToken, "deviceId") {
+		t.Fatalf("sessions after prune = %+v, want only the fresh one", list)
+	}
+	_, err = e.svc.Refresh(ctx, old.RefreshToken)
+	wantInvalidToken(t, err)
+	if events, _ := e.db.AuditEvents(ctx, 10); len(events) != 0 {
+		t.Fatalf("audit rows older than retention kept: %+v", events)
+	}
+	e.mustRefresh(fresh.RefreshToken)
+}
+
+// TestKeyRotation: a rotated key signs from then on, the old one keeps verifying its tokens, the
+// JWKS lists every key that may have live tokens and drops one when its last token has expired.
+func TestKeyRotation(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	first := e.svc.SignerForTest()
+	old := e.register("keys@shop.cz")
+	if kid := jwtKid(t, old.AccessToken); kid != first.ID {
+		t.Fatalf("kid %s, want %s", kid, first.ID)
+	}
+	rotatedAt := e.clock()
+	// Several rotations inside one second: each new key must take over.
+	var newest auth.SigningKey
+	for i := range 3 {
+		k, err := e.svc.RotateKey(ctx, auth.RS256)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := e.svc.SignerForTest().ID; got != k.ID {
+			t.Fatalf("rotation %d: key %s signs, want the new key %s", i, got, k.ID)
+		}
+		newest = k
+	}
+	e.mustAuthenticate(old.AccessToken)
+	next := e.mustRefresh(old.RefreshToken) // signed by the old key, rotated by the new one
+	if jwtKid(t, next.RefreshToken) != newest.ID || jwtKid(t, next.AccessToken) != newest.ID {
+		t.Fatal("tokens after rotation are not signed by the new key")
+	}
+	e.mustAuthenticate(next.AccessToken)
+
+	kids := jwksKids(t, e.svc)
+	if len(kids) != 4 || !kids[first.ID] || !kids[newest.ID] {
+		t.Fatalf("JWKS kids = %v, want all four keys", kids)
+	}
+	// Once every token the old keys signed has expired, they leave the JWKS. (Keys made in one
+	// second are spaced a second apart, so the last old key retired up to 2 s after rotatedAt.)
+	e.setNow(rotatedAt.Add(e.cfg.RefreshTTL + 3*time.Second))
+	if kids := jwksKids(t, e.svc); len(kids) != 1 || !kids[newest.ID] {
+		t.Fatalf("JWKS kids after expiry = %v, want only %s", kids, newest.ID)
+	}
+}
+
+func jwtKid(t *testing.T, tok string) string {
+	t.Helper()
+	h, _ := jwtParts(t, tok)
+	kid, _ := h["kid"].(string)
+	return kid
+}
+
+// jwksKids checks each JWKS entry's shape and returns the set of kids.
+func jwksKids(t *testing.T, svc *auth.Service) map[string]bool {
+	t.Helper()
+	b, err := json.Marshal(svc.JWKS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	kids := map[string]bool{}
+	for _, k := range doc.Keys {
+		if k["kty"] != "RSA" || k["use"] != "sig" || k["alg"] != "RS256" || k["kid"] == "" || k["n"] == nil || k["e"] == nil {
+			t.Errorf("JWKS entry %v lacks kty/use/alg/kid/n/e", k)
+		}
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+			if _, ok := k[private]; ok {
+				t.Errorf("JWKS entry carries the private member %q", private)
+			}
+		}
+		kids[k["kid"].(string)] = true
+	}
+	return kids
+}
+
+// shopsysPEM is a key as `openssl genrsa` writes it for Shopsys (PKCS#1 here; PKCS#8 also works).
+func shopsysPEM(t *testing.T) (*rsa.PrivateKey, []byte) {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+}
+
+// TestShopsysKeyImport: after importing a Shopsys private.key our tokens verify with its public key,
+// Shopsys-issued access tokens (no kid) verify against it alone until exp, and a password change
+// refuses those issued up to that second.
+func TestShopsysKeyImport(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.setNow(e.clock().Truncate(time.Second))
+	const email = "shopsys@shop.cz"
+	e.register(email)
+	cust := e.customer(email)
+	priv, pemBytes := shopsysPEM(t)
+	k, err := auth.ParsePrivateKeyPEM(pemBytes, e.clock(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.AddKey(ctx, k); err != nil {
+		t.Fatal(err)
+	}
+
+	// Our new tokens are signed by the imported key: a service holding only public.key accepts them.
+	ours := e.login(email)
+	parts := strings.Split(ours.AccessToken, ".")
+	sig, _ := base64.RawURLEncoding.DecodeString(parts[2])
+	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
+	if err := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, digest[:], sig); err != nil {
+		t.Fatalf("our token does not verify with the Shopsys public key: %v", err)
+	}
+
+	now := e.clock()
+	shopsysHeader := map[string]any{"typ": "JWT", "alg": "RS256"}
+	claims := map[string]any{
+		"iss": e.cfg.Issuer, "aud": e.cfg.Issuer, "iat": now.Add(-time.Minute).Unix(), "nbf": now.Add(-time.Minute).Unix(),
+		"exp": now.Add(4 * time.Minute).Unix(), "deviceId": "3f2a7a4e-52b4-4c3e-9f0e-0e8f6a1b2c3d", "uuid": cust.UUID,
+		"email": email, "fullName": cust.FullName(), "roles": []string{auth.RoleLoggedCustomer},
+	}
+	legacy := signRS256(priv, shopsysHeader, claims)
+	p := e.mustAuthenticate(legacy)
+	if !p.Legacy || p.Customer.ID != cust.ID {
+		t.Fatalf("principal = %+v, want the customer, legacy", p)
+	}
+
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refreshClaims := map[string]any{"iss": e.cfg.Issuer, "aud": e.cfg.Issuer, "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		"uuid": cust.UUID, "secretChain": strings.Repeat("a", 40), "deviceId": "3f2a7a4e-52b4-4c3e-9f0e-0e8f6a1b2c3d"}
+	cases := []forgeCase{
+		{"no kid, signed by another key", signRS256(other, shopsysHeader, claims), wantSignature},
+		{"no kid, expired", signRS256(priv, shopsysHeader, with(claims, "exp", now.Unix())), wantExpired},
+		{"no kid, unknown customer", signRS256(priv, shopsysHeader, with(claims, "uuid", "00000000-0000-4000-8000-000000000000")), "not found"},
+		{"no kid, HS256 with the Shopsys public key", signHS256(x509.MarshalPKCS1PublicKey(&priv.PublicKey), map[string]any{"alg": "HS256"}, claims), wantParse},
+	}
+	runForged(t, e, false, cases)
+	runForged(t, e, true, []forgeCase{
+		{"Shopsys refresh token (no kid)", signRS256(priv, shopsysHeader, refreshClaims), wantNoKid},
+	})
+
+	// After another rotation the imported key no longer signs, but Shopsys tokens still verify.
+	if _, err := e.svc.RotateKey(ctx, auth.RS256); err != nil {
+		t.Fatal(err)
+	}
+	e.mustAuthenticate(legacy)
+
+	// A password change in the second a Shopsys token was issued refuses it.
+	sameSecond := signRS256(priv, shopsysHeader, with(claims, "iat", now.Unix()))
+	e.mustAuthenticate(sameSecond)
+	e.setNow(now.Add(700 * time.Millisecond))
+	if _, err := e.svc.ChangePassword(ctx, e.mustAuthenticate(ours.AccessToken), email, testPassword, "another passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	runForged(t, e, false, []forgeCase{
+		{"Shopsys token from before the change", legacy, "password changed"},
+		{"Shopsys token from the change's second", sameSecond, "password changed"},
+		{"our token from before the change", ours.AccessToken, "not found"},
+	})
+}
