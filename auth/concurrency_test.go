@@ -3,8 +3,8 @@ package auth_test
 import (
 	"context"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"shopauth/auth"
 )
