@@ -29,6 +29,9 @@ type DB struct {
 	path   string
 	writer *sql.DB
 	reader *sql.DB
+
+	writeStmts *stmtCache // prepared at Open
+	readStmts  *stmtCache // prepared on first use
 }
 
 // Synchronous is the SQLite synchronous level. In WAL mode NORMAL never loses a committed
@@ -82,11 +85,19 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	d.reader = r
+	if d.writeStmts, err = newStmtCache(ctx, w, writerQueries); err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	d.readStmts, _ = newStmtCache(ctx, r, nil)
 	return d, nil
 }
 
 // Close checkpoints the WAL into the main file and closes both pools.
 func (d *DB) Close() error {
+	d.readStmts.close()
+	d.writeStmts.close()
 	_, _ = d.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(d.reader.Close(), d.writer.Close())
 }

@@ -56,18 +56,20 @@ func scanCustomer(row interface{ Scan(...any) error }, extra ...any) (auth.Custo
 	return c, nil
 }
 
-func customerBy(ctx context.Context, q queryer, where string, arg any) (auth.Customer, error) {
-	return scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers c WHERE `+where, arg))
-}
+const (
+	queryCustomerByEmail = `SELECT ` + customerColumns + ` FROM customers c WHERE c.email = ?`
+	queryCustomerByUUID  = `SELECT ` + customerColumns + ` FROM customers c WHERE c.uuid = ?`
+	queryCustomerByID    = `SELECT ` + customerColumns + ` FROM customers c WHERE c.id = ?`
+)
 
 // CustomerByEmail finds a customer by (normalised) email.
 func (d *DB) CustomerByEmail(ctx context.Context, email string) (auth.Customer, error) {
-	return customerBy(ctx, d.reader, "c.email = ?", email)
+	return scanCustomer(d.readRow(ctx, queryCustomerByEmail, email))
 }
 
 // CustomerByUUID finds a customer by UUID.
 func (d *DB) CustomerByUUID(ctx context.Context, uuid string) (auth.Customer, error) {
-	return customerBy(ctx, d.reader, "c.uuid = ?", uuid)
+	return scanCustomer(d.readRow(ctx, queryCustomerByUUID, uuid))
 }
 
 const sessionColumns = `s.device_id, s.customer_id, s.secret_hash, s.prev_secret_hash, s.rotated_at, s.created_at,
@@ -90,12 +92,13 @@ func (x *sessionScan) session() auth.Session {
 	return s
 }
 
+const querySessionCustomer = `SELECT ` + customerColumns + `, ` + sessionColumns + `
+		FROM sessions s JOIN customers c ON c.id = s.customer_id WHERE s.device_id = ?`
+
 // SessionCustomer reads a session and its customer in one indexed query.
 func (d *DB) SessionCustomer(ctx context.Context, deviceID string) (auth.Session, auth.Customer, error) {
 	var x sessionScan
-	row := d.reader.QueryRowContext(ctx, `SELECT `+customerColumns+`, `+sessionColumns+`
-		FROM sessions s JOIN customers c ON c.id = s.customer_id WHERE s.device_id = ?`, deviceID)
-	c, err := scanCustomer(row, x.dest()...)
+	c, err := scanCustomer(d.readRow(ctx, querySessionCustomer, deviceID), x.dest()...)
 	if err != nil {
 		return auth.Session{}, auth.Customer{}, err
 	}
@@ -170,7 +173,7 @@ func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
 	if err != nil {
 		return err
 	}
-	if err := fn(&Tx{ctx: ctx, tx: tx}); err != nil {
+	if err := fn(&Tx{ctx: ctx, tx: tx, stmts: d.writeStmts}); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -179,8 +182,9 @@ func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
 
 // Tx is a write transaction; it implements auth.Tx.
 type Tx struct {
-	ctx context.Context
-	tx  *sql.Tx
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts *stmtCache
 }
 
 var _ auth.Tx = (*Tx)(nil)
@@ -192,10 +196,12 @@ func nullString(s *string) any {
 	return *s
 }
 
-func (t *Tx) CreateCustomer(c *auth.Customer) error {
-	res, err := t.tx.ExecContext(t.ctx, `INSERT INTO customers
+const queryCreateCustomer = `INSERT INTO customers
 		(uuid, email, first_name, last_name, telephone, password_hash, created_at, security_changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (t *Tx) CreateCustomer(c *auth.Customer) error {
+	res, err := t.exec(queryCreateCustomer,
 		c.UUID, c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt))
 	if isUniqueViolation(err) {
 		return auth.ErrEmailTaken
@@ -218,41 +224,49 @@ func (t *Tx) UpdateCustomer(c auth.Customer) error {
 }
 
 func (t *Tx) CustomerByEmail(email string) (auth.Customer, error) {
-	return customerBy(t.ctx, t.tx, "c.email = ?", email)
+	return scanCustomer(t.queryRow(queryCustomerByEmail, email))
 }
 
 func (t *Tx) CustomerByID(id int64) (auth.Customer, error) {
-	return customerBy(t.ctx, t.tx, "c.id = ?", id)
+	return scanCustomer(t.queryRow(queryCustomerByID, id))
 }
 
-func (t *Tx) CreateSession(s auth.Session) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO sessions (device_id, customer_id, secret_hash, prev_secret_hash,
+const queryCreateSession = `INSERT INTO sessions (device_id, customer_id, secret_hash, prev_secret_hash,
 		rotated_at, created_at, last_refreshed_at, issued_at, expires_at, key_id, signature)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (t *Tx) CreateSession(s auth.Session) error {
+	_, err := t.exec(queryCreateSession,
 		s.DeviceID, s.CustomerID, s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.CreatedAt),
 		ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt), s.KeyID, s.Signature)
 	return err
 }
 
+const querySessionByDevice = `SELECT ` + sessionColumns + ` FROM sessions s WHERE s.device_id = ?`
+
 func (t *Tx) Session(deviceID string) (auth.Session, error) {
 	var x sessionScan
-	err := t.tx.QueryRowContext(t.ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.device_id = ?`, deviceID).Scan(x.dest()...)
+	err := t.queryRow(querySessionByDevice, deviceID).Scan(x.dest()...)
 	if err != nil {
 		return auth.Session{}, notFound(err)
 	}
 	return x.session(), nil
 }
 
+const queryUpdateSession = `UPDATE sessions SET secret_hash = ?, prev_secret_hash = ?, rotated_at = ?,
+		last_refreshed_at = ?, issued_at = ?, expires_at = ?, key_id = ?, signature = ? WHERE device_id = ?`
+
 func (t *Tx) UpdateSession(s auth.Session) error {
-	_, err := t.tx.ExecContext(t.ctx, `UPDATE sessions SET secret_hash = ?, prev_secret_hash = ?, rotated_at = ?,
-		last_refreshed_at = ?, issued_at = ?, expires_at = ?, key_id = ?, signature = ? WHERE device_id = ?`,
+	_, err := t.exec(queryUpdateSession,
 		s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt),
 		s.KeyID, s.Signature, s.DeviceID)
 	return err
 }
 
+const queryDeleteSession = `DELETE FROM sessions WHERE device_id = ?`
+
 func (t *Tx) DeleteSession(deviceID string) (bool, error) {
-	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE device_id = ?`, deviceID)
+	res, err := t.exec(queryDeleteSession, deviceID)
 	if err != nil {
 		return false, err
 	}
