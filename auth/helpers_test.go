@@ -23,7 +23,7 @@ import (
 
 // testEnv is a service over a real SQLite file in t.TempDir(), with a clock the test moves.
 type testEnv struct {
-	t    *testing.T
+	t    testing.TB
 	cfg  auth.Config
 	path string
 	db   *db.DB
@@ -35,7 +35,7 @@ type testEnv struct {
 
 // newEnv opens a fresh database and service. The clock starts a little after the wall clock (so the
 // first key, made at the real time, is older) at a quarter past a second, to exercise truncation.
-func newEnv(t *testing.T, configure ...func(*auth.Config)) *testEnv {
+func newEnv(t testing.TB, configure ...func(*auth.Config)) *testEnv {
 	t.Helper()
 	cfg := auth.DefaultConfig()
 	for _, f := range configure {
