@@ -13,3 +13,10 @@ func (d *DB) CountSessions(ctx context.Context, now time.Time) (int, error) {
 	err := d.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM sessions WHERE expires_at > ?`, ms(now)).Scan(&n)
 	return n, err
 }
+
+// CountCustomers counts the customer accounts.
+func (d *DB) CountCustomers(ctx context.Context) (int, error) {
+	var n int
+	err := d.reader.QueryRowContext(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"shopauth/auth"
+	"shopauth/db"
+)
+
+// openTestService opens a database the way the commands do, for checking what they left.
+func openTestService(t *testing.T, path string) (*db.DB, *auth.Service) {
+	t.Helper()
+	d, svc, err := openService(context.Background(), path, auth.DefaultConfig(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d, svc
+}
+
+func TestCommandsHelpAndMistakes(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	t.Setenv("SHOPAUTH_DB", dbPath)
+	tests := []struct {
+		args       []string
+		wantCode   int
+		wantStderr string
+	}{
+		{[]string{"help"}, 0, ""},
+		{[]string{"keys", "--help"}, 0, "shopauth keys rotate"},
+		{[]string{"keys", "list", "--help"}, 0, "Usage: shopauth keys list"},
+		{[]string{"keys", "rotate", "-h"}, 0, "-signing-alg"},
+		{[]string{"keys", "import", "--help"}, 0, "-private-key"},
+		{[]string{"customers", "--help"}, 0, "customers import FILE.csv"},
+		{[]string{"customers", "add", "--help"}, 0, "standard input"},
+		{[]string{"customers", "import", "--help"}, 0, "passwordHash or password"},
+		{[]string{"backup", "--help"}, 0, "consistent copy"},
+		{[]string{"keys"}, 2, "Usage:"},
+		{[]string{"keys", "burn"}, 2, `unknown command "burn"`},
+		{[]string{"keys", "list", "--bogus"}, 2, "flag provided but not defined: -bogus"},
+		{[]string{"keys", "list", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"keys", "rotate", "--signing-alg", "HS256"}, 2, `"HS256"`},
+		{[]string{"keys", "import"}, 2, "--private-key is required"},
+		{[]string{"customers"}, 2, "Usage:"},
+		{[]string{"customers", "add", "--email"}, 2, "flag needs an argument"},
+		{[]string{"customers", "import"}, 2, "name one CSV file"},
+		{[]string{"customers", "import", "a.csv", "b.csv"}, 2, "name one CSV file"},
+		{[]string{"backup"}, 2, "name one FILE"},
+		{[]string{"backup", "x.db", "--bogus"}, 2, "-bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runArgs(t, "", tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.wantCode, stdout, stderr)
+			}
+			if !strings.Contains(stderr+stdout, tt.wantStderr) {
+				t.Errorf("output lacks %q:\n%s%s", tt.wantStderr, stdout, stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(dbPath); err == nil {
+		t.Error("help or a usage mistake created the database")
+	}
+}
+
+func TestCustomersAdd(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	add := func(password string, args ...string) (int, string, string) {
+		return runArgs(t, password, append([]string{"customers", "add", "--db", dbPath}, args...)...)
+	}
+	code, stdout, stderr := add("correct horse\n", "--email", " Jan@Shop.CZ", "--first-name", "Jan", "--last-name", "Novák", "--telephone", "+420 605 000 123")
+	if code != 0 || !regexp.MustCompile(`^added customer [0-9a-f-]{36} jan@shop\.cz\n$`).MatchString(stdout) {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	for _, tt := range []struct {
+		name, password string
+		args           []string
+		want           string
+	}{
+		{"taken email", "correct horse\n", []string{"--email", "jan@shop.cz", "--first-name", "J", "--last-name", "N"}, "email jan@shop.cz is already registered"},
+		{"short password", "short\n", []string{"--email", "b@shop.cz", "--first-name", "J", "--last-name", "N"}, "password: Password must be at least 8 characters long"},
+		{"no password", "", []string{"--email", "b@shop.cz", "--first-name", "J", "--last-name", "N"}, "password: Please enter password"},
+		{"bad email and no name", "correct horse\n", []string{"--email", "nope", "--last-name", "N"}, "email: Please enter valid email; firstName: Please enter first name"},
+		{"bad uuid", "correct horse\n", []string{"--email", "c@shop.cz", "--first-name", "J", "--last-name", "N", "--uuid", "123"}, "is not a UUID"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := add(tt.password, tt.args...)
+			if code != 1 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want 1 with %q:\n%s", code, tt.want, stderr)
+			}
+		})
+	}
+
+	_, svc := openTestService(t, dbPath)
+	if _, err := svc.Login(context.Background(), "jan@shop.cz", "correct horse"); err != nil {
+		t.Errorf("the added customer cannot log in: %v", err)
+	}
+}
+
+func TestCustomersImport(t *testing.T) {
+	shopsysHash := func(password string) string {
+		h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return "$2y$" + string(h[4:]) // PHP's password_hash spelling
+	}
+	hashA, hashB := shopsysHash("shopsys password a"), shopsysHash("shopsys password b")
+	const shopsysUUID = "3f1c9a6e-5b2d-4e8f-a1c7-9d0e2b4f6a81"
+
+	tests := []struct {
+		name      string
+		csv       string
+		wantCode  int
+		wantOut   []string // in stdout (0) or stderr (1)
+		wantCount int      // customers in the database afterwards (one exists before)
+	}{
+		{
+			name: "bcrypt hashes, any column order, uuid kept, quoting, BOM",
+			csv: "\uFEFFuuid,passwordHash,email,lastName,firstName,telephone\n" +
+				shopsysUUID + "," + hashA + ",Anna@Shop.cz,\"Svobodová, ml.\",Anna,+420 605 000 001\n" +
+				"," + hashB + ",bert@shop.cz,Dvořák,Bert,\n",
+			wantCode: 0, wantOut: []string{"imported 2 customers"}, wantCount: 3,
+		},
+		{
+			name:     "plain passwords",
+			csv:      "email,firstName,lastName,telephone,password\ncyril@shop.cz,Cyril,Černý,,correct horse\ndana@shop.cz,Dana,Malá,123,battery staple\n",
+			wantCode: 0, wantOut: []string{"imported 2 customers"}, wantCount: 3,
+		},
+		{name: "header only", csv: "email,firstName,lastName,password\n", wantCode: 0, wantOut: []string{"imported 0 customers"}, wantCount: 1},
+		{
+			name: "every bad row named, nothing imported",
+			csv: "email,firstName,lastName,telephone,password\n" +
+				"ok@shop.cz,Ok,Fine,,correct horse\n" + // line 2: fine, but must not be imported
+				"not-an-email,X,Y,,correct horse\n" + // line 3
+				"ok@shop.cz,Dup,Licate,,correct horse\n" + // line 4: duplicate within the file
+				"existing@shop.cz,In,Db,,correct horse\n" + // line 5: duplicate with the database
+				"\"multi\nline@shop.cz\",,Y,,short\n" + // lines 6-7
+				"z@shop.cz,Z," + strings.Repeat("x", 101) + ",,correct horse\n", // line 8
+			wantCode: 1,
+			wantOut: []string{
+				"nothing imported",
+				"line 3: email: Please enter valid email",
+				"line 4: email ok@shop.cz is already registered (by line 2)",
+				"line 5: email existing@shop.cz is already registered",
+				"line 6: email: Please enter valid email; firstName: Please enter first name; password: Password must be at least 8 characters long",
+				"line 8: lastName: Last name cannot be longer than 100 characters",
+			},
+			wantCount: 1,
+		},
+		{
+			name:     "a hash that is not one",
+			csv:      "email,firstName,lastName,passwordHash\na@shop.cz,A,B," + hashA + "\nb@shop.cz,A,B,md5:abc\nc@shop.cz,A,B,\n",
+			wantCode: 1, wantOut: []string{"line 3: passwordHash: not a bcrypt", "line 4: passwordHash: not a bcrypt"}, wantCount: 1,
+		},
+		{
+			name:     "a uuid taken in the database",
+			csv:      "email,firstName,lastName,password,uuid\nnew@shop.cz,A,B,correct horse,EXISTING\n",
+			wantCode: 1, wantOut: []string{"line 2: uuid ", "is already in use"}, wantCount: 1,
+		},
+		{name: "both password columns", csv: "email,firstName,lastName,password,passwordHash\n", wantCode: 1,
+			wantOut: []string{"line 1: the header must name exactly one of passwordHash and password"}, wantCount: 1},
+		{name: "no password column", csv: "email,firstName,lastName\n", wantCode: 1, wantOut: []string{"line 1: the header must name exactly one"}, wantCount: 1},
+		{name: "missing column", csv: "email,firstName,password\n", wantCode: 1, wantOut: []string{"line 1: the header lacks the column lastName"}, wantCount: 1},
+		{name: "unknown column", csv: "email,firstName,lastName,password,street\n", wantCode: 1, wantOut: []string{`line 1: unknown column "street"`}, wantCount: 1},
+		{name: "empty file", csv: "", wantCode: 1, wantOut: []string{"line 1: the file is empty"}, wantCount: 1},
+		{name: "short row", csv: "email,firstName,lastName,password\na@shop.cz,A,B,correct horse\nb@shop.cz,B\n", wantCode: 1,
+			wantOut: []string{"line 3: wrong number of fields"}, wantCount: 1},
+		{name: "bad quoting", csv: "email,firstName,lastName,password\na@shop.cz,A,B,correct horse\nb@shop.cz,\"B,C,d\n", wantCode: 1,
+			wantOut: []string{"line 3"}, wantCount: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			dbPath := filepath.Join(dir, "shop.db")
+			code, _, stderr := runArgs(t, "correct horse\n", "customers", "add", "--db", dbPath,
+				"--email", "existing@shop.cz", "--first-name", "Ex", "--last-name", "Isting")
+			if code != 0 {
+				t.Fatal(stderr)
+			}
+			d, _ := openTestService(t, dbPath)
+			existing, err := d.CustomerByEmail(context.Background(), "existing@shop.cz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(dir, "customers.csv")
+			os.WriteFile(file, []byte(strings.ReplaceAll(tt.csv, "EXISTING", existing.UUID)), 0o600)
+
+			code, stdout, stderr := runArgs(t, "", "customers", "import", file, "--db", dbPath) // flags after the file too
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d\n%s%s", code, tt.wantCode, stdout, stderr)
+			}
+			for _, want := range tt.wantOut {
+				if !strings.Contains(stdout+stderr, want) {
+					t.Errorf("output lacks %q:\n%s%s", want, stdout, stderr)
+				}
+			}
+			n, err := d.CountCustomers(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != tt.wantCount {
+				t.Errorf("%d customers in the database afterwards, want %d (all or nothing)", n, tt.wantCount)
+			}
+		})
+	}
+
+	t.Run("imported customers log in; bcrypt is upgraded", func(t *testing.T) {
+		dir := t.TempDir()
+		dbPath, file := filepath.Join(dir, "shop.db"), filepath.Join(dir, "c.csv")
+		os.WriteFile(file, []byte("email,firstName,lastName,telephone,passwordHash,uuid\nanna@shop.cz,Anna,Svobodová,,"+hashA+","+strings.ToUpper(shopsysUUID)+"\n"), 0o600)
+		if code, _, stderr := runArgs(t, "", "customers", "import", "--db", dbPath, file); code != 0 {
+			t.Fatal(stderr)
+		}
+		d, svc := openTestService(t, dbPath)
+		ctx := context.Background()
+		c, err := d.CustomerByEmail(ctx, "anna@shop.cz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.UUID != shopsysUUID || c.PasswordHash != hashA || c.Telephone != nil {
+			t.Errorf("stored %+v, want the Shopsys UUID (lower-cased) and hash kept as they were", c)
+		}
+		if _, err := svc.Login(ctx, "anna@shop.cz", "shopsys password a"); err != nil {
+			t.Fatalf("login with the Shopsys password: %v", err)
+		}
+		if c, _ = d.CustomerByEmail(ctx, "anna@shop.cz"); !strings.HasPrefix(c.PasswordHash, "$argon2id$") {
+			t.Errorf("hash after the first login = %.10s…, want it upgraded to argon2id", c.PasswordHash)
+		}
+	})
+}
+
+func TestKeysCommands(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "shop.db")
+	keys := func(args ...string) (int, string, string) {
+		return runArgs(t, "", append(append([]string{"keys"}, args...), "--db", dbPath)...)
+	}
+	code, list, stderr := keys("list")
+	if code != 0 || strings.Count(list, "\n") != 2 || !regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live\n$`).MatchString(list) {
+		t.Fatalf("first list (a new database gets an RS256 key): exit %d\n%s%s", code, list, stderr)
+	}
+
+	code, out, stderr := keys("rotate", "--signing-alg", "ES256")
+	if code != 0 || !strings.Contains(out, "(ES256)") {
+		t.Fatalf("rotate: exit %d\n%s%s", code, out, stderr)
+	}
+	_, list, _ = keys("list")
+	if !regexp.MustCompile(`RS256 +\S+ +live\n\S+ +ES256 +\S+ +signing,live\n$`).MatchString(list) {
+		t.Errorf("after rotate:\n%s", list)
+	}
+
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(dir, "private.key")
+	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600)
+	code, out, stderr = keys("import", "--private-key", pemFile)
+	if code != 0 || !strings.Contains(out, "imported Shopsys key") {
+		t.Fatalf("import: exit %d\n%s%s", code, out, stderr)
+	}
+	_, list, _ = keys("list")
+	if !regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live,shopsys\n$`).MatchString(list) {
+		t.Errorf("after import:\n%s", list)
+	}
+	code, _, stderr = keys("import", "--private-key", pemFile)
+	if code != 1 || !strings.Contains(stderr, "already in the key ring") {
+		t.Errorf("second import: exit %d, want 1\n%s", code, stderr)
+	}
+
+	weak, _ := rsa.GenerateKey(rand.Reader, 1024)
+	weakFile := filepath.Join(dir, "weak.key")
+	os.WriteFile(weakFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(weak)}), 0o600)
+	for _, bad := range []struct{ file, want string }{
+		{weakFile, "at least 2048 are required"},
+		{filepath.Join(dir, "missing.key"), "no such file"},
+		{dbPath, "no PEM block"},
+	} {
+		if code, _, stderr := keys("import", "--private-key", bad.file); code != 1 || !strings.Contains(stderr, bad.want) {
+			t.Errorf("import %s: exit %d, want 1 with %q\n%s", filepath.Base(bad.file), code, bad.want, stderr)
+		}
+	}
+
+	// A server on this database signs with the imported key.
+	pemBytes, _ := os.ReadFile(pemFile)
+	want, err := auth.ParsePrivateKeyPEM(pemBytes, time.Now(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, svc := openTestService(t, dbPath)
+	for _, k := range svc.Keys() {
+		if k.Signing && (k.ID != want.ID || !k.Shopsys) {
+			t.Errorf("signing key %+v, want the imported %s", k, want.ID)
+		}
+	}
+}
+
+// TestBackupWhileServing copies the database while a server writes to it under a refresh load,
+// then restores the copy and serves it.
+func TestBackupWhileServing(t *testing.T) {
+	m := startServer(t, nil)
+	url := m.URL()
+	kept := register(t, url, "kept@example.com", "correct horse") // not refreshed until after the restore
+	busy := register(t, url, "busy@example.com", "correct horse")
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		token := busy.RefreshToken
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			next, err := refreshOnce(http.DefaultClient, url, token)
+			if err != nil {
+				t.Errorf("refresh during the backup: %v", err)
+				return
+			}
+			token = next
+		}
+	})
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	code, stdout, stderr := runArgs(t, "", "backup", backup, "--db", m.DBPath)
+	close(stop)
+	wg.Wait()
+	if code != 0 || !strings.Contains(stdout, "written to "+backup) {
+		t.Fatalf("backup: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if fi, err := os.Stat(backup); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup file: %v %v, want mode 0600", fi, err)
+	}
+	if code, _, stderr := runArgs(t, "", "backup", backup, "--db", m.DBPath); code != 1 || !strings.Contains(stderr, "already exists") {
+		t.Errorf("backup over an existing file: exit %d, want 1\n%s", code, stderr)
+	}
+
+	// Restore: the copy is a database file like any other.
+	restored := filepath.Join(t.TempDir(), "shop.db")
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(restored, data, 0o600)
+	r := startServer(t, func(m *Main) { m.DBPath = restored })
+	login(t, r.URL(), "busy@example.com", "correct horse").token(t, "Login")
+	refresh(t, r.URL(), kept.RefreshToken).token(t, "RefreshTokens")
+}
