@@ -96,6 +96,8 @@ type Service struct {
 	hasher   *Hasher
 	limiter  *loginLimiter
 	log      *slog.Logger
+	// recoveryLimiter counts every recovery request (not only failures) per email+IP and per IP.
+	recoveryLimiter *loginLimiter
 
 	// Now is the clock; tests replace it to reach a boundary second without sleeping.
 	Now func() time.Time
@@ -120,6 +122,7 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 	}
 	s := &Service{store: store, cfg: cfg, hasher: NewHasher(), log: log, Now: time.Now}
 	s.limiter = newLoginLimiter(cfg.LoginFailuresPerEmail, cfg.LoginFailuresPerIP)
+	s.recoveryLimiter = newLoginLimiter(cfg.LoginFailuresPerEmail, cfg.LoginFailuresPerIP)
 	err := store.Update(ctx, func(tx Tx) error {
 		k, err := tx.Setting(chainKeySetting)
 		if errors.Is(err, ErrNotFound) {

@@ -1,0 +1,385 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// fakeStore is an in-memory Store for the domain's tests. It behaves as the SQLite store does
+// where the domain can tell: Update is serialised and atomic (a failing fn leaves no trace),
+// lookups answer ErrNotFound, a taken email is ErrEmailTaken, updates of missing rows are no-ops.
+type fakeStore struct {
+	mu sync.RWMutex
+	st fakeState
+	// updates counts committed and rolled-back transactions, for tests that want to know.
+	updates int
+}
+
+type fakeState struct {
+	nextCustomerID int64
+	customers      map[int64]Customer
+	sessions       map[string]Session
+	audit          []AuditEvent
+	keys           []SigningKey
+	settings       map[string][]byte
+	recoveries     map[int64]Recovery
+}
+
+var (
+	_ Store = (*fakeStore)(nil)
+	_ Tx    = (*fakeTx)(nil)
+)
+
+func newFakeStore() *fakeStore {
+	return &fakeStore{st: fakeState{
+		customers:  map[int64]Customer{},
+		sessions:   map[string]Session{},
+		settings:   map[string][]byte{},
+		recoveries: map[int64]Recovery{},
+	}}
+}
+
+// clone copies the state so a failed transaction can be rolled back. Byte slices are not copied:
+// the fake never changes one in place, it replaces it.
+func (s fakeState) clone() fakeState {
+	c := s
+	c.customers = maps.Clone(s.customers)
+	c.sessions = maps.Clone(s.sessions)
+	c.settings = maps.Clone(s.settings)
+	c.recoveries = maps.Clone(s.recoveries)
+	c.audit = slices.Clone(s.audit)
+	c.keys = slices.Clone(s.keys)
+	return c
+}
+
+func (s *fakeStore) CustomerByEmail(ctx context.Context, email string) (Customer, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.customerByEmail(email)
+}
+
+func (s *fakeStore) CustomerByUUID(ctx context.Context, uuid string) (Customer, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, c := range s.st.customers {
+		if c.UUID == uuid {
+			return c, nil
+		}
+	}
+	return Customer{}, ErrNotFound
+}
+
+func (s *fakeStore) SessionCustomer(ctx context.Context, deviceID string) (Session, Customer, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sess, ok := s.st.sessions[deviceID]
+	if !ok {
+		return Session{}, Customer{}, ErrNotFound
+	}
+	c, ok := s.st.customers[sess.CustomerID]
+	if !ok {
+		return Session{}, Customer{}, ErrNotFound
+	}
+	return sess, c, nil
+}
+
+func (s *fakeStore) Sessions(ctx context.Context, customerID int64) ([]Session, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []Session
+	for _, x := range s.st.sessions {
+		if x.CustomerID == customerID {
+			out = append(out, x)
+		}
+	}
+	// Newest first, as the SQLite store answers.
+	slices.SortFunc(out, func(a, b Session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DeviceID, b.DeviceID)
+	})
+	return out, nil
+}
+
+func (s *fakeStore) SigningKeys(ctx context.Context) ([]SigningKey, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := slices.Clone(s.st.keys)
+	slices.SortStableFunc(out, func(a, b SigningKey) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+func (s *fakeStore) Setting(ctx context.Context, name string) ([]byte, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.st.setting(name)
+}
+
+func (s *fakeStore) Ping(ctx context.Context) error { return ctx.Err() }
+
+// Update runs fn on a copy of the state and keeps the copy only when fn succeeds.
+func (s *fakeStore) Update(ctx context.Context, fn func(Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updates++
+	tx := &fakeTx{st: s.st.clone()}
+	defer func() { tx.done = true }()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	s.st = tx.st
+	return nil
+}
+
+// recovery returns the stored recovery of a customer, for tests that look behind the domain.
+func (s *fakeStore) recovery(customerID int64) (Recovery, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.st.recoveries[customerID]
+	return r, ok
+}
+
+// customer returns a stored customer by id, for tests.
+func (s *fakeStore) customer(id int64) (Customer, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	c, ok := s.st.customers[id]
+	return c, ok
+}
+
+// sessionCount is how many sessions a customer has, for tests.
+func (s *fakeStore) sessionCount(customerID int64) int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n := 0
+	for _, x := range s.st.sessions {
+		if x.CustomerID == customerID {
+			n++
+		}
+	}
+	return n
+}
+
+// auditEvents returns the audit log, oldest first, for tests.
+func (s *fakeStore) auditEvents() []AuditEvent {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return slices.Clone(s.st.audit)
+}
+
+func (st *fakeState) customerByEmail(email string) (Customer, error) {
+	for _, c := range st.customers {
+		if c.Email == email {
+			return c, nil
+		}
+	}
+	return Customer{}, ErrNotFound
+}
+
+func (st *fakeState) setting(name string) ([]byte, error) {
+	v, ok := st.settings[name]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return bytes.Clone(v), nil
+}
+
+// fakeTx is one transaction of fakeStore, working on its own copy of the state.
+type fakeTx struct {
+	st   fakeState
+	done bool
+}
+
+var errTxDone = errors.New("fake store: transaction used after it ended")
+
+func (t *fakeTx) check() {
+	if t.done {
+		panic(errTxDone)
+	}
+}
+
+func (t *fakeTx) CreateCustomer(c *Customer) error {
+	t.check()
+	if _, err := t.st.customerByEmail(c.Email); err == nil {
+		return ErrEmailTaken
+	}
+	for _, x := range t.st.customers {
+		if x.UUID == c.UUID {
+			return fmt.Errorf("fake store: customer uuid %s exists", c.UUID)
+		}
+	}
+	t.st.nextCustomerID++
+	c.ID = t.st.nextCustomerID
+	t.st.customers[c.ID] = *c
+	return nil
+}
+
+func (t *fakeTx) UpdateCustomer(c Customer) error {
+	t.check()
+	old, ok := t.st.customers[c.ID]
+	if !ok {
+		return nil
+	}
+	if other, err := t.st.customerByEmail(c.Email); err == nil && other.ID != c.ID {
+		return ErrEmailTaken
+	}
+	// As the SQL UPDATE does, keep what it does not set.
+	c.UUID, c.CreatedAt = old.UUID, old.CreatedAt
+	t.st.customers[c.ID] = c
+	return nil
+}
+
+func (t *fakeTx) CustomerByEmail(email string) (Customer, error) {
+	t.check()
+	return t.st.customerByEmail(email)
+}
+
+func (t *fakeTx) CustomerByID(id int64) (Customer, error) {
+	t.check()
+	c, ok := t.st.customers[id]
+	if !ok {
+		return Customer{}, ErrNotFound
+	}
+	return c, nil
+}
+
+func (t *fakeTx) CreateSession(s Session) error {
+	t.check()
+	if _, ok := t.st.sessions[s.DeviceID]; ok {
+		return fmt.Errorf("fake store: session %s exists", s.DeviceID)
+	}
+	if _, ok := t.st.customers[s.CustomerID]; !ok {
+		return fmt.Errorf("fake store: session of unknown customer %d", s.CustomerID)
+	}
+	t.st.sessions[s.DeviceID] = s
+	return nil
+}
+
+func (t *fakeTx) Session(deviceID string) (Session, error) {
+	t.check()
+	s, ok := t.st.sessions[deviceID]
+	if !ok {
+		return Session{}, ErrNotFound
+	}
+	return s, nil
+}
+
+func (t *fakeTx) UpdateSession(s Session) error {
+	t.check()
+	old, ok := t.st.sessions[s.DeviceID]
+	if !ok {
+		return nil
+	}
+	s.CustomerID, s.CreatedAt = old.CustomerID, old.CreatedAt
+	t.st.sessions[s.DeviceID] = s
+	return nil
+}
+
+func (t *fakeTx) DeleteSession(deviceID string) (bool, error) {
+	t.check()
+	_, ok := t.st.sessions[deviceID]
+	delete(t.st.sessions, deviceID)
+	return ok, nil
+}
+
+func (t *fakeTx) DeleteSessions(customerID int64, keepDeviceID string) (int, error) {
+	t.check()
+	n := 0
+	for id, s := range t.st.sessions {
+		if s.CustomerID == customerID && id != keepDeviceID {
+			delete(t.st.sessions, id)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (t *fakeTx) DeleteExpired(now, auditBefore time.Time) (int, error) {
+	t.check()
+	n := 0
+	for id, s := range t.st.sessions {
+		if !s.ExpiresAt.After(now) {
+			delete(t.st.sessions, id)
+			n++
+		}
+	}
+	for id, r := range t.st.recoveries {
+		if !r.ExpiresAt.After(now) {
+			delete(t.st.recoveries, id)
+		}
+	}
+	t.st.audit = slices.DeleteFunc(t.st.audit, func(e AuditEvent) bool { return e.At.Before(auditBefore) })
+	return n, nil
+}
+
+func (t *fakeTx) AddAudit(e AuditEvent) error {
+	t.check()
+	t.st.audit = append(t.st.audit, e)
+	return nil
+}
+
+func (t *fakeTx) AddSigningKey(k SigningKey) error {
+	t.check()
+	for i, x := range t.st.keys {
+		if x.ID == k.ID {
+			// As the SQL upsert does: only the time and the Shopsys mark change.
+			t.st.keys[i].CreatedAt, t.st.keys[i].Shopsys = k.CreatedAt, k.Shopsys
+			return nil
+		}
+	}
+	t.st.keys = append(t.st.keys, k)
+	return nil
+}
+
+func (t *fakeTx) SetSetting(name string, value []byte) error {
+	t.check()
+	t.st.settings[name] = bytes.Clone(value)
+	return nil
+}
+
+func (t *fakeTx) Setting(name string) ([]byte, error) {
+	t.check()
+	return t.st.setting(name)
+}
+
+func (t *fakeTx) PutRecovery(r Recovery) error {
+	t.check()
+	if _, ok := t.st.customers[r.CustomerID]; !ok {
+		return fmt.Errorf("fake store: recovery of unknown customer %d", r.CustomerID)
+	}
+	r.HashSHA256 = bytes.Clone(r.HashSHA256)
+	t.st.recoveries[r.CustomerID] = r
+	return nil
+}
+
+func (t *fakeTx) Recovery(customerID int64) (Recovery, error) {
+	t.check()
+	r, ok := t.st.recoveries[customerID]
+	if !ok {
+		return Recovery{}, ErrNotFound
+	}
+	r.HashSHA256 = bytes.Clone(r.HashSHA256)
+	return r, nil
+}
+
+func (t *fakeTx) DeleteRecovery(customerID int64) error {
+	t.check()
+	delete(t.st.recoveries, customerID)
+	return nil
+}

@@ -1,0 +1,216 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"time"
+)
+
+// recoveryHashLen is the length of the mailed recovery hash, as Shopsys makes it.
+const recoveryHashLen = 50
+
+// recoveryAlphabet is what a recovery hash is made of: letters and digits survive every mail
+// client, URL and copy-and-paste. 50 of them carry about 297 bits.
+const recoveryAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+// recoveryMailTimeout bounds one attempt to hand a recovery mail to the mail server; the answer to
+// the client never waits for it.
+const recoveryMailTimeout = 30 * time.Second
+
+// newRecoveryHash returns recoveryHashLen characters drawn uniformly from recoveryAlphabet by
+// the CSPRNG (bytes that would bias the draw are thrown away).
+func newRecoveryHash() (string, error) {
+	const n = len(recoveryAlphabet)
+	const limit = 256 - 256%n
+	out := make([]byte, 0, recoveryHashLen)
+	buf := make([]byte, recoveryHashLen+recoveryHashLen/2)
+	for len(out) < recoveryHashLen {
+		if _, err := rand.Read(buf); err != nil {
+			return "", err
+		}
+		for _, b := range buf {
+			if int(b) < limit && len(out) < recoveryHashLen {
+				out = append(out, recoveryAlphabet[int(b)%n])
+			}
+		}
+	}
+	return string(out), nil
+}
+
+// errBadRecovery is the one answer to a recovery that cannot go ahead, whatever the reason: an
+// unknown email, a wrong, used, expired or another customer's hash. It names input.hash, never
+// input.email, so the answer does not tell whether an account exists.
+func errBadRecovery() error {
+	return &Error{Code: EValidation, Message: MsgValidation,
+		Validation: Violations{"input.hash": {{Message: MsgInvalidRecovery, Code: codeBadRecovery}}}}
+}
+
+// RequestPasswordRecovery stores a fresh single-use recovery hash for the customer with this
+// email (replacing any earlier one) and mails it. It answers nil for known and unknown emails
+// alike, after the same work, and does not wait for the mail server: a failed mail is logged and
+// the customer can ask again. Requests are throttled per email+IP and per IP, every request
+// counting, with the same error as Login.
+func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) error {
+	ip := ClientFromContext(ctx).IP
+	email = normalizeEmail(email)
+	if !s.recoveryLimiter.allowed(email, ip) {
+		s.event("recovery_throttled")
+		return &Error{Code: ETooManyLoginAttempts, Message: MsgTooManyAttempts}
+	}
+	s.recoveryLimiter.failed(email, ip)
+
+	// The hash is made for an unknown email too, so both answers cost the same.
+	hash, err := newRecoveryHash()
+	if err != nil {
+		return internal("auth.RequestPasswordRecovery", err)
+	}
+	r := Recovery{HashSHA256: hashSecret(hash), ExpiresAt: s.Now().Add(s.cfg.RecoveryTTL)}
+	var c Customer
+	known := false
+	err = s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		known = false
+		c, err = tx.CustomerByEmail(email)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		known = true
+		r.CustomerID = c.ID
+		return tx.PutRecovery(r)
+	})
+	if err != nil {
+		return internal("auth.RequestPasswordRecovery", err)
+	}
+	s.event("recovery_requested")
+	if known {
+		s.sendRecovery(ctx, c, hash)
+	}
+	return nil
+}
+
+// sendRecovery hands the mail to the Mailer in the background, detached from the request so that
+// neither a slow mail server nor a client hanging up can lose or delay it beyond the timeout.
+func (s *Service) sendRecovery(ctx context.Context, c Customer, hash string) {
+	mailer := s.Mailer
+	if mailer == nil {
+		// Demo mode: nothing can send mail, so the operator reads the hash in the log.
+		s.log.Info("password recovery requested; no mailer is configured, so the hash is logged instead of mailed",
+			"email", c.Email, "hash", hash)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryMailTimeout)
+	go func() {
+		defer cancel()
+		if err := mailer.SendRecovery(ctx, c, hash); err != nil {
+			// Never the hash: the log is not the customer's mailbox.
+			s.log.Error("password recovery mail not sent; the customer can ask again",
+				"customer", c.UUID, "err", err)
+			s.event("recovery_mail_failed")
+			return
+		}
+		s.event("recovery_mail_sent")
+	}()
+}
+
+// RecoverPassword sets a new password with a mailed recovery hash: the hash is used up, every
+// session of the customer ends (their access tokens stop working at once) and a new session
+// starts, whose tokens are returned. A hash that cannot be used changes nothing.
+func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword string) (TokenPair, error) {
+	var v validator
+	v.password("input.newPassword", newPassword, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
+	if err := v.err(); err != nil {
+		return TokenPair{}, err
+	}
+	email = normalizeEmail(email)
+	if len(hash) != recoveryHashLen || email == "" {
+		s.event("recovery_invalid")
+		return TokenPair{}, errBadRecovery()
+	}
+	presented := hashSecret(hash)
+
+	// Check first, so that a wrong hash costs no password hashing; check again in the transaction
+	// that uses it up, so that two uses of one hash cannot both succeed.
+	var c Customer
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		c, err = s.validRecovery(tx, email, presented)
+		return err
+	})
+	if err != nil {
+		return TokenPair{}, s.recoveryError(err)
+	}
+	passwordHash, err := s.hasher.Hash(ctx, newPassword)
+	if err != nil {
+		return TokenPair{}, internal("auth.RecoverPassword", err)
+	}
+	pair, err := s.startSession(ctx, &c, func(tx Tx) error {
+		current, err := s.validRecovery(tx, email, presented)
+		if err != nil {
+			return err
+		}
+		if current.ID != c.ID {
+			// The email moved to another account between the two checks.
+			return errBadRecovery()
+		}
+		c = current
+		return s.resetPassword(tx, &c, passwordHash)
+	})
+	if err != nil {
+		return TokenPair{}, s.recoveryError(err)
+	}
+	s.event("recovery_ok")
+	return pair, nil
+}
+
+// validRecovery returns the customer whose live recovery hash is presented, or errBadRecovery.
+func (s *Service) validRecovery(tx Tx, email string, presented []byte) (Customer, error) {
+	c, err := tx.CustomerByEmail(email)
+	if errors.Is(err, ErrNotFound) {
+		return Customer{}, errBadRecovery()
+	}
+	if err != nil {
+		return Customer{}, err
+	}
+	r, err := tx.Recovery(c.ID)
+	if errors.Is(err, ErrNotFound) {
+		return Customer{}, errBadRecovery()
+	}
+	if err != nil {
+		return Customer{}, err
+	}
+	if subtle.ConstantTimeCompare(presented, r.HashSHA256) != 1 || !s.Now().Before(r.ExpiresAt) {
+		return Customer{}, errBadRecovery()
+	}
+	return c, nil
+}
+
+// resetPassword stores a new password hash, ends every session and uses up the pending recovery,
+// inside the caller's transaction.
+func (s *Service) resetPassword(tx Tx, c *Customer, passwordHash string) error {
+	c.PasswordHash = passwordHash
+	c.SecurityChangedAt = s.Now().Truncate(time.Second)
+	if err := tx.UpdateCustomer(*c); err != nil {
+		return err
+	}
+	if _, err := tx.DeleteSessions(c.ID, ""); err != nil {
+		return err
+	}
+	return tx.DeleteRecovery(c.ID)
+}
+
+// recoveryError passes a domain error through and hides anything else as internal.
+func (s *Service) recoveryError(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Code == EValidation {
+			s.event("recovery_invalid")
+		}
+		return e
+	}
+	return internal("auth.RecoverPassword", err)
+}

@@ -1,0 +1,521 @@
+package auth
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// sentRecovery is one mail the fake mailer was asked to send.
+type sentRecovery struct {
+	customer Customer
+	hash     string
+	deadline time.Time
+}
+
+// fakeMailer records recovery mails; with fail set it refuses them, with hang set it waits
+// until the context gives up.
+type fakeMailer struct {
+	sent chan sentRecovery
+	fail error
+	hang bool
+}
+
+func (m *fakeMailer) SendRecovery(ctx context.Context, c Customer, hash string) error {
+	deadline, _ := ctx.Deadline()
+	if m.hang {
+		<-ctx.Done()
+		m.sent <- sentRecovery{customer: c, hash: hash, deadline: deadline}
+		return ctx.Err()
+	}
+	m.sent <- sentRecovery{customer: c, hash: hash, deadline: deadline}
+	return m.fail
+}
+
+// syncBuffer is a log destination that the mail goroutine and the test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// recoveryEnv is a service over the fake store with a clock the test moves and a fake mailer.
+type recoveryEnv struct {
+	t      *testing.T
+	svc    *Service
+	store  *fakeStore
+	mailer *fakeMailer
+	logs   *syncBuffer
+
+	mu  sync.Mutex
+	now time.Time
+}
+
+const (
+	recoveryEmail    = "jaromir.jagr@example.com"
+	recoveryPassword = "old password 1"
+)
+
+func newRecoveryEnv(t *testing.T) *recoveryEnv {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.SigningAlgorithm = ES256 // an RSA key takes long to make and tells these tests nothing more
+	e := &recoveryEnv{t: t, store: newFakeStore(), mailer: &fakeMailer{sent: make(chan sentRecovery, 16)},
+		logs: &syncBuffer{}, now: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	svc, err := New(t.Context(), e.store, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Now = e.clock
+	svc.Mailer = e.mailer
+	e.svc = svc
+	return e
+}
+
+func (e *recoveryEnv) clock() time.Time {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.now
+}
+
+func (e *recoveryEnv) advance(d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.now = e.now.Add(d)
+}
+
+// register makes a customer and returns it with the tokens of its first session.
+func (e *recoveryEnv) register(email, first, last string) (Customer, TokenPair) {
+	e.t.Helper()
+	pair, err := e.svc.Register(e.t.Context(), RegisterInput{FirstName: first, LastName: last, Email: email, Password: recoveryPassword})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.store.CustomerByEmail(e.t.Context(), email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c, pair
+}
+
+// request asks for a recovery and returns the mailed hash.
+func (e *recoveryEnv) request(email string) string {
+	e.t.Helper()
+	if err := e.svc.RequestPasswordRecovery(e.t.Context(), email); err != nil {
+		e.t.Fatalf("RequestPasswordRecovery(%q) = %v, want nil", email, err)
+	}
+	select {
+	case m := <-e.mailer.sent:
+		return m.hash
+	case <-time.After(5 * time.Second):
+		e.t.Fatalf("no recovery mail for %q", email)
+		return ""
+	}
+}
+
+// noMail fails if a mail was sent (it waits a little, as sending runs in the background).
+func (e *recoveryEnv) noMail() {
+	e.t.Helper()
+	select {
+	case m := <-e.mailer.sent:
+		e.t.Fatalf("a recovery mail went to %q, want none", m.customer.Email)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// wantBadRecovery checks err is the validation error on input.hash, and on nothing else.
+func wantBadRecovery(t *testing.T, err error) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || e.Code != EValidation {
+		t.Fatalf("err = %v, want a validation error", err)
+	}
+	want := Violation{Message: MsgInvalidRecovery, Code: codeBadRecovery}
+	if len(e.Validation) != 1 || len(e.Validation["input.hash"]) != 1 || e.Validation["input.hash"][0] != want {
+		t.Fatalf("violations = %v, want only input.hash: %v", e.Validation, want)
+	}
+}
+
+func TestRecoveryFlow(t *testing.T) {
+	e := newRecoveryEnv(t)
+	ctx := t.Context()
+	c, first := e.register(recoveryEmail, "Jaromír", "Jágr")
+	second, err := e.svc.Login(ctx, recoveryEmail, recoveryPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	hash := e.request("  Jaromir.JAGR@example.com ") // found as Login finds it
+	if len(hash) != recoveryHashLen {
+		t.Fatalf("hash %q has %d characters, want %d", hash, len(hash), recoveryHashLen)
+	}
+	r, ok := e.store.recovery(c.ID)
+	if !ok {
+		t.Fatal("no recovery stored")
+	}
+	if sum := sha256.Sum256([]byte(hash)); !bytes.Equal(r.HashSHA256, sum[:]) {
+		t.Fatalf("stored %x, want the SHA-256 of the mailed hash", r.HashSHA256)
+	}
+	if bytes.Contains(r.HashSHA256, []byte(hash)) {
+		t.Fatal("the hash is stored in clear")
+	}
+	if want := e.clock().Add(time.Hour); !r.ExpiresAt.Equal(want) {
+		t.Fatalf("expires at %v, want %v", r.ExpiresAt, want)
+	}
+
+	e.advance(time.Minute)
+	pair, err := e.svc.RecoverPassword(ctx, recoveryEmail, hash, "new password 2")
+	if err != nil {
+		t.Fatalf("RecoverPassword = %v", err)
+	}
+
+	// The new tokens work; every earlier session ended, access and refresh tokens alike.
+	if p, err := e.svc.Authenticate(ctx, pair.AccessToken); err != nil || p.Customer.ID != c.ID {
+		t.Fatalf("new access token: %v, %v", p, err)
+	}
+	if _, err := e.svc.Refresh(ctx, pair.RefreshToken); err != nil {
+		t.Fatalf("new refresh token: %v", err)
+	}
+	for name, old := range map[string]TokenPair{"registration": first, "login": second} {
+		if _, err := e.svc.Authenticate(ctx, old.AccessToken); ErrorCode(err) != EInvalidToken {
+			t.Errorf("%s access token after recovery: %v, want invalid-token", name, err)
+		}
+		if _, err := e.svc.Refresh(ctx, old.RefreshToken); ErrorCode(err) != EInvalidToken {
+			t.Errorf("%s refresh token after recovery: %v, want invalid-token", name, err)
+		}
+	}
+	if n := e.store.sessionCount(c.ID); n != 1 {
+		t.Errorf("%d sessions after recovery, want only the new one", n)
+	}
+
+	// The password changed; the hash is used up.
+	if _, err := e.svc.Login(ctx, recoveryEmail, recoveryPassword); ErrorCode(err) != EInvalidCredentials {
+		t.Errorf("old password: %v, want invalid-credentials", err)
+	}
+	if _, err := e.svc.Login(ctx, recoveryEmail, "new password 2"); err != nil {
+		t.Errorf("new password: %v", err)
+	}
+	if _, ok := e.store.recovery(c.ID); ok {
+		t.Error("the recovery is still stored after use")
+	}
+	got, _ := e.store.customer(c.ID)
+	if !got.SecurityChangedAt.Equal(e.clock().Truncate(time.Second)) {
+		t.Errorf("SecurityChangedAt = %v, want %v", got.SecurityChangedAt, e.clock())
+	}
+	_, err = e.svc.RecoverPassword(ctx, recoveryEmail, hash, "third password 3")
+	wantBadRecovery(t, err)
+}
+
+// TestRecoverPasswordRefused covers every hash that must not work, and that refusing one
+// changes nothing.
+func TestRecoverPasswordRefused(t *testing.T) {
+	tests := []struct {
+		name string
+		// prepare returns the email and hash to present, after making the situation.
+		prepare func(e *recoveryEnv, hash string) (email, presented string)
+	}{
+		{"wrong hash", func(e *recoveryEnv, hash string) (string, string) {
+			return recoveryEmail, strings.Repeat("a", recoveryHashLen)
+		}},
+		{"hash one character off", func(e *recoveryEnv, hash string) (string, string) {
+			b := []byte(hash)
+			b[len(b)-1] ^= 1
+			return recoveryEmail, string(b)
+		}},
+		{"empty hash", func(e *recoveryEnv, hash string) (string, string) { return recoveryEmail, "" }},
+		{"hash with a suffix", func(e *recoveryEnv, hash string) (string, string) { return recoveryEmail, hash + "x" }},
+		{"expired at the boundary second", func(e *recoveryEnv, hash string) (string, string) {
+			e.advance(time.Hour)
+			return recoveryEmail, hash
+		}},
+		{"expired long ago", func(e *recoveryEnv, hash string) (string, string) {
+			e.advance(48 * time.Hour)
+			return recoveryEmail, hash
+		}},
+		{"replaced by a newer request", func(e *recoveryEnv, hash string) (string, string) {
+			e.request(recoveryEmail)
+			return recoveryEmail, hash
+		}},
+		{"other customer's hash", func(e *recoveryEnv, hash string) (string, string) {
+			e.register("other@example.com", "Other", "Customer")
+			other := e.request("other@example.com")
+			return recoveryEmail, other
+		}},
+		{"hash presented for another customer", func(e *recoveryEnv, hash string) (string, string) {
+			e.register("other@example.com", "Other", "Customer")
+			return "other@example.com", hash
+		}},
+		{"unknown email", func(e *recoveryEnv, hash string) (string, string) { return "nobody@example.com", hash }},
+		{"malformed email", func(e *recoveryEnv, hash string) (string, string) { return "not an email", hash }},
+		{"empty email", func(e *recoveryEnv, hash string) (string, string) { return "", hash }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newRecoveryEnv(t)
+			ctx := t.Context()
+			c, _ := e.register(recoveryEmail, "Jaromír", "Jágr")
+			hash := e.request(recoveryEmail)
+			email, presented := tt.prepare(e, hash)
+			before, _ := e.store.customer(c.ID)
+			rBefore, _ := e.store.recovery(c.ID)
+			sessions := e.store.sessionCount(c.ID)
+
+			_, err := e.svc.RecoverPassword(ctx, email, presented, "new password 2")
+			wantBadRecovery(t, err)
+
+			after, _ := e.store.customer(c.ID)
+			if after.PasswordHash != before.PasswordHash || !after.SecurityChangedAt.Equal(before.SecurityChangedAt) {
+				t.Error("the password changed")
+			}
+			if rAfter, _ := e.store.recovery(c.ID); !bytes.Equal(rAfter.HashSHA256, rBefore.HashSHA256) {
+				t.Error("the pending recovery changed")
+			}
+			if n := e.store.sessionCount(c.ID); n != sessions || n == 0 {
+				t.Errorf("%d sessions, want the %d there were", n, sessions)
+			}
+			if _, err := e.svc.Login(ctx, recoveryEmail, recoveryPassword); err != nil {
+				t.Errorf("the old password no longer logs in: %v", err)
+			}
+		})
+	}
+}
+
+func TestRecoverPasswordJustBeforeExpiry(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	hash := e.request(recoveryEmail)
+	e.advance(time.Hour - time.Second)
+	if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "new password 2"); err != nil {
+		t.Fatalf("one second before expiry: %v", err)
+	}
+}
+
+func TestRecoverPasswordValidatesNewPassword(t *testing.T) {
+	e := newRecoveryEnv(t)
+	c, _ := e.register(recoveryEmail, "Jan", "Novák")
+	hash := e.request(recoveryEmail)
+	for _, pw := range []string{"", "short", strings.Repeat("x", 4097)} {
+		_, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, pw)
+		var ae *Error
+		if !errors.As(err, &ae) || ae.Code != EValidation || len(ae.Validation["input.newPassword"]) != 1 || len(ae.Validation) != 1 {
+			t.Fatalf("password %.10q: %v, want one violation on input.newPassword", pw, err)
+		}
+	}
+	// A refused password does not use the hash up.
+	if _, ok := e.store.recovery(c.ID); !ok {
+		t.Fatal("the recovery was used up by an invalid password")
+	}
+	if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "long enough 1"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecoverPasswordOnce presents one hash from many goroutines: exactly one may succeed.
+func TestRecoverPasswordOnce(t *testing.T) {
+	e := newRecoveryEnv(t)
+	c, _ := e.register(recoveryEmail, "Jan", "Novák")
+	hash := e.request(recoveryEmail)
+	const n = 8
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			_, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "new password 2")
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	ok := 0
+	for err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		wantBadRecovery(t, err)
+	}
+	if ok != 1 {
+		t.Fatalf("%d recoveries succeeded, want exactly 1", ok)
+	}
+	if n := e.store.sessionCount(c.ID); n != 1 {
+		t.Fatalf("%d sessions, want the one of the successful recovery", n)
+	}
+}
+
+func TestRequestPasswordRecoveryUnknownEmail(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	for _, email := range []string{"nobody@example.com", "", "not an email", strings.Repeat("x", 10000)} {
+		if err := e.svc.RequestPasswordRecovery(t.Context(), email); err != nil {
+			t.Fatalf("RequestPasswordRecovery(%.20q) = %v, want nil", email, err)
+		}
+	}
+	e.noMail()
+	e.store.mu.RLock()
+	n := len(e.store.st.recoveries)
+	e.store.mu.RUnlock()
+	if n != 0 {
+		t.Fatalf("%d recoveries stored for unknown emails", n)
+	}
+}
+
+func TestRequestPasswordRecoveryThrottled(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	budget := e.svc.cfg.LoginFailuresPerEmail
+	ctx := NewContextWithClient(t.Context(), Client{IP: "192.0.2.1"})
+	for _, email := range []string{recoveryEmail, "nobody@example.com"} {
+		for i := range budget {
+			if err := e.svc.RequestPasswordRecovery(ctx, email); err != nil {
+				t.Fatalf("%s: request %d: %v", email, i+1, err)
+			}
+		}
+		// Known and unknown emails are refused alike, so the refusal tells nothing.
+		err := e.svc.RequestPasswordRecovery(ctx, email)
+		if ErrorCode(err) != ETooManyLoginAttempts || ErrorMessage(err) != MsgTooManyAttempts {
+			t.Fatalf("%s: request %d: %v, want too-many-login-attempts", email, budget+1, err)
+		}
+	}
+	for range budget {
+		<-e.mailer.sent
+	}
+	e.noMail()
+	// Another address is not held back by this one's requests.
+	other := NewContextWithClient(t.Context(), Client{IP: "192.0.2.2"})
+	if err := e.svc.RequestPasswordRecovery(other, recoveryEmail); err != nil {
+		t.Fatalf("from another IP: %v", err)
+	}
+	<-e.mailer.sent
+	// Login keeps its own budget.
+	if _, err := e.svc.Login(ctx, recoveryEmail, recoveryPassword); err != nil {
+		t.Fatalf("login after throttled recovery requests: %v", err)
+	}
+}
+
+func TestRequestPasswordRecoveryMailFails(t *testing.T) {
+	e := newRecoveryEnv(t)
+	c, _ := e.register(recoveryEmail, "Jan", "Novák")
+	e.mailer.fail = errors.New("550 mailbox unavailable")
+	hash := e.request(recoveryEmail)
+	waitFor(t, func() bool { return strings.Contains(e.logs.String(), "recovery mail not sent") })
+	logs := e.logs.String()
+	if !strings.Contains(logs, "550 mailbox unavailable") || !strings.Contains(logs, c.UUID) {
+		t.Errorf("log lacks the cause or the customer:\n%s", logs)
+	}
+	if strings.Contains(logs, hash) {
+		t.Errorf("log holds the hash:\n%s", logs)
+	}
+	// The customer can ask again and use the new hash.
+	e.mailer.fail = nil
+	hash = e.request(recoveryEmail)
+	if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "new password 2"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRequestPasswordRecoveryDoesNotWait: a mail server that hangs does not hold the answer, and
+// the send outlives the request's context but not its own timeout.
+func TestRequestPasswordRecoveryDoesNotWait(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	e.mailer.hang = true
+	ctx, cancel := context.WithCancel(t.Context())
+	start := time.Now()
+	if err := e.svc.RequestPasswordRecovery(ctx, recoveryEmail); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("the answer took %v", d)
+	}
+	cancel() // the client hangs up: the mail must not be abandoned with it
+	select {
+	case m := <-e.mailer.sent:
+		t.Fatalf("the send ended with the request (hash %d chars)", len(m.hash))
+	case <-time.After(100 * time.Millisecond):
+	}
+	_ = start
+}
+
+func TestRecoveryMailDeadline(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	start := time.Now()
+	if err := e.svc.RequestPasswordRecovery(t.Context(), recoveryEmail); err != nil {
+		t.Fatal(err)
+	}
+	m := <-e.mailer.sent
+	if m.deadline.IsZero() || m.deadline.Sub(start) > recoveryMailTimeout+time.Second {
+		t.Fatalf("mail deadline %v, want at most %v from the request", m.deadline, recoveryMailTimeout)
+	}
+}
+
+func TestRequestPasswordRecoveryWithoutMailer(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	e.svc.Mailer = nil
+	if err := e.svc.RequestPasswordRecovery(t.Context(), recoveryEmail); err != nil {
+		t.Fatal(err)
+	}
+	logs := e.logs.String()
+	if !strings.Contains(logs, "level=INFO") || !strings.Contains(logs, recoveryEmail) {
+		t.Fatalf("demo mode does not log the recovery:\n%s", logs)
+	}
+	i := strings.Index(logs, "hash=")
+	if i < 0 || len(logs) < i+5+recoveryHashLen {
+		t.Fatalf("no hash in the log:\n%s", logs)
+	}
+	hash := logs[i+5 : i+5+recoveryHashLen]
+	if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "new password 2"); err != nil {
+		t.Fatalf("the logged hash does not work: %v", err)
+	}
+}
+
+func TestNewRecoveryHash(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		h, err := newRecoveryHash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(h) != recoveryHashLen {
+			t.Fatalf("%q: %d characters", h, len(h))
+		}
+		if strings.Trim(h, recoveryAlphabet) != "" {
+			t.Fatalf("%q has characters outside the alphabet", h)
+		}
+		if seen[h] {
+			t.Fatalf("%q came twice", h)
+		}
+		seen[h] = true
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
