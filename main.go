@@ -155,7 +155,8 @@ type Main struct {
 // NewMain returns a Main with the contract's defaults.
 func NewMain() *Main {
 	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(),
-		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout, ShutdownTimeout: 10 * time.Second}
+		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout, ShutdownTimeout: 10 * time.Second,
+		MailFrom: "shopauth@localhost", RecoveryURL: "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}"}
 }
 
 // registerServeFlags binds the serve flags to m.
@@ -176,8 +177,8 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, dbPath *string, issuer *stri
 	fs.BoolVar(&m.Demo, "demo", false, "create a demo customer and print its credentials")
 	fs.DurationVar(&c.RecoveryTTL, "recovery-ttl", c.RecoveryTTL, "lifetime of a password recovery hash")
 	fs.StringVar(&m.SMTPURL, "smtp-url", "", "SMTP server `URL` (smtp://user:pass@host:587 or smtps://host:465); without it recovery mails go to the log")
-	fs.StringVar(&m.MailFrom, "mail-from", "shopauth@localhost", "sender `address` of recovery mails")
-	fs.StringVar(&m.RecoveryURL, "recovery-url", "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}", "storefront page that recovery mails link to, with {email} and {hash}")
+	fs.StringVar(&m.MailFrom, "mail-from", m.MailFrom, "sender `address` of recovery mails")
+	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -547,6 +547,7 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, er
 func (s *Service) Prune(ctx context.Context) (int, error) {
 	now := s.Now()
 	s.limiter.sweep()
+	s.recoveryLimiter.sweep()
 	var n int
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error

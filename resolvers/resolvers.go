@@ -235,7 +235,10 @@ func (m *Mutation) RevokeSessions(ctx context.Context, args revokeArgs) (int32, 
 type recoveryArgs struct{ Email string }
 
 func (m *Mutation) RequestPasswordRecovery(ctx context.Context, args recoveryArgs) (string, error) {
-	return "", m.fail(ctx, fmt.Errorf("password recovery is not wired yet"))
+	if err := m.svc.RequestPasswordRecovery(ctx, args.Email); err != nil {
+		return "", m.fail(ctx, err)
+	}
+	return "success", nil
 }
 
 type recoverArgs struct {
@@ -247,7 +250,9 @@ type recoverArgs struct {
 }
 
 func (m *Mutation) RecoverPassword(ctx context.Context, args recoverArgs) (*Token, error) {
-	return nil, m.fail(ctx, fmt.Errorf("password recovery is not wired yet"))
+	in := args.Input
+	pair, err := m.svc.RecoverPassword(ctx, in.Email, in.Hash, string(in.NewPassword))
+	return m.token(ctx, pair, err)
 }
 
 // Uuid is the Uuid scalar.
