@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
+	josejson "github.com/go-jose/go-jose/v4/json"
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
@@ -79,14 +79,14 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	if raw == "" || len(raw) > maxTokenLength {
 		return nil, errors.New("empty or oversized token")
 	}
-	tok, err := jwt.ParseSigned(raw, algorithms)
+	tok, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
-	if len(tok.Headers) != 1 {
+	if len(tok.Signatures) != 1 {
 		return nil, errors.New("want exactly one signature")
 	}
-	h := tok.Headers[0]
+	h := tok.Signatures[0].Header
 	var key *ringKey
 	if h.KeyID == "" {
 		key = s.keys.shopsysKey()
@@ -106,12 +106,18 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 			}
 		}
 	}
-	var raws map[string]json.RawMessage
-	if err := tok.Claims(key.public.Key, &raws); err != nil {
+	// The payload is decoded from the verified bytes only: once into the claim set (to check which
+	// claims are present) and once into the registered claims, with go-jose's case-sensitive JSON.
+	payload, err := tok.Verify(key.public.Key)
+	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
 	}
+	var raws map[string]json.RawMessage
+	if err := josejson.Unmarshal(payload, &raws); err != nil {
+		return nil, fmt.Errorf("claims: %w", err)
+	}
 	var std jwt.Claims
-	if err := tok.UnsafeClaimsWithoutVerification(&std); err != nil {
+	if err := josejson.Unmarshal(payload, &std); err != nil {
 		return nil, fmt.Errorf("claims: %w", err)
 	}
 	for _, name := range []string{"iss", "aud", "iat", "exp"} {
@@ -153,7 +159,7 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 			return nil, fmt.Errorf("claim %q does not belong in this kind of token", name)
 		}
 	}
-	return &verified{key: key, claims: raws, iat: std.IssuedAt.Time(), exp: std.Expiry.Time(), legacy: h.KeyID == ""}, nil
+	return &verified{key: key, claims: raws, payload: payload, iat: std.IssuedAt.Time(), exp: std.Expiry.Time(), legacy: h.KeyID == ""}, nil
 }
 
 // verifyAccess returns the access token's claims.
@@ -163,7 +169,7 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 	if err != nil {
 		return nil, c, err
 	}
-	if err := decodeClaims(v.claims, &c); err != nil {
+	if err := decodeClaims(v.payload, &c); err != nil {
 		return nil, c, err
 	}
 	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) {
@@ -182,7 +188,7 @@ func (s *Service) verifyRefresh(raw string) (*verified, refreshClaims, error) {
 	if err != nil {
 		return nil, c, err
 	}
-	if err := decodeClaims(v.claims, &c); err != nil {
+	if err := decodeClaims(v.payload, &c); err != nil {
 		return nil, c, err
 	}
 	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) || !secretPattern.MatchString(c.SecretChain) {
@@ -191,14 +197,10 @@ func (s *Service) verifyRefresh(raw string) (*verified, refreshClaims, error) {
 	return v, c, nil
 }
 
-// decodeClaims decodes the verified claims strictly into the kind's struct: wrong types fail.
-func decodeClaims(raws map[string]json.RawMessage, dst any) error {
-	b, err := json.Marshal(raws)
-	if err != nil {
-		return err
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(dst); err != nil {
+// decodeClaims decodes the verified payload strictly into the kind's struct: wrong types fail.
+// (It used to re-encode the claim map first; decoding the payload itself gives the same values.)
+func decodeClaims(payload []byte, dst any) error {
+	if err := json.Unmarshal(payload, dst); err != nil {
 		return fmt.Errorf("claims: %w", err)
 	}
 	return nil
