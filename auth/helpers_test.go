@@ -181,7 +181,7 @@ func reason(err error) string {
 }
 
 // jwtParts splits a compact JWS and decodes its header and payload into maps.
-func jwtParts(t *testing.T, tok string) (header, claims map[string]any) {
+func jwtParts(t testing.TB, tok string) (header, claims map[string]any) {
 	t.Helper()
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
@@ -260,7 +260,7 @@ func without(m map[string]any, names ...string) map[string]any {
 	return out
 }
 
-func rsaKey(t *testing.T, k auth.SigningKey) *rsa.PrivateKey {
+func rsaKey(t testing.TB, k auth.SigningKey) *rsa.PrivateKey {
 	t.Helper()
 	r, ok := k.Private.(*rsa.PrivateKey)
 	if !ok {
