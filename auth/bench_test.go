@@ -92,12 +92,23 @@ func BenchmarkVerifyAccess(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, _, err := s.verifyAccess(tok); err != nil {
-					b.Fatal(err)
+			b.Run("cold", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					s.keys.access.reset()
+					if _, _, err := s.verifyAccess(tok); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
+			})
+			b.Run("cached", func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := s.verifyAccess(tok); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
 }

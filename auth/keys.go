@@ -130,6 +130,8 @@ type keyRing struct {
 	signer  *ringKey
 	shopsys *ringKey
 	ordered []*ringKey
+	// access remembers verified access tokens; it is emptied whenever the keys are replaced.
+	access accessCache
 }
 
 func newRingKey(k SigningKey) *ringKey {
@@ -165,6 +167,7 @@ func (r *keyRing) set(keys []SigningKey) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.access.reset()
 	r.byID, r.ordered, r.shopsys = byID, ordered, shopsys
 	r.signer = nil
 	if len(ordered) > 0 {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +70,9 @@ type verified struct {
 	payload []byte
 	iat     time.Time
 	exp     time.Time
-	legacy  bool // no kid: verified against the imported Shopsys key
+	// notBefore is nbf, zero when absent (our tokens have none; only the access cache needs it).
+	notBefore time.Time
+	legacy    bool // no kid: verified against the imported Shopsys key
 }
 
 // verify checks a compact JWS of the given kind: the key by kid (a token without kid only against an
@@ -159,12 +162,28 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 			return nil, fmt.Errorf("claim %q does not belong in this kind of token", name)
 		}
 	}
-	return &verified{key: key, claims: raws, payload: payload, iat: std.IssuedAt.Time(), exp: std.Expiry.Time(), legacy: h.KeyID == ""}, nil
+	v := &verified{key: key, claims: raws, payload: payload, iat: std.IssuedAt.Time(), exp: std.Expiry.Time(), legacy: h.KeyID == ""}
+	if std.NotBefore != nil {
+		v.notBefore = std.NotBefore.Time()
+	}
+	return v, nil
 }
 
-// verifyAccess returns the access token's claims.
+// verifyAccess returns the access token's claims. A token that verified before is taken from the
+// cache, after the checks that depend on the time.
 func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 	var c accessClaims
+	var id [sha256.Size]byte
+	epoch := s.keys.access.current()
+	if raw != "" && len(raw) <= maxTokenLength {
+		id = sha256.Sum256([]byte(raw))
+		if e := s.keys.access.get(id); e != nil {
+			if !e.timely(s.Now(), s.cfg.ClockLeeway) {
+				return nil, c, jwt.ErrExpired
+			}
+			return e.v, e.claims, nil
+		}
+	}
 	v, err := s.verify(raw, accessToken)
 	if err != nil {
 		return nil, c, err
@@ -177,6 +196,9 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 	}
 	if len(c.Roles) != 1 || c.Roles[0] != RoleLoggedCustomer {
 		return nil, c, errors.New("unexpected roles")
+	}
+	if !v.legacy {
+		s.keys.access.put(id, &accessEntry{v: v, claims: c, notBefore: v.notBefore, issued: v.iat, until: v.exp}, epoch)
 	}
 	return v, c, nil
 }
