@@ -3,8 +3,6 @@ package auth
 import (
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // loginLimiter counts failed logins per email+IP and per IP in token buckets that refill over a
@@ -14,19 +12,32 @@ type loginLimiter struct {
 	mu       sync.Mutex
 	perEmail int
 	perIP    int
-	buckets  map[string]*rate.Limiter
+	buckets  map[string]*bucket
+}
+
+// bucket is a token bucket holding at most size tokens and refilling size tokens a minute.
+type bucket struct {
+	tokens float64
+	size   float64
+	at     time.Time
+}
+
+func (b *bucket) fill(now time.Time) {
+	b.tokens = min(b.size, b.tokens+now.Sub(b.at).Minutes()*b.size)
+	b.at = now
 }
 
 func newLoginLimiter(perEmail, perIP int) *loginLimiter {
-	return &loginLimiter{perEmail: perEmail, perIP: perIP, buckets: map[string]*rate.Limiter{}}
+	return &loginLimiter{perEmail: perEmail, perIP: perIP, buckets: map[string]*bucket{}}
 }
 
-func (l *loginLimiter) bucket(key string, n int) *rate.Limiter {
+func (l *loginLimiter) bucket(key string, n int, now time.Time) *bucket {
 	b, ok := l.buckets[key]
 	if !ok {
-		b = rate.NewLimiter(rate.Limit(float64(n)/60), n)
+		b = &bucket{tokens: float64(n), size: float64(n), at: now}
 		l.buckets[key] = b
 	}
+	b.fill(now)
 	return b
 }
 
@@ -40,7 +51,7 @@ func (l *loginLimiter) allowed(email, ip string) bool {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.bucket(ek, l.perEmail).TokensAt(now) >= 1 && l.bucket(ik, l.perIP).TokensAt(now) >= 1
+	return l.bucket(ek, l.perEmail, now).tokens >= 1 && l.bucket(ik, l.perIP, now).tokens >= 1
 }
 
 // failed spends one token of each bucket.
@@ -49,8 +60,33 @@ func (l *loginLimiter) failed(email, ip string) {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.bucket(ek, l.perEmail).AllowN(now, 1)
-	l.bucket(ik, l.perIP).AllowN(now, 1)
+	for _, b := range []*bucket{l.bucket(ek, l.perEmail, now), l.bucket(ik, l.perIP, now)} {
+		b.tokens = max(0, b.tokens-1)
+	}
+}
+
+// reserve takes one token from both buckets at once, or none when either is empty, so that
+// attempts running in parallel cannot all pass the check before any failure is counted. The
+// caller gives the tokens back with release when the attempt turns out not to be a failure.
+func (l *loginLimiter) reserve(email, ip string) (release func(), ok bool) {
+	ek, ik := l.keys(email, ip)
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	eb, ib := l.bucket(ek, l.perEmail, now), l.bucket(ik, l.perIP, now)
+	if eb.tokens < 1 || ib.tokens < 1 {
+		return nil, false
+	}
+	eb.tokens--
+	ib.tokens--
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		// The buckets may have been swept meanwhile; then they are full already.
+		for _, b := range []*bucket{eb, ib} {
+			b.tokens = min(b.size, b.tokens+1)
+		}
+	}, true
 }
 
 // sweep forgets buckets that have refilled: they hold no information.
@@ -59,7 +95,7 @@ func (l *loginLimiter) sweep() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, b := range l.buckets {
-		if b.TokensAt(now) >= float64(b.Burst()) {
+		if b.fill(now); b.tokens >= b.size {
 			delete(l.buckets, k)
 		}
 	}

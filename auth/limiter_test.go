@@ -58,3 +58,26 @@ func TestLoginLimiterSweepForgetsFullBuckets(t *testing.T) {
 		t.Error("a bucket with a recent failure was forgotten")
 	}
 }
+
+func TestReserveCountsParallelAttempts(t *testing.T) {
+	l := newLoginLimiter(5, 100)
+	// Ten attempts in flight at once: only five may start, whatever their outcome.
+	started := 0
+	for i := 0; i < 10; i++ {
+		if _, ok := l.reserve("jan@shop.cz", "10.0.0.1"); ok {
+			started++
+		}
+	}
+	if started != 5 {
+		t.Fatalf("%d parallel attempts started, want 5", started)
+	}
+	// A right password gives its token back: the customer is not slowed.
+	l2 := newLoginLimiter(5, 100)
+	for i := 0; i < 20; i++ {
+		release, ok := l2.reserve("eva@shop.cz", "10.0.0.2")
+		if !ok {
+			t.Fatalf("successful attempt %d was throttled", i)
+		}
+		release()
+	}
+}

@@ -55,11 +55,10 @@ func errBadRecovery() error {
 func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) error {
 	ip := ClientFromContext(ctx).IP
 	email = normalizeEmail(email)
-	if !s.recoveryLimiter.allowed(email, ip) {
+	if _, ok := s.recoveryLimiter.reserve(email, ip); !ok { // every request counts: never given back
 		s.event("recovery_throttled")
 		return &Error{Code: ETooManyLoginAttempts, Message: MsgTooManyAttempts}
 	}
-	s.recoveryLimiter.failed(email, ip)
 
 	// The hash is made for an unknown email too, so both answers cost the same.
 	hash, err := newRecoveryHash()

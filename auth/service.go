@@ -274,12 +274,14 @@ func (s *Service) lookupError(op string, err error) error {
 func (s *Service) Login(ctx context.Context, email, password string) (TokenPair, error) {
 	ip := ClientFromContext(ctx).IP
 	email = normalizeEmail(email)
-	if !s.limiter.allowed(email, ip) {
+	// The attempt counts as a failure from the start and is given back once the password is right,
+	// so parallel guesses cannot all slip past the limit while their hashes run.
+	release, allowed := s.limiter.reserve(email, ip)
+	if !allowed {
 		s.event("login_throttled")
 		return TokenPair{}, &Error{Code: ETooManyLoginAttempts, Message: MsgTooManyAttempts}
 	}
 	failed := func() (TokenPair, error) {
-		s.limiter.failed(email, ip)
 		s.event("login_failed")
 		return TokenPair{}, &Error{Code: EInvalidCredentials, Message: MsgLoginFailed}
 	}
@@ -290,15 +292,18 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 		return failed()
 	}
 	if err != nil {
+		release()
 		return TokenPair{}, internal("auth.Login", err)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, c.PasswordHash, password)
 	if err != nil {
+		release()
 		return TokenPair{}, internal("auth.Login", err)
 	}
 	if !ok {
 		return failed()
 	}
+	release()
 	var upgrade func(Tx) error
 	if rehash {
 		h, err := s.hasher.Hash(ctx, password)
