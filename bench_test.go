@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -12,12 +13,17 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	graphql "github.com/graph-gophers/graphql-go"
+
 	"shopauth/auth"
+	"shopauth/resolvers"
+	"shopauth/web"
 )
 
 // Benchmarks of the whole HTTP handler, as production builds it (NewMain + Open), on a temporary
@@ -160,4 +166,54 @@ func BenchmarkRSA2048Sign(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkCurrentCustomerUserTCP is the same read over a real socket to Main.Run, with the access
+// log written to a file as in production: what the load command's server process does.
+func BenchmarkCurrentCustomerUserTCP(b *testing.B) {
+	m := benchMain(b, auth.RS256)
+	logFile, err := os.Create(filepath.Join(b.TempDir(), "access.log"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer logFile.Close()
+	t := benchRegister(b, m.Handler, "bench@example.com")
+	m.Log = slog.New(slog.NewTextHandler(logFile, nil))
+	m.Handler = web.NewHandler(web.Config{Service: m.Service, Schema: mustSchema(b, m), Logger: m.Log})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	url := m.URL() + "/graphql"
+	body := []byte(`{"query":"` + benchCurrentQuery + `"}`)
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+t.AccessToken)
+			resp, err := hc.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}
+
+func mustSchema(b *testing.B, m *Main) *graphql.Schema {
+	s, err := resolvers.NewSchema(schemaSDL, m.Service, m.Log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
 }
