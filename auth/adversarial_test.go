@@ -354,3 +354,21 @@ func TestDeletedCustomer(t *testing.T) {
 		t.Errorf("refresh refused for %q, want %q", got, "session ended")
 	}
 }
+
+func TestSignaturePaddingBitsAreNotMalleable(t *testing.T) {
+	env := newEnv(t)
+	pair := env.register("malleable@shop.cz")
+	parts := strings.Split(pair.AccessToken, ".")
+	sig := parts[2]
+	// A 256-byte RSA signature is 342 base64url characters; the last one carries 4 padding bits.
+	// Flipping one of them decodes to the same signature: the token must still be refused.
+	last := strings.IndexByte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", sig[len(sig)-1])
+	variant := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[last^1]
+	forged := parts[0] + "." + parts[1] + "." + sig[:len(sig)-1] + string(variant)
+	if _, err := env.svc.Authenticate(context.Background(), pair.AccessToken); err != nil {
+		t.Fatalf("the original token fails: %v", err)
+	}
+	if _, err := env.svc.Authenticate(context.Background(), forged); auth.ErrorCode(err) != auth.EInvalidToken {
+		t.Fatalf("a second spelling of the signature: err = %v, want invalid-token", err)
+	}
+}

@@ -2,10 +2,12 @@ package auth
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
@@ -81,6 +83,9 @@ type verified struct {
 func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	if raw == "" || len(raw) > maxTokenLength {
 		return nil, errors.New("empty or oversized token")
+	}
+	if !canonical(raw) {
+		return nil, errors.New("not canonical base64url")
 	}
 	tok, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil {
@@ -168,6 +173,26 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	}
 	return v, nil
 }
+
+// canonical reports whether each of the three parts is base64url without padding and with zero
+// padding bits, so that one token has exactly one spelling (no malleable variants of a signature).
+func canonical(raw string) bool {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" {
+			return false
+		}
+		if _, err := strictBase64.DecodeString(p); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+var strictBase64 = base64.RawURLEncoding.Strict()
 
 // verifyAccess returns the access token's claims. A token that verified before is taken from the
 // cache, after the checks that depend on the time.
