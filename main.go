@@ -334,6 +334,11 @@ func (m *Main) Close() error {
 		err = m.Listener.Close()
 	}
 	if m.DB != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if cerr := m.DB.Checkpoint(ctx); cerr != nil {
+			m.Log.Warn("checkpoint at close", "err", cerr)
+		}
 		err = errors.Join(err, m.DB.Close())
 	}
 	return err

@@ -94,11 +94,18 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return d, nil
 }
 
-// Close checkpoints the WAL into the main file and closes both pools.
+// Checkpoint copies the WAL into the main file and truncates it. The server does this when it
+// stops; a command run beside a live server must not, as it would wait on the server's readers
+// while holding off its writers.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	_, err := d.writer.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)")
+	return err
+}
+
+// Close closes both pools. (SQLite checkpoints by itself when the last connection to the file closes.)
 func (d *DB) Close() error {
 	d.readStmts.close()
 	d.writeStmts.close()
-	_, _ = d.writer.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 	return errors.Join(d.reader.Close(), d.writer.Close())
 }
 
