@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -192,15 +191,7 @@ func (s *Service) setPassword(ctx context.Context, customerID int64, hash string
 		if c, err = tx.CustomerByID(customerID); err != nil {
 			return err
 		}
-		c.PasswordHash = hash
-		c.SecurityChangedAt = s.Now().Truncate(time.Second)
-		if err := tx.UpdateCustomer(c); err != nil {
-			return err
-		}
-		if _, err := tx.DeleteSessions(customerID, ""); err != nil {
-			return err
-		}
-		return tx.DeleteRecovery(customerID)
+		return s.resetPassword(tx, &c, hash)
 	})
 	return c, err
 }
