@@ -193,13 +193,17 @@ func (r *keyRing) shopsysKey() *ringKey {
 	return r.shopsys
 }
 
+// reloadSlack covers a server that has not yet reloaded the ring (it does every 30 s) and so keeps
+// signing with a key that `keys rotate` has already retired: that key stays live a minute longer.
+const reloadSlack = time.Minute
+
 // live returns the keys whose tokens may still be unexpired at now, given the longest token lifetime.
 func (r *keyRing) live(now time.Time, maxTTL time.Duration) []*ringKey {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	var out []*ringKey
 	for _, k := range r.ordered {
-		if k.retireAt.IsZero() || now.Before(k.retireAt.Add(maxTTL)) {
+		if k.retireAt.IsZero() || now.Before(k.retireAt.Add(maxTTL+reloadSlack)) {
 			out = append(out, k)
 		}
 	}

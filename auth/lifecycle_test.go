@@ -295,8 +295,13 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("JWKS kids = %v, want all four keys", kids)
 	}
 	// Once every token the old keys signed has expired, they leave the JWKS. (Keys made in one
-	// second are spaced a second apart, so the last old key retired up to 2 s after rotatedAt.)
-	e.setNow(rotatedAt.Add(e.cfg.RefreshTTL + 3*time.Second))
+	// second are spaced a second apart, so the last old key retired up to 2 s after rotatedAt; a
+	// retired key stays a minute longer for servers that have not reloaded the ring yet.)
+	e.setNow(rotatedAt.Add(e.cfg.RefreshTTL + time.Minute - time.Second))
+	if kids := jwksKids(t, e.svc); !kids[first.ID] {
+		t.Fatalf("JWKS dropped the first key inside the reload slack: %v", kids)
+	}
+	e.setNow(rotatedAt.Add(e.cfg.RefreshTTL + time.Minute + 3*time.Second))
 	if kids := jwksKids(t, e.svc); len(kids) != 1 || !kids[newest.ID] {
 		t.Fatalf("JWKS kids after expiry = %v, want only %s", kids, newest.ID)
 	}
