@@ -25,12 +25,13 @@ type testServer struct {
 	t   testing.TB
 	svc *auth.Service
 	h   http.Handler
+	db  *db.DB
 
 	mu  sync.Mutex
 	now time.Time
 }
 
-func newServer(t testing.TB) *testServer {
+func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	sdl, err := os.ReadFile("../schema.graphql")
@@ -47,15 +48,22 @@ func newServer(t testing.TB) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{t: t, svc: svc, now: time.Now().Add(time.Minute)}
+	s := &testServer{t: t, svc: svc, db: d, now: time.Now().Add(time.Minute)}
 	svc.Now = func() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now }
 	schema, err := resolvers.NewSchema(string(sdl), svc, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.h = web.NewHandler(web.Config{Service: svc, Schema: schema, Logger: log})
+	cfg := web.Config{Service: svc, Schema: schema, Logger: log}
+	for _, o := range options {
+		o(&cfg)
+	}
+	s.h = web.NewHandler(cfg)
 	return s
 }
+
+// closeDB closes the database under the running handler, as a failed disk would take it away.
+func (s *testServer) closeDB() { s.db.Close() }
 
 func (s *testServer) advance(d time.Duration) {
 	s.mu.Lock()
