@@ -89,3 +89,28 @@ func TestAccessCacheIsBounded(t *testing.T) {
 func sha256Of(s string) [32]byte {
 	return sha256.Sum256([]byte(s))
 }
+
+// A remembered token costs a hash and a map lookup: the allocation budget of the read path.
+func TestAccessCacheAllocations(t *testing.T) {
+	k, err := GenerateKey(EdDSA, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{cfg: DefaultConfig(), Now: time.Now}
+	s.keys.set([]SigningKey{k})
+	tok, err := s.signAccess(&benchCustomer, benchDevice, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.verifyAccess(tok); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, _, err := s.verifyAccess(tok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 3 {
+		t.Errorf("a remembered access token costs %v allocations, budget 3", allocs)
+	}
+}
