@@ -183,7 +183,7 @@ func BenchmarkCurrentCustomerUserTCP(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	defer func() { b.StopTimer(); cancel(); <-done }() // shutdown is not part of a request
 	url := m.URL() + "/graphql"
 	body := []byte(`{"query":"` + benchCurrentQuery + `"}`)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
