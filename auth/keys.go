@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -121,6 +122,7 @@ type ringKey struct {
 	public   jose.JSONWebKey
 	joseAlg  jose.SignatureAlgorithm
 	retireAt time.Time // when the next key took over; zero for the newest
+	signing  chan struct{}
 }
 
 // keyRing holds every key whose tokens may still be live. The newest non-retired key signs.
@@ -132,6 +134,8 @@ type keyRing struct {
 	ordered []*ringKey
 	// access remembers verified access tokens; it is emptied whenever the keys are replaced.
 	access accessCache
+	// signing bounds how many signatures are computed at once (see ringKey.sign).
+	signing chan struct{}
 }
 
 func newRingKey(k SigningKey) *ringKey {
@@ -167,6 +171,12 @@ func (r *keyRing) set(keys []SigningKey) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.signing == nil {
+		r.signing = make(chan struct{}, runtime.GOMAXPROCS(0))
+	}
+	for _, rk := range ordered {
+		rk.signing = r.signing
+	}
 	r.access.reset()
 	r.byID, r.ordered, r.shopsys = byID, ordered, shopsys
 	r.signer = nil
@@ -218,6 +228,13 @@ func (k *ringKey) sign(payload []byte) (token, signature string, err error) {
 	input = append(input, k.header...)
 	input = append(input, '.')
 	input = base64.RawURLEncoding.AppendEncode(input, payload)
+	// At most one signature per CPU runs at a time. Under load, dozens of requests sign at once;
+	// interleaving that many RSA computations on two cores (preemption every 10 ms, each with its
+	// own working set) made each signature about 13% dearer than the same signature alone.
+	if k.signing != nil {
+		k.signing <- struct{}{}
+		defer func() { <-k.signing }()
+	}
 	var sig []byte
 	switch k.Algorithm {
 	case RS256:
