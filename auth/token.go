@@ -84,9 +84,6 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	if raw == "" || len(raw) > maxTokenLength {
 		return nil, errors.New("empty or oversized token")
 	}
-	if !canonical(raw) {
-		return nil, errors.New("not canonical base64url")
-	}
 	tok, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
@@ -119,6 +116,10 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	payload, err := tok.Verify(key.public.Key)
 	if err != nil {
 		return nil, fmt.Errorf("signature: %w", err)
+	}
+	// A signature that verifies may still be spelled two ways (padding bits); accept one.
+	if !canonical(raw) {
+		return nil, errors.New("not canonical base64url")
 	}
 	var raws map[string]json.RawMessage
 	if err := josejson.Unmarshal(payload, &raws); err != nil {
@@ -182,9 +183,6 @@ func canonical(raw string) bool {
 		return false
 	}
 	for _, p := range parts {
-		if p == "" {
-			return false
-		}
 		if _, err := strictBase64.DecodeString(p); err != nil {
 			return false
 		}
