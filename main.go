@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -181,7 +182,15 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, dbPath *string, issuer *stri
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
 }
 
+// defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise.
+// Password hashes allocate 19 MiB each; without a limit the garbage collector lets the heap grow
+// to twice what is live, and 32 concurrent logins peaked at about 370 MiB; with it, about 210 MiB.
+const defaultMemoryLimit = 192 << 20
+
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	m := NewMain()
 	m.Stdout = stdout
 	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
