@@ -182,9 +182,9 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, dbPath *string, issuer *stri
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
 }
 
-// defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise.
-// Password hashes allocate 19 MiB each; without a limit the garbage collector lets the heap grow
-// to twice what is live, and 32 concurrent logins peaked at about 370 MiB; with it, about 210 MiB.
+// defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise:
+// a backstop, since password hashes (19 MiB each, as many at once as CPUs) are most of the heap
+// and the garbage collector would otherwise let it grow to twice what is live.
 const defaultMemoryLimit = 192 << 20
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -33,9 +34,11 @@ type Hasher struct {
 	slots chan struct{}
 }
 
-// NewHasher returns a hasher that runs at most budget/argonMemory hashes at once.
+// NewHasher returns a hasher that runs at most min(budget/argonMemory, GOMAXPROCS) hashes at once.
 func NewHasher() *Hasher {
-	n := hashMemoryBudget / (argonMemoryKiB * 1024)
+	// More hashes at once than CPUs buys no throughput (argon2id with p=1 is one core's work),
+	// only memory and garbage: take the smaller of the memory budget and the CPU count.
+	n := min(hashMemoryBudget/(argonMemoryKiB*1024), runtime.GOMAXPROCS(0))
 	if n < 1 {
 		n = 1
 	}
