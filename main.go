@@ -342,6 +342,13 @@ func (m *Main) Close() error {
 	if m.Listener != nil && m.server == nil {
 		err = m.Listener.Close()
 	}
+	if m.Service != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if derr := m.Service.Drain(ctx); derr != nil {
+			m.Log.Warn("recovery mails still being sent at exit", "err", derr)
+		}
+		cancel()
+	}
 	if m.DB != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

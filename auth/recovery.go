@@ -103,7 +103,9 @@ func (s *Service) sendRecovery(ctx context.Context, c Customer, hash string) {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoveryMailTimeout)
+	s.mailing.Add(1)
 	go func() {
+		defer s.mailing.Done()
 		defer cancel()
 		if err := mailer.SendRecovery(ctx, c, hash); err != nil {
 			// Never the hash: the log is not the customer's mailbox.

@@ -519,3 +519,34 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// gatedMailer sends only when the test opens the gate.
+type gatedMailer struct{ gate chan struct{} }
+
+func (m gatedMailer) SendRecovery(ctx context.Context, c Customer, hash string) error {
+	select {
+	case <-m.gate:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func TestDrainWaitsForMailsInFlight(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.register(recoveryEmail, "Jan", "Novák")
+	gate := make(chan struct{})
+	e.svc.Mailer = gatedMailer{gate}
+	if err := e.svc.RequestPasswordRecovery(t.Context(), recoveryEmail); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := e.svc.Drain(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Drain with a mail in flight = %v, want the deadline", err)
+	}
+	close(gate)
+	if err := e.svc.Drain(t.Context()); err != nil {
+		t.Fatalf("Drain after the mail went out = %v", err)
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -98,6 +99,7 @@ type Service struct {
 	log      *slog.Logger
 	// recoveryLimiter counts every recovery request (not only failures) per email+IP and per IP.
 	recoveryLimiter *loginLimiter
+	mailing         sync.WaitGroup // recovery mails still being sent
 
 	// Now is the clock; tests replace it to reach a boundary second without sleeping.
 	Now func() time.Time
@@ -563,6 +565,19 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 		return 0, internal("auth.Prune", err)
 	}
 	return n, nil
+}
+
+// Drain waits until the recovery mails being sent have gone out or failed, or until ctx is done.
+// The server calls it when it stops, so a customer who just asked is not left without a mail.
+func (s *Service) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { s.mailing.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Ping reports whether storage answers.
