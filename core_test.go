@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"shopauth/auth"
+	"shopauth/internal/testkit"
 )
 
 // startServer runs the server exactly as `shopauth serve` does, on a free port and a temp database.
@@ -119,22 +118,7 @@ func refresh(t *testing.T, url, refreshToken string) gqlResponse {
 // decode returns a compact JWS's header and claims, unverified.
 func decode(t *testing.T, token string) (header, claims map[string]any) {
 	t.Helper()
-	parts := strings.Split(token, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d parts", len(parts))
-	}
-	for i, dst := range []*map[string]any{&header, &claims} {
-		b, err := base64.RawURLEncoding.DecodeString(parts[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.UseNumber()
-		if err := dec.Decode(dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return header, claims
+	return testkit.DecodeJWT(t, token)
 }
 
 func TestCoreWalk(t *testing.T) {

@@ -12,13 +12,12 @@ import (
 	"errors"
 	"log/slog"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"shopauth/auth"
 	"shopauth/db"
+	"shopauth/internal/testkit"
 )
 
 // testEnv is a service over a real SQLite file in t.TempDir(), with a clock the test moves.
@@ -28,9 +27,7 @@ type testEnv struct {
 	path string
 	db   *db.DB
 	svc  *auth.Service
-
-	mu  sync.Mutex
-	now time.Time
+	clk  *testkit.Clock
 }
 
 // newEnv opens a fresh database and service. The clock starts a little after the wall clock (so the
@@ -42,7 +39,7 @@ func newEnv(t testing.TB, configure ...func(*auth.Config)) *testEnv {
 		f(&cfg)
 	}
 	e := &testEnv{t: t, cfg: cfg, path: filepath.Join(t.TempDir(), "x.db"),
-		now: time.Now().Add(time.Minute).Truncate(time.Second).Add(250 * time.Millisecond)}
+		clk: testkit.NewClock(time.Now().Add(time.Minute).Truncate(time.Second).Add(250 * time.Millisecond))}
 	e.open()
 	t.Cleanup(func() { e.db.Close() })
 	return e
@@ -73,19 +70,9 @@ func (e *testEnv) restart() {
 	e.open()
 }
 
-func (e *testEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *testEnv) setNow(t time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.now = t
-}
-
-func (e *testEnv) advance(d time.Duration) { e.setNow(e.clock().Add(d)) }
+func (e *testEnv) clock() time.Time        { return e.clk.Now() }
+func (e *testEnv) setNow(t time.Time)      { e.clk.Set(t) }
+func (e *testEnv) advance(d time.Duration) { e.clk.Advance(d) }
 
 const testPassword = "correct horse battery"
 
@@ -180,25 +167,10 @@ func reason(err error) string {
 	return ""
 }
 
-// jwtParts splits a compact JWS and decodes its header and payload into maps.
+// jwtParts decodes a compact JWS's header and payload into maps, numbers as json.Number.
 func jwtParts(t testing.TB, tok string) (header, claims map[string]any) {
 	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("token has %d parts", len(parts))
-	}
-	for i, dst := range []*map[string]any{&header, &claims} {
-		b, err := base64.RawURLEncoding.DecodeString(parts[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		d := json.NewDecoder(strings.NewReader(string(b)))
-		d.UseNumber()
-		if err := d.Decode(dst); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return header, claims
+	return testkit.DecodeJWT(t, tok)
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

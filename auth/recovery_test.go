@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"shopauth/internal/testkit"
 )
 
 // sentRecovery is one mail the fake mailer was asked to send.
@@ -38,34 +40,14 @@ func (m *fakeMailer) SendRecovery(ctx context.Context, c Customer, hash string) 
 	return m.fail
 }
 
-// syncBuffer is a log destination that the mail goroutine and the test may use at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // recoveryEnv is a service over the fake store with a clock the test moves and a fake mailer.
 type recoveryEnv struct {
 	t      *testing.T
 	svc    *Service
 	store  *fakeStore
 	mailer *fakeMailer
-	logs   *syncBuffer
-
-	mu  sync.Mutex
-	now time.Time
+	logs   *testkit.LogBuffer // the mail goroutine writes it while the test reads it
+	clk    *testkit.Clock
 }
 
 const (
@@ -78,7 +60,7 @@ func newRecoveryEnv(t *testing.T) *recoveryEnv {
 	cfg := DefaultConfig()
 	cfg.SigningAlgorithm = ES256 // an RSA key takes long to make and tells these tests nothing more
 	e := &recoveryEnv{t: t, store: newFakeStore(), mailer: &fakeMailer{sent: make(chan sentRecovery, 16)},
-		logs: &syncBuffer{}, now: time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC)}
+		logs: &testkit.LogBuffer{}, clk: testkit.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := New(t.Context(), e.store, cfg, log)
 	if err != nil {
@@ -90,17 +72,8 @@ func newRecoveryEnv(t *testing.T) *recoveryEnv {
 	return e
 }
 
-func (e *recoveryEnv) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *recoveryEnv) advance(d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.now = e.now.Add(d)
-}
+func (e *recoveryEnv) clock() time.Time        { return e.clk.Now() }
+func (e *recoveryEnv) advance(d time.Duration) { e.clk.Advance(d) }
 
 // register makes a customer and returns it with the tokens of its first session.
 func (e *recoveryEnv) register(email, first, last string) (Customer, TokenPair) {

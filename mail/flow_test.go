@@ -1,7 +1,6 @@
 package mail_test
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
 	"log/slog"
@@ -9,12 +8,12 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"shopauth/auth"
 	"shopauth/db"
+	"shopauth/internal/testkit"
 	"shopauth/mail"
 	"shopauth/mail/mailtest"
 )
@@ -25,35 +24,17 @@ const (
 	flowRecoveryURL = "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}"
 )
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // flow is the service over a real SQLite file, mailing through mail.New to smtpURL.
 type flow struct {
 	svc  *auth.Service
-	logs *lockedBuffer
-	now  time.Time
-	mu   sync.Mutex
+	logs *testkit.LogBuffer
+	clk  *testkit.Clock
 }
 
 func newFlow(t *testing.T, smtpURL string, trust *tls.Config, timeout time.Duration) *flow {
 	t.Helper()
 	ctx := t.Context()
-	f := &flow{logs: &lockedBuffer{}, now: time.Now()}
+	f := &flow{logs: &testkit.LogBuffer{}, clk: testkit.NewClock(time.Now())}
 	log := slog.New(slog.NewTextHandler(f.logs, nil))
 	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "shopauth.db"))
 	if err != nil {
@@ -76,17 +57,8 @@ func newFlow(t *testing.T, smtpURL string, trust *tls.Config, timeout time.Durat
 	return f
 }
 
-func (f *flow) clock() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.now
-}
-
-func (f *flow) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-}
+func (f *flow) clock() time.Time        { return f.clk.Now() }
+func (f *flow) advance(d time.Duration) { f.clk.Advance(d) }
 
 // follow reads a received recovery mail as the customer would and returns the link's email and hash.
 func follow(t *testing.T, m mailtest.Message) (email, hash string) {

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"shopauth/auth"
 	"shopauth/db"
+	"shopauth/internal/testkit"
 	"shopauth/resolvers"
 	"shopauth/web"
 )
@@ -26,9 +26,7 @@ type testServer struct {
 	svc *auth.Service
 	h   http.Handler
 	db  *db.DB
-
-	mu  sync.Mutex
-	now time.Time
+	clk *testkit.Clock
 }
 
 func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
@@ -48,8 +46,8 @@ func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{t: t, svc: svc, db: d, now: time.Now().Add(time.Minute)}
-	svc.Now = func() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now }
+	s := &testServer{t: t, svc: svc, db: d, clk: testkit.NewClock(time.Now().Add(time.Minute))}
+	svc.Now = s.clk.Now
 	schema, err := resolvers.NewSchema(string(sdl), svc, log)
 	if err != nil {
 		t.Fatal(err)
@@ -65,11 +63,7 @@ func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
 // closeDB closes the database under the running handler, as a failed disk would take it away.
 func (s *testServer) closeDB() { s.db.Close() }
 
-func (s *testServer) advance(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.now = s.now.Add(d)
-}
+func (s *testServer) advance(d time.Duration) { s.clk.Advance(d) }
 
 // post sends a GraphQL document with the given headers (name, value, name, value…).
 func (s *testServer) post(query string, headers ...string) *httptest.ResponseRecorder {
