@@ -425,7 +425,6 @@ func TestRequestPasswordRecoveryDoesNotWait(t *testing.T) {
 		t.Fatalf("the send ended with the request (hash %d chars)", len(m.hash))
 	case <-time.After(100 * time.Millisecond):
 	}
-	_ = start
 }
 
 func TestRecoveryMailDeadline(t *testing.T) {

@@ -376,12 +376,11 @@ const (
 // issued. The just-rotated token presented again inside the reuse interval gets the same successor
 // (byte for byte); any other used token ends the session and is audited.
 func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
-	v, claims, err := s.verifyRefresh(raw)
+	_, claims, err := s.verifyRefresh(raw)
 	if err != nil {
 		s.event("refresh_invalid")
 		return TokenPair{}, invalidToken(err)
 	}
-	_ = v
 	now := s.Now()
 	presented := hashSecret(claims.SecretChain)
 	successor := s.nextSecret(claims.SecretChain)
