@@ -120,7 +120,8 @@ func Start(t testing.TB, opts Options) *Server {
 	srv.Domain = "mailtest.localhost"
 	srv.ReadTimeout, srv.WriteTimeout = 30*time.Second, 30*time.Second
 	srv.MaxMessageBytes = 1 << 20
-	srv.ErrorLog = testLogger{t}
+	logger := &testLogger{t: t}
+	srv.ErrorLog = logger
 	switch opts.TLS {
 	case StartTLS:
 		srv.TLSConfig = serverTLS
@@ -133,6 +134,7 @@ func Start(t testing.TB, opts Options) *Server {
 		_ = srv.Serve(l)
 	}()
 	t.Cleanup(func() {
+		logger.stop()
 		close(s.release)
 		srv.Close()
 		<-done
@@ -254,10 +256,35 @@ func (s *session) Data(r io.Reader) error {
 func (s *session) Reset()        { s.from, s.to = "", nil }
 func (s *session) Logout() error { return nil }
 
-type testLogger struct{ t testing.TB }
+// testLogger sends the server's errors to the test log until the test ends: go-smtp's connection
+// goroutines may outlive Serve and would otherwise log into a finished test (a data race).
+type testLogger struct {
+	mu      sync.Mutex
+	t       testing.TB
+	stopped bool
+}
 
-func (l testLogger) Printf(format string, v ...any) { l.t.Logf("smtp server: "+format, v...) }
-func (l testLogger) Println(v ...any)               { l.t.Log(append([]any{"smtp server:"}, v...)...) }
+func (l *testLogger) stop() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.stopped = true
+}
+
+func (l *testLogger) Printf(format string, v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Logf("smtp server: "+format, v...)
+	}
+}
+
+func (l *testLogger) Println(v ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.stopped {
+		l.t.Log(append([]any{"smtp server:"}, v...)...)
+	}
+}
 
 // certificate makes a self-signed certificate for 127.0.0.1 and localhost, and a client
 // configuration that trusts exactly it.
