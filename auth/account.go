@@ -133,18 +133,6 @@ func trimOptional(s *string) *string {
 	return &t
 }
 
-// CreateCustomer adds a customer with a password hash already made (command line, imports).
-func (s *Service) CreateCustomer(ctx context.Context, c *Customer) error {
-	c.Email = normalizeEmail(c.Email)
-	if c.UUID == "" {
-		c.UUID = uuid.NewString()
-	}
-	if c.CreatedAt.IsZero() {
-		c.CreatedAt = s.Now()
-	}
-	return s.store.Update(ctx, func(tx Tx) error { return tx.CreateCustomer(c) })
-}
-
 // ChangePassword sets a new password after checking the old one, and ends every session of the
 // customer, the caller's included: access tokens issued before stop working at once.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPassword, newPassword string) (Customer, error) {

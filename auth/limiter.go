@@ -45,26 +45,6 @@ func (l *loginLimiter) keys(email, ip string) (emailKey, ipKey string) {
 	return "e\x00" + email + "\x00" + ip, "i\x00" + ip
 }
 
-// allowed reports whether another attempt may be made now.
-func (l *loginLimiter) allowed(email, ip string) bool {
-	ek, ik := l.keys(email, ip)
-	now := time.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.bucket(ek, l.perEmail, now).tokens >= 1 && l.bucket(ik, l.perIP, now).tokens >= 1
-}
-
-// failed spends one token of each bucket.
-func (l *loginLimiter) failed(email, ip string) {
-	ek, ik := l.keys(email, ip)
-	now := time.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, b := range []*bucket{l.bucket(ek, l.perEmail, now), l.bucket(ik, l.perIP, now)} {
-		b.tokens = max(0, b.tokens-1)
-	}
-}
-
 // reserve takes one token from both buckets at once, or none when either is empty, so that
 // attempts running in parallel cannot all pass the check before any failure is counted. The
 // caller gives the tokens back with release when the attempt turns out not to be a failure.

@@ -2,6 +2,21 @@ package auth
 
 import "testing"
 
+// fail makes one attempt that turns out a failure: its token stays spent.
+func fail(l *loginLimiter, email, ip string) bool {
+	_, ok := l.reserve(email, ip)
+	return ok
+}
+
+// allowed probes whether an attempt may start now, spending nothing.
+func allowed(l *loginLimiter, email, ip string) bool {
+	release, ok := l.reserve(email, ip)
+	if ok {
+		release()
+	}
+	return ok
+}
+
 func TestLoginLimiter(t *testing.T) {
 	tests := []struct {
 		name        string
@@ -24,12 +39,11 @@ func TestLoginLimiter(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			l := newLoginLimiter(tt.perEmail, tt.perIP)
 			for _, e := range tt.failures {
-				if !l.allowed(e, "10.0.0.1") {
+				if !fail(l, e, "10.0.0.1") {
 					t.Fatalf("attempt for %s refused before its budget was spent", e)
 				}
-				l.failed(e, "10.0.0.1")
 			}
-			if got := l.allowed(tt.email, tt.ip); got != tt.wantAllowed {
+			if got := allowed(l, tt.email, tt.ip); got != tt.wantAllowed {
 				t.Errorf("allowed(%s, %s) = %v, want %v", tt.email, tt.ip, got, tt.wantAllowed)
 			}
 		})
@@ -40,7 +54,7 @@ func TestLoginLimiterAllowedSpendsNothing(t *testing.T) {
 	// Only failures count: a customer who logs in right a hundred times is never refused.
 	l := newLoginLimiter(5, 100)
 	for range 200 {
-		if !l.allowed("a@x.cz", "10.0.0.1") {
+		if !allowed(l, "a@x.cz", "10.0.0.1") {
 			t.Fatal("successful logins were throttled")
 		}
 	}
@@ -48,8 +62,8 @@ func TestLoginLimiterAllowedSpendsNothing(t *testing.T) {
 
 func TestLoginLimiterSweepForgetsFullBuckets(t *testing.T) {
 	l := newLoginLimiter(5, 100)
-	l.allowed("a@x.cz", "10.0.0.1") // creates both buckets, full
-	l.failed("b@x.cz", "10.0.0.2")
+	allowed(l, "a@x.cz", "10.0.0.1") // creates both buckets, full
+	fail(l, "b@x.cz", "10.0.0.2")
 	l.sweep()
 	if _, ok := l.buckets["e\x00a@x.cz\x0010.0.0.1"]; ok {
 		t.Error("a full bucket was kept")
