@@ -161,7 +161,7 @@ func NewMain() *Main {
 }
 
 // registerServeFlags binds the serve flags to m.
-func (m *Main) registerServeFlags(fs *flag.FlagSet, dbPath *string, issuer *string, cors *string) {
+func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	c := &m.Config
 	fs.StringVar(&m.Addr, "addr", m.Addr, "listen `address`")
 	fs.StringVar(issuer, "issuer", "", "issuer `URL` written to iss and aud (default http:// + addr)")
@@ -196,7 +196,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
 	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the JWKS at /.well-known/jwks.json and /healthz.\nOther commands: shopauth help", stderr)
 	var issuer, cors string
-	m.registerServeFlags(fs, dbPath, &issuer, &cors)
+	m.registerServeFlags(fs, &issuer, &cors)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
