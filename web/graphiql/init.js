@@ -38,6 +38,25 @@
     return JSON.stringify(value, null, 2);
   }
 
+  // The CurrentCustomer document: the third example tab, and what a new tab opens with.
+  function currentCustomerQuery(step) {
+    return [
+      '# ' + step + 'Needs an access token: in the Headers tab below,',
+      '# replace the placeholder with the accessToken from',
+      '# Register, Login or RefreshTokens.',
+      'query CurrentCustomer {',
+      '  currentCustomerUser {',
+      '    uuid',
+      '    firstName',
+      '    lastName',
+      '    email',
+      '    telephone',
+      '  }',
+      '}',
+      ''
+    ].join('\n');
+  }
+
   var tabs = [
     {
       query: steps + [
@@ -80,21 +99,7 @@
       headers: noHeaders
     },
     {
-      query: [
-        '# 3. Needs an access token: in the Headers tab below,',
-        '# replace the placeholder with the accessToken from',
-        '# Register, Login or RefreshTokens.',
-        'query CurrentCustomer {',
-        '  currentCustomerUser {',
-        '    uuid',
-        '    firstName',
-        '    lastName',
-        '    email',
-        '    telephone',
-        '  }',
-        '}',
-        ''
-      ].join('\n'),
+      query: currentCustomerQuery('3. '),
       variables: '',
       headers: authHeaders
     },
@@ -128,21 +133,7 @@
     }
   ];
 
-  var newTabQuery = [
-    '# Needs an access token: in the Headers tab below,',
-    '# replace the placeholder with the accessToken from',
-    '# Register, Login or RefreshTokens.',
-    'query CurrentCustomer {',
-    '  currentCustomerUser {',
-    '    uuid',
-    '    firstName',
-    '    lastName',
-    '    email',
-    '    telephone',
-    '  }',
-    '}',
-    ''
-  ].join('\n');
+  var newTabQuery = currentCustomerQuery('');
 
   // GraphiQL 4 fills the editors of the first tab from the query of
   // defaultTabs[0] but takes its variables and headers from the variables and
