@@ -78,11 +78,19 @@ func runGroup(ctx context.Context, name, usage string, cmds map[string]command, 
 }
 
 // openService opens the database and builds the domain service as the server does, for a command
-// that runs beside (or instead of) a server on the same file.
-func openService(ctx context.Context, path string, cfg auth.Config, stderr io.Writer) (*db.DB, *auth.Service, error) {
+// that runs beside (or instead of) a server on the same file. use says whether a missing SQLite
+// file is refused or created.
+func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, stderr io.Writer) (*db.DB, *auth.Service, error) {
+	create, err := checkDB(path, use)
+	if err != nil {
+		return nil, nil, err
+	}
 	d, err := db.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
+	}
+	if create {
+		sayCreated(stderr, path)
 	}
 	svc, err := auth.New(ctx, d, cfg, slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	if err != nil {
@@ -110,7 +118,7 @@ func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -149,7 +157,7 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 		fmt.Fprintln(stderr, "shopauth keys rotate:", err)
 		return errUsage
 	}
-	d, svc, err := openService(ctx, *dbPath, cfg, stderr)
+	d, svc, err := openService(ctx, *dbPath, existingDB, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -184,7 +192,7 @@ func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if err != nil {
 		return fmt.Errorf("%s: %w", *keyFile, err)
 	}
-	d, svc, err := openService(ctx, *dbPath, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, seedDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -231,7 +239,7 @@ func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout
 		return fmt.Errorf("read password: %w", err)
 	}
 	n.Password = strings.TrimRight(line, "\r\n")
-	d, svc, err := openService(ctx, *dbPath, cfg, stderr)
+	d, svc, err := openService(ctx, *dbPath, seedDB, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -288,7 +296,7 @@ transaction: if any row is wrong nothing is added, and each wrong row is named a
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
-	d, svc, err := openService(ctx, *dbPath, cfg, stderr)
+	d, svc, err := openService(ctx, *dbPath, seedDB, cfg, stderr)
 	if err != nil {
 		return err
 	}
@@ -418,6 +426,12 @@ copy in place of shopauth.db and start the server.`, stderr)
 		fmt.Fprintln(stderr, "shopauth backup: name one FILE to write")
 		fs.Usage()
 		return errUsage
+	}
+	if _, err := checkDB(*dbPath, existingDB); err != nil {
+		return err
+	}
+	if err := checkFolder(files[0]); err != nil {
+		return err
 	}
 	d, err := db.Open(ctx, *dbPath)
 	if err != nil {

@@ -25,7 +25,7 @@ import (
 // openTestService opens a database the way the commands do, for checking what they left.
 func openTestService(t *testing.T, path string) (*db.DB, *auth.Service) {
 	t.Helper()
-	d, svc, err := openService(context.Background(), path, auth.DefaultConfig(), io.Discard)
+	d, svc, err := openService(context.Background(), path, existingDB, auth.DefaultConfig(), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,6 +252,7 @@ func TestKeysCommands(t *testing.T) {
 	keys := func(args ...string) (int, string, string) {
 		return runArgs(t, "", append(append([]string{"keys"}, args...), "--db", dbPath)...)
 	}
+	seedCustomer(t, dbPath, "seed@shop.cz")
 	code, list, stderr := keys("list")
 	if code != 0 || strings.Count(list, "\n") != 2 || !regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live\n$`).MatchString(list) {
 		t.Fatalf("first list (a new database gets an RS256 key): exit %d\n%s%s", code, list, stderr)
@@ -362,4 +363,90 @@ func TestBackupWhileServing(t *testing.T) {
 	r := startServer(t, func(m *Main) { m.DBPath = restored })
 	login(t, r.URL(), "busy@example.com", "correct horse").token(t, "Login")
 	refresh(t, r.URL(), kept.RefreshToken).token(t, "RefreshTokens")
+}
+
+// seedCustomer creates the database at path (if missing) with one customer whose password is
+// "correct horse", as an operator seeding a shop would.
+func seedCustomer(t *testing.T, path, email string) {
+	t.Helper()
+	code, _, stderr := runArgs(t, "correct horse\n", "customers", "add", "--db", path,
+		"--email", email, "--first-name", "Seed", "--last-name", "Customer")
+	if code != 0 {
+		t.Fatalf("customers add %s: exit %d\n%s", email, code, stderr)
+	}
+}
+
+// TestMissingDatabase: only the commands that seed a shop create a missing SQLite file (and say
+// so); every other one refuses it, naming the path and creating nothing.
+func TestMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	pemFile := filepath.Join(dir, "private.key")
+	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rsaKey)}), 0o600)
+	csvFile := filepath.Join(dir, "customers.csv")
+	os.WriteFile(csvFile, []byte("email,firstName,lastName,password\nanna@shop.cz,Anna,S,correct horse\n"), 0o600)
+
+	tests := []struct {
+		name  string
+		stdin string
+		args  []string // --db DB is appended
+		seeds bool
+	}{
+		{"keys list", "", []string{"keys", "list"}, false},
+		{"keys rotate", "", []string{"keys", "rotate"}, false},
+		{"backup", "", []string{"backup", filepath.Join(dir, "out.db")}, false},
+		{"customers add", "correct horse\n", []string{"customers", "add", "--email", "a@shop.cz", "--first-name", "A", "--last-name", "B"}, true},
+		{"customers import", "", []string{"customers", "import", csvFile}, true},
+		{"keys import", "", []string{"keys", "import", "--private-key", pemFile}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "typo.db")
+			code, stdout, stderr := runArgs(t, tt.stdin, append(tt.args, "--db", dbPath)...)
+			_, statErr := os.Stat(dbPath)
+			if tt.seeds {
+				if code != 0 || statErr != nil || !strings.Contains(stderr, "created a new database "+dbPath) {
+					t.Errorf("exit %d, file %v; want 0, the file, and a word about creating it\n%s%s", code, statErr, stdout, stderr)
+				}
+				// The second time the database is there: nothing to say about creating it.
+				if code, _, stderr := runArgs(t, tt.stdin, append(tt.args, "--db", dbPath)...); strings.Contains(stderr, "created") {
+					t.Errorf("second run (exit %d) says it created the database:\n%s", code, stderr)
+				}
+				return
+			}
+			if code != 1 || !strings.Contains(stderr, "database "+dbPath+" does not exist") {
+				t.Errorf("exit %d, want 1 naming %s\n%s%s", code, dbPath, stdout, stderr)
+			}
+			if entries, _ := os.ReadDir(filepath.Dir(dbPath)); len(entries) != 0 {
+				t.Errorf("a refused command left %v behind", entries)
+			}
+		})
+	}
+}
+
+func TestBackupMistakes(t *testing.T) {
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "shop.db")
+	seedCustomer(t, dbPath, "anna@shop.cz")
+	tests := []struct {
+		name, file, want string
+	}{
+		{"missing folder", filepath.Join(dir, "no", "such", "out.db"), "folder " + filepath.Join(dir, "no", "such") + " does not exist"},
+		{"folder is a file", filepath.Join(dbPath, "out.db"), dbPath + " is not a folder"},
+		{"file exists", dbPath, "already exists"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runArgs(t, "", "backup", tt.file, "--db", dbPath)
+			if code != 1 || !strings.Contains(stderr, tt.want) || stdout != "" {
+				t.Errorf("exit %d, want 1 with %q and nothing on stdout\n%s%s", code, tt.want, stdout, stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "no")); err == nil {
+		t.Error("backup created the missing folder")
+	}
 }

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// A command either needs the database to be there already, or seeds a new shop and may create it.
+// Only serve and the seeding commands (customers add, customers import, keys import) create a
+// missing SQLite file: anything else given a typo for --db would otherwise make an empty database
+// and report success on it (a backup cron job writing empty copies forever).
+type dbUse int
+
+const (
+	existingDB dbUse = iota // refuse a path that does not exist
+	seedDB                  // create a missing file and say so
+)
+
+// isDatabaseURL reports whether --db names a server database (PostgreSQL) rather than a file.
+func isDatabaseURL(path string) bool {
+	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
+}
+
+// errNoDatabase is returned for a --db file that does not exist, for a command that does not create one.
+type errNoDatabase struct{ path string }
+
+func (e errNoDatabase) Error() string {
+	return fmt.Sprintf("database %s does not exist (check --db; shopauth serve, customers add|import and keys import create one)", e.path)
+}
+
+// checkDB applies use to path before it is opened: it returns errNoDatabase for a missing file
+// that must exist, and reports whether opening will create the file.
+func checkDB(path string, use dbUse) (create bool, err error) {
+	if isDatabaseURL(path) {
+		return false, nil
+	}
+	_, err = os.Stat(path)
+	switch {
+	case err == nil:
+		return false, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return false, fmt.Errorf("database %s: %w", path, err)
+	case use == existingDB:
+		return false, errNoDatabase{path}
+	}
+	return true, nil
+}
+
+// sayCreated tells the operator that a seeding command made a new database, on stderr so that
+// the command's own output stays what scripts expect.
+func sayCreated(stderr io.Writer, path string) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	fmt.Fprintf(stderr, "shopauth: created a new database %s\n", abs)
+}
+
+// checkFolder refuses an output file whose folder does not exist, naming the folder: the
+// storage layer's own error would name a temporary file or say only "unable to open".
+func checkFolder(file string) error {
+	dir := filepath.Dir(file)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("folder %s does not exist (create it first)", dir)
+	case err != nil:
+		return fmt.Errorf("folder %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("%s is not a folder", dir)
+	}
+	return nil
+}
