@@ -35,7 +35,7 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 	case "backup":
 		return runBackup(ctx, args, stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "shopauth: unknown command %q\n\n%s", cmd, topUsage)
+	fmt.Fprintf(stderr, "shopauth: unknown command %q\nsee shopauth help\n", cmd)
 	return errUsage
 }
 
@@ -61,7 +61,7 @@ Run shopauth customers COMMAND --help for the details.
 // runGroup dispatches "keys list" and the like; the group alone, or --help, prints its usage.
 func runGroup(ctx context.Context, name, usage string, cmds map[string]command, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprintf(stderr, "shopauth %s: name a command\nsee shopauth %s --help\n", name, name)
 		return errUsage
 	}
 	switch args[0] {
@@ -71,7 +71,7 @@ func runGroup(ctx context.Context, name, usage string, cmds map[string]command, 
 	}
 	run, ok := cmds[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "shopauth %s: unknown command %q\n\n%s", name, args[0], usage)
+		fmt.Fprintf(stderr, "shopauth %s: unknown command %q\nsee shopauth %s --help\n", name, args[0], name)
 		return errUsage
 	}
 	return run(ctx, args[1:], stdin, stdout, stderr)
@@ -103,9 +103,7 @@ func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, s
 // noArgs rejects positional arguments a command does not take.
 func noArgs(fs *flag.FlagSet) error {
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "unexpected argument %q", fs.Arg(0))
 	}
 	return nil
 }
@@ -154,8 +152,7 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(stderr, "shopauth keys rotate:", err)
-		return errUsage
+		return usageError(fs, "%v", err)
 	}
 	d, svc, err := openService(ctx, *dbPath, existingDB, cfg, stderr)
 	if err != nil {
@@ -180,9 +177,7 @@ func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stde
 		return err
 	}
 	if *keyFile == "" {
-		fmt.Fprintln(stderr, "shopauth keys import: --private-key is required")
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "--private-key is required")
 	}
 	pemBytes, err := os.ReadFile(*keyFile)
 	if err != nil {
@@ -263,7 +258,7 @@ var csvColumns = []string{"email", "firstName", "lastName", "telephone", "passwo
 const maxReportedRows = 20
 
 func runCustomersImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers import FILE.csv", `customers import FILE.csv [--db FILE]
+	fs, dbPath := newFlagSet("customers import", `customers import FILE.csv [--db FILE]
 
 Adds every customer of a CSV file (UTF-8, comma-separated, RFC 4180 quoting) in one
 transaction: if any row is wrong nothing is added, and each wrong row is named as "line N"
@@ -283,9 +278,7 @@ transaction: if any row is wrong nothing is added, and each wrong row is named a
 		return err
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, "shopauth customers import: name one CSV file")
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "name one CSV file")
 	}
 	f, err := os.Open(files[0])
 	if err != nil {
@@ -423,9 +416,7 @@ copy in place of shopauth.db and start the server.`, stderr)
 		return err
 	}
 	if len(files) != 1 {
-		fmt.Fprintln(stderr, "shopauth backup: name one FILE to write")
-		fs.Usage()
-		return errUsage
+		return usageError(fs, "name one FILE to write")
 	}
 	if _, err := checkDB(*dbPath, existingDB); err != nil {
 		return err

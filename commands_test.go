@@ -50,18 +50,20 @@ func TestCommandsHelpAndMistakes(t *testing.T) {
 		{[]string{"customers", "add", "--help"}, 0, "standard input"},
 		{[]string{"customers", "import", "--help"}, 0, "passwordHash or password"},
 		{[]string{"backup", "--help"}, 0, "consistent copy"},
-		{[]string{"keys"}, 2, "Usage:"},
-		{[]string{"keys", "burn"}, 2, `unknown command "burn"`},
+		{[]string{"keys"}, 2, "shopauth keys: name a command\nsee shopauth keys --help\n"},
+		{[]string{"keys", "burn"}, 2, "unknown command \"burn\"\nsee shopauth keys --help"},
 		{[]string{"keys", "list", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"keys", "list", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"keys", "rotate", "--signing-alg", "HS256"}, 2, `"HS256"`},
 		{[]string{"keys", "import"}, 2, "--private-key is required"},
-		{[]string{"customers"}, 2, "Usage:"},
+		{[]string{"customers"}, 2, "see shopauth customers --help"},
 		{[]string{"customers", "add", "--email"}, 2, "flag needs an argument"},
-		{[]string{"customers", "import"}, 2, "name one CSV file"},
+		{[]string{"customers", "import"}, 2, "shopauth customers import: name one CSV file\nsee shopauth customers import --help\n"},
 		{[]string{"customers", "import", "a.csv", "b.csv"}, 2, "name one CSV file"},
 		{[]string{"backup"}, 2, "name one FILE"},
-		{[]string{"backup", "x.db", "--bogus"}, 2, "-bogus"},
+		{[]string{"backup", "x.db", "--bogus"}, 2, "flag provided but not defined: -bogus\nsee shopauth backup --help\n"},
+		{[]string{"version", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"version", "--help"}, 0, "Usage: shopauth version"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -71,6 +73,9 @@ func TestCommandsHelpAndMistakes(t *testing.T) {
 			}
 			if !strings.Contains(stderr+stdout, tt.wantStderr) {
 				t.Errorf("output lacks %q:\n%s%s", tt.wantStderr, stdout, stderr)
+			}
+			if code == 2 && (strings.Contains(stderr, "Usage:") || strings.Count(stderr, "\n") > 2) {
+				t.Errorf("a mistake printed more than the message and a hint:\n%s", stderr)
 			}
 		})
 	}

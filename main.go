@@ -49,6 +49,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		cmd, rest = args[0], args[1:]
 	}
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		cmd = "help"
+	}
 	var err error
 	switch cmd {
 	case "serve":
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help":
 		fmt.Fprint(stdout, topUsage)
 		return 0
+	case "version":
+		err = runVersion(rest, stdout, stderr)
 	default:
 		err = runCommand(ctx, cmd, rest, stdin, stdout, stderr)
 	}
@@ -70,19 +75,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-const topUsage = `shopauth: customer logins for small shops (Shopsys Frontend API compatible)
-
-Usage:
-  shopauth [serve] [flags]        serve GraphQL, GraphiQL and JWKS (default)
-  shopauth keys list|rotate|import --private-key FILE.pem
-  shopauth customers add --email E --first-name F --last-name L [--telephone T]   (password on stdin)
-  shopauth customers import FILE.csv
-  shopauth backup FILE
-
-Every command takes --db (default shopauth.db) and --help; flags can also be set as
-SHOPAUTH_<FLAG> environment variables (SHOPAUTH_ACCESS_TTL=30m).
-`
-
 // newFlagSet returns a flag set whose errors and usage go to stderr, with --db on it. synopsis
 // is the usage line after "shopauth ", then a blank line and what the command does.
 func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
@@ -96,19 +88,26 @@ func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string
 	return fs, fs.String("db", "shopauth.db", "SQLite database `file`")
 }
 
-// parseFlags reads flags from args, then from SHOPAUTH_* environment variables. A mistake in
-// either is errUsage, after the message and the usage went to the flag set's output.
+// parseFlags reads flags from args, then from SHOPAUTH_* environment variables. --help prints
+// the command's usage. A mistake in either is errUsage, after the message and a one-line hint
+// (not the whole usage, which would bury the message) went to the flag set's output.
 func parseFlags(fs *flag.FlagSet, args []string) error {
+	usage := fs.Usage
+	fs.Usage = func() {} // the flag package calls it for help and for mistakes alike
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SHOPAUTH"))
-	if err == nil || errors.Is(err, flag.ErrHelp) {
+	fs.Usage = usage
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		usage()
 		return err
-	}
-	if !strings.HasPrefix(err.Error(), "error parsing commandline") {
-		// The flag package has already printed command-line mistakes with the usage; ff's
-		// environment mistakes it has not.
+	case !strings.HasPrefix(err.Error(), "error parsing commandline"):
+		// The flag package has already printed command-line mistakes; ff's environment
+		// mistakes it has not.
 		fmt.Fprintln(fs.Output(), err)
-		fs.Usage()
 	}
+	printHint(fs)
 	return errUsage
 }
 
@@ -200,10 +199,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return errUsage
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	m.DBPath = *dbPath
 	m.Config.Issuer = issuer
@@ -211,10 +208,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Config.Issuer = "http://" + m.Addr
 	}
 	if err := m.Config.Validate(); err != nil {
-		// The message comes last, under the usage, so that it is what the operator sees.
-		fs.Usage()
-		fmt.Fprintln(stderr, "\nshopauth: invalid configuration:", err)
-		return errUsage
+		return usageError(fs, "invalid configuration: %v", err)
 	}
 	m.CORSOrigins = splitList(cors)
 	if err := m.Open(ctx); err != nil {

@@ -37,23 +37,23 @@ func TestServeCommandLineMistakes(t *testing.T) {
 		wantCode   int
 		wantStderr []string
 	}{
-		{"unknown flag", nil, []string{"--bogus"}, 2, []string{"flag provided but not defined: -bogus", "Usage: shopauth [serve]"}},
-		{"unknown flag after serve", nil, []string{"serve", "--bogus"}, 2, []string{"-bogus", "Usage:"}},
+		{"unknown flag", nil, []string{"--bogus"}, 2, []string{"flag provided but not defined: -bogus", "see shopauth serve --help"}},
+		{"unknown flag after serve", nil, []string{"serve", "--bogus"}, 2, []string{"-bogus", "see shopauth serve --help"}},
 		{"issuer not a URL", nil, []string{"--issuer", "not-a-url"}, 2,
 			[]string{`issuer "not-a-url" must be an absolute http(s) URL`}},
 		{"issuer without scheme", nil, []string{"--issuer", "shop.example.com"}, 2, []string{"must be an absolute http(s) URL"}},
 		{"issuer from the environment", map[string]string{"SHOPAUTH_ISSUER": "ftp://x"}, nil, 2, []string{`issuer "ftp://x"`}},
-		{"bad duration", nil, []string{"--access-ttl", "banana"}, 2, []string{`invalid value "banana" for flag -access-ttl`, "Usage:"}},
+		{"bad duration", nil, []string{"--access-ttl", "banana"}, 2, []string{`invalid value "banana" for flag -access-ttl`, "see shopauth serve --help"}},
 		{"bad duration from the environment", map[string]string{"SHOPAUTH_ACCESS_TTL": "banana"}, nil, 2,
-			[]string{"SHOPAUTH_ACCESS_TTL", "Usage:"}},
+			[]string{"SHOPAUTH_ACCESS_TTL", "see shopauth serve --help"}},
 		{"bad number from the environment", map[string]string{"SHOPAUTH_LOGIN_FAILURES_PER_EMAIL": "lots"}, nil, 2,
 			[]string{"SHOPAUTH_LOGIN_FAILURES_PER_EMAIL"}},
 		{"negative lifetime", nil, []string{"--access-ttl", "-1s"}, 2, []string{"access token lifetime must be positive"}},
 		{"leeway over a minute", nil, []string{"--clock-leeway", "2m"}, 2, []string{"clock leeway"}},
 		{"unknown algorithm", nil, []string{"--signing-alg", "HS256"}, 2, []string{`"HS256"`}},
 		{"stray argument", nil, []string{"serve", "now"}, 2, []string{`unexpected argument "now"`}},
-		{"unknown command", nil, []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`}},
-		{"help", nil, []string{"--help"}, 0, []string{"Usage: shopauth [serve]", "SHOPAUTH_ACCESS_TTL"}},
+		{"unknown command", nil, []string{"frobnicate"}, 2, []string{`unknown command "frobnicate"`, "see shopauth help"}},
+		{"serve help", nil, []string{"serve", "--help"}, 0, []string{"Usage: shopauth [serve]", "SHOPAUTH_ACCESS_TTL", "-refresh-ttl"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,6 +64,9 @@ func TestServeCommandLineMistakes(t *testing.T) {
 			code, _, stderr := runArgs(t, "", tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
+			}
+			if code == 2 && strings.Contains(stderr, "Flags:") {
+				t.Errorf("a mistake printed the whole usage, burying the message:\n%s", stderr)
 			}
 			for _, want := range tt.wantStderr {
 				if !strings.Contains(stderr, want) {

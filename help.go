@@ -1,0 +1,109 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"strings"
+)
+
+// topUsage is what `shopauth help` and `shopauth --help` print: every command, one line each.
+const topUsage = `shopauth: customer logins for small shops (Shopsys Frontend API compatible)
+
+Usage: shopauth COMMAND [flags]
+
+Commands:
+  serve                     serve GraphQL, GraphiQL and the JWKS (the default when no command is given)
+  keys list                 the signing keys: which one signs, which are still in the JWKS
+  keys rotate               make a new signing key
+  keys import               sign with an existing Shopsys private.key
+  customers add             add a customer (password on standard input)
+  customers import          add customers from a CSV file, all or none
+  backup                    write a consistent copy of the database to a file
+  version                   print the version and the Go version it was built with
+  help                      print this list
+
+Every command takes --db (default shopauth.db) and --help: shopauth serve --help lists the
+server's flags. Flags can also be set as SHOPAUTH_<FLAG> environment variables
+(SHOPAUTH_ACCESS_TTL=30m); a flag on the command line wins.
+`
+
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+// printHint points at the command's --help after a mistake, in one line.
+func printHint(fs *flag.FlagSet) {
+	fmt.Fprintf(fs.Output(), "see %s --help\n", fs.Name())
+}
+
+// usageError reports a command-line mistake found after parsing: the message, named after the
+// command, then the one-line hint. It returns errUsage (exit status 2).
+func usageError(fs *flag.FlagSet, format string, args ...any) error {
+	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
+	printHint(fs)
+	return errUsage
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("shopauth version", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: shopauth version\n\nPrints the module version (or the VCS revision and time it was built from) and the Go version.")
+	}
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	info, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(stdout, versionLine(info, runtime.GOOS+"/"+runtime.GOARCH))
+	return nil
+}
+
+// versionLine says which shopauth this is: the module version when it was built from a tagged
+// module (go install shopauth@v1.2.0), else the VCS revision and its time (a build from a
+// checkout), and the Go version.
+func versionLine(info *debug.BuildInfo, platform string) string {
+	if info == nil {
+		return "shopauth (no build information) " + runtime.Version() + " " + platform
+	}
+	version := info.Main.Version
+	var revision, at string
+	modified := false
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	var b strings.Builder
+	b.WriteString("shopauth ")
+	switch {
+	case version != "" && version != "(devel)":
+		b.WriteString(version)
+	case revision != "":
+		b.WriteString(revision)
+		if at != "" {
+			b.WriteString(" " + at)
+		}
+		if modified {
+			b.WriteString(" (modified)")
+		}
+	default:
+		b.WriteString("(devel)")
+	}
+	b.WriteString(" " + info.GoVersion + " " + platform)
+	return b.String()
+}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// TestHelpListsEveryCommand: help is asked for, so it goes to standard output and exits 0, and it
+// names every command the dispatcher knows, one line each.
+func TestHelpListsEveryCommand(t *testing.T) {
+	commands := []string{"serve", "keys list", "keys rotate", "keys import", "customers add",
+		"customers import", "backup", "version", "help"}
+	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"-help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			code, stdout, stderr := runArgs(t, "", args...)
+			if code != 0 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q; want 0 and nothing on stderr", code, stderr)
+			}
+			for _, c := range commands {
+				if !regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(c) + ` {2,}\S`).MatchString(stdout) {
+					t.Errorf("help lacks a line for %q:\n%s", c, stdout)
+				}
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := runArgs(t, "", "version")
+	if code != 0 || !strings.HasPrefix(stdout, "shopauth ") || !strings.Contains(stdout, runtime.Version()) {
+		t.Errorf("exit %d, stdout %q, stderr %q; want the Go version %s", code, stdout, stderr, runtime.Version())
+	}
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		want string
+	}{
+		{"tagged module", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.0"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}}}, "shopauth v1.2.0 go1.26.0 linux/amd64"},
+		{"checkout", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.time", Value: "2026-12-01T04:00:00Z"}}},
+			"shopauth abc123 2026-12-01T04:00:00Z go1.26.0 linux/amd64"},
+		{"modified checkout", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}},
+			"shopauth abc123 (modified) go1.26.0 linux/amd64"},
+		{"no vcs", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}}, "shopauth (devel) go1.26.0 linux/amd64"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := versionLine(tt.info, "linux/amd64"); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
