@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Login checks the password and starts a session on a new device.
+func (s *Service) Login(ctx context.Context, email, password string) (TokenPair, error) {
+	ip := ClientFromContext(ctx).IP
+	email = normalizeEmail(email)
+	// The attempt counts as a failure from the start and is given back once the password is right,
+	// so parallel guesses cannot all slip past the limit while their hashes run.
+	release, allowed := s.limiter.reserve(email, ip)
+	if !allowed {
+		s.event("login_throttled")
+		return TokenPair{}, &Error{Code: ETooManyLoginAttempts, Message: MsgTooManyAttempts}
+	}
+	failed := func() (TokenPair, error) {
+		s.event("login_failed")
+		return TokenPair{}, &Error{Code: EInvalidCredentials, Message: MsgLoginFailed}
+	}
+	c, err := s.store.CustomerByEmail(ctx, email)
+	if errors.Is(err, ErrNotFound) {
+		// Spend the same time as a wrong password, so the answer's timing tells nothing.
+		_, _, _ = s.hasher.Verify(ctx, dummyHash, password)
+		return failed()
+	}
+	if err != nil {
+		release()
+		return TokenPair{}, internal("auth.Login", err)
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, c.PasswordHash, password)
+	if err != nil {
+		release()
+		return TokenPair{}, internal("auth.Login", err)
+	}
+	if !ok {
+		return failed()
+	}
+	release()
+	var upgrade func(Tx) error
+	if rehash {
+		h, err := s.hasher.Hash(ctx, password)
+		if err != nil {
+			return TokenPair{}, internal("auth.Login", err)
+		}
+		c.PasswordHash = h
+		upgrade = func(tx Tx) error { return tx.UpdateCustomer(c) }
+	}
+	pair, err := s.startSession(ctx, &c, upgrade)
+	if err == nil {
+		s.event("login_ok")
+	}
+	return pair, err
+}
+
+// startSession signs a new device's token pair and stores the session, running first (if set)
+// in the same transaction.
+func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) error) (TokenPair, error) {
+	now := s.Now()
+	deviceID := uuid.NewString()
+	secret, err := newSecret()
+	if err != nil {
+		return TokenPair{}, internal("auth.startSession", err)
+	}
+	iat, exp := now.Truncate(time.Second), now.Add(s.cfg.RefreshTTL).Truncate(time.Second)
+	key := s.keys.current()
+	refresh, sig, err := key.sign(s.refreshPayload(c.UUID, deviceID, secret, iat, exp))
+	if err != nil {
+		return TokenPair{}, internal("auth.startSession", err)
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
+		}
+		return tx.CreateSession(Session{
+			DeviceID: deviceID, CustomerID: c.ID, SecretHash: hashSecret(secret),
+			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: key.ID, Signature: sig,
+		})
+	})
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return TokenPair{}, e
+		}
+		return TokenPair{}, internal("auth.startSession", err)
+	}
+	access, err := s.signAccess(c, deviceID, now)
+	if err != nil {
+		return TokenPair{}, internal("auth.startSession", err)
+	}
+	return TokenPair{AccessToken: access, RefreshToken: refresh}, nil
+}
