@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 )
 
 // runCommand runs the operator subcommands (keys, customers, backup).
@@ -80,12 +80,12 @@ func runGroup(ctx context.Context, name, usage string, cmds map[string]command, 
 // openService opens the database and builds the domain service as the server does, for a command
 // that runs beside (or instead of) a server on the same file. use says whether a missing SQLite
 // file is refused or created.
-func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, stderr io.Writer) (*db.DB, *auth.Service, error) {
+func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, stderr io.Writer) (*sqlite.DB, *auth.Service, error) {
 	create, err := checkDB(path, use)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := db.Open(ctx, path)
+	d, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -424,7 +424,7 @@ copy in place of shopauth.db and start the server.`, stderr)
 	if err := checkFolder(files[0]); err != nil {
 		return err
 	}
-	d, err := db.Open(ctx, *dbPath)
+	d, err := sqlite.Open(ctx, *dbPath)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 	"shopauth/resolvers"
 	"shopauth/web"
 )
@@ -143,7 +143,7 @@ type Main struct {
 	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
 	ShutdownTimeout time.Duration
 
-	DB       *db.DB
+	DB       *sqlite.DB
 	Service  *auth.Service
 	Handler  http.Handler
 	Listener net.Listener
@@ -231,7 +231,7 @@ func splitList(s string) []string {
 // Open opens the database, builds the service and the HTTP handler, and starts listening.
 func (m *Main) Open(ctx context.Context) error {
 	var err error
-	if m.DB, err = db.Open(ctx, m.DBPath); err != nil {
+	if m.DB, err = sqlite.Open(ctx, m.DBPath); err != nil {
 		return err
 	}
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 	"shopauth/internal/testkit"
 )
 
@@ -25,7 +25,7 @@ type testEnv struct {
 	t    testing.TB
 	cfg  auth.Config
 	path string
-	db   *db.DB
+	db   *sqlite.DB
 	svc  *auth.Service
 	clk  *testkit.Clock
 }
@@ -48,7 +48,7 @@ func newEnv(t testing.TB, configure ...func(*auth.Config)) *testEnv {
 func (e *testEnv) open() {
 	e.t.Helper()
 	ctx := context.Background()
-	d, err := db.Open(ctx, e.path)
+	d, err := sqlite.Open(ctx, e.path)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 	"shopauth/internal/testkit"
 	"shopauth/mail"
 	"shopauth/mail/mailtest"
@@ -36,7 +36,7 @@ func newFlow(t *testing.T, smtpURL string, trust *tls.Config, timeout time.Durat
 	ctx := t.Context()
 	f := &flow{logs: &testkit.LogBuffer{}, clk: testkit.NewClock(time.Now())}
 	log := slog.New(slog.NewTextHandler(f.logs, nil))
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "shopauth.db"))
+	d, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "shopauth.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 	"shopauth/internal/testkit"
 	"shopauth/resolvers"
 	"shopauth/web"
@@ -25,7 +25,7 @@ type testServer struct {
 	t   testing.TB
 	svc *auth.Service
 	h   http.Handler
-	db  *db.DB
+	db  *sqlite.DB
 	clk *testkit.Clock
 }
 
@@ -36,7 +36,7 @@ func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := db.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	d, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

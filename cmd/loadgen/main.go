@@ -48,7 +48,7 @@ import (
 	"github.com/google/uuid"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 )
 
 type options struct {
@@ -335,7 +335,7 @@ func cpuTime(pid int) time.Duration {
 // prefill writes customers and sessions straight into the database, before the server opens it.
 func prefill(path string, customers, sessions int) error {
 	ctx := context.Background()
-	d, err := db.Open(ctx, path)
+	d, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,7 @@
-// Package db keeps shopauth's data in one SQLite file (modernc.org/sqlite, no cgo): one writer
+// Package sqlite keeps shopauth's data in one SQLite file (modernc.org/sqlite, no cgo): one writer
 // connection whose transactions begin IMMEDIATE, a small read-only pool beside it, and numbered
 // migrations embedded in the binary.
-package db
+package sqlite
 
 import (
 	"context"

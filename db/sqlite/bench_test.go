@@ -1,4 +1,4 @@
-package db_test
+package sqlite_test
 
 import (
 	"context"
@@ -12,14 +12,14 @@ import (
 	"github.com/google/uuid"
 
 	"shopauth/auth"
-	"shopauth/db"
+	"shopauth/db/sqlite"
 )
 
 // benchDB opens a database with customers customers and sessionsPer sessions each, and returns
 // the device IDs.
-func benchDB(b *testing.B, customers, sessionsPer int) (*db.DB, []string) {
+func benchDB(b *testing.B, customers, sessionsPer int) (*sqlite.DB, []string) {
 	b.Helper()
-	d, err := db.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
+	d, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,0 +1,74 @@
+package sqlite_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"shopauth/auth"
+	"shopauth/db/sqlite"
+	"shopauth/db/storetest"
+)
+
+func openDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	d, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
+func TestOpenCreatesPrivateFileAndMigratesOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	ctx := context.Background()
+	d, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o600 {
+		t.Errorf("database mode = %v, want 0600", perm)
+	}
+	// Opening again must not re-run migrations (they would fail on existing tables).
+	d, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	d.Close()
+}
+
+// TestConformance runs the store conformance suite against SQLite.
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) auth.Store { return openDB(t) })
+}
+
+func TestBackupIsAConsistentCopy(t *testing.T) {
+	d := openDB(t)
+	ctx := context.Background()
+	if err := d.Update(ctx, func(tx auth.Tx) error { return tx.SetSetting("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "copy.db")
+	if err := d.Backup(ctx, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Backup(ctx, out); err == nil {
+		t.Error("backup over an existing file succeeded")
+	}
+	c, err := sqlite.Open(ctx, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	v, err := c.Setting(ctx, "k")
+	if err != nil || string(v) != "v" {
+		t.Errorf("restored setting = %q, %v", v, err)
+	}
+}
