@@ -47,9 +47,49 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 	}
 }
 
+// TestGraphiQLInBrowser drives GraphiQL in headless Chromium: "query" runs an anonymous query
+// (e2e/browser.mjs); "session" logs in with a 3 s access token: Register, who am I, the same after
+// expiry (one refresh, one retry), Log out (e2e/session.mjs). Each saves a screenshot.
 func TestGraphiQLInBrowser(t *testing.T) {
 	requireExternal(t)
-	m := startServer(t, nil)
+	tests := []struct {
+		name, script, screenshot, ok string
+		configure                    func(*Main)
+	}{
+		{"query", "e2e/browser.mjs", "graphiql.png", "BROWSER ok", nil},
+		{"session", "e2e/session.mjs", "graphiql-session.png", "SESSION ok",
+			func(m *Main) { m.Config.AccessTTL = 3 * time.Second }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := startServer(t, tt.configure)
+			shot := artifact(t, tt.screenshot)
+			out := node(t, tt.script, m.URL(), shot)
+			if !strings.Contains(out, tt.ok) {
+				t.Fatalf("%s did not pass", tt.script)
+			}
+			if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
+				t.Fatalf("screenshot %s missing or empty: %v", shot, err)
+			}
+			t.Logf("GraphiQL screenshot: %s", shot)
+		})
+	}
+}
+
+// TestGraphiQLSessionScript runs the unit tests of the page's session logic (web/graphiql/session.js)
+// in Node: token capture, header precedence, refresh and retry, logout.
+func TestGraphiQLSessionScript(t *testing.T) {
+	requireExternal(t)
+	out := node(t, "--test", "e2e/session.test.mjs")
+	if !regexp.MustCompile(`(?m)^# fail 0$`).MatchString(out) {
+		t.Fatalf("session.js unit tests failed")
+	}
+}
+
+// artifact returns the absolute path for a file in $SHOPAUTH_ARTIFACTS (./test.sh sets it), or in
+// a temporary folder.
+func artifact(t *testing.T, name string) string {
+	t.Helper()
 	dir := os.Getenv("SHOPAUTH_ARTIFACTS")
 	if dir == "" {
 		dir = t.TempDir()
@@ -57,15 +97,11 @@ func TestGraphiQLInBrowser(t *testing.T) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	shot, _ := filepath.Abs(filepath.Join(dir, "graphiql.png"))
-	out := node(t, "e2e/browser.mjs", m.URL(), shot)
-	if !strings.Contains(out, "BROWSER ok") {
-		t.Fatalf("browser check did not pass")
+	path, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
-		t.Fatalf("screenshot %s missing or empty: %v", shot, err)
-	}
-	t.Logf("GraphiQL screenshot: %s", shot)
+	return path
 }
 
 func TestJWKSVerifiesWithJose(t *testing.T) {

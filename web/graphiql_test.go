@@ -33,6 +33,7 @@ func TestGraphiQLHandler(t *testing.T) {
 		{"GET", "/", 200, page, "no-cache", []string{
 			`<div id="graphiql" data-endpoint="/graphql">`,
 			`<script src="/graphiql/graphiql.min.js"></script>`,
+			`<script src="/graphiql/session.js"></script>`,
 			`<script src="/graphiql/init.js"></script>`,
 			`href="/graphiql/graphiql.min.css"`,
 		}},
@@ -42,7 +43,9 @@ func TestGraphiQLHandler(t *testing.T) {
 		{"GET", "/graphiql/index.html", 200, page, "no-cache", []string{"<title>shopauth GraphiQL</title>"}},
 		{"HEAD", "/", 200, page, "no-cache", nil},
 		{"GET", "/graphiql/init.js", 200, js, "public, max-age=86400", []string{
-			"GraphiQL.createFetcher({ url: endpoint })",
+			"ShopauthSession.createSession({ endpoint: endpoint, storage: window.sessionStorage })",
+			"fetcher: session.fetcher,",
+			"h(GraphiQL.Logo, null, h(SessionBar))",
 			"isHeadersEditorEnabled: true",
 			"shouldPersistHeaders: true",
 			"mutation Register($input: RegistrationDataInput!)",
@@ -51,7 +54,14 @@ func TestGraphiQLHandler(t *testing.T) {
 			"currentCustomerUser {",
 			"mutation RefreshTokens($input: RefreshTokenInput!)",
 			"mutation Logout {",
-			"Bearer <paste accessToken here>",
+		}},
+		{"GET", "/graphiql/session.js", 200, js, "public, max-age=86400", []string{
+			"sessionStorage",
+			"var STORAGE_KEY = 'shopauth:session';",
+			"headers.Authorization = 'Bearer ' + token;",
+			"e.extensions.userCode === 'invalid-token'",
+			"RefreshTokens(input: $input)",
+			"global.ShopauthSession = {",
 		}},
 		{"GET", "/graphiql/graphiql.min.js", 200, js, "public, max-age=86400", []string{".GraphiQL=t(e.React,e.ReactDOM)"}},
 		{"GET", "/graphiql/graphiql.min.css", 200, css, "public, max-age=86400", []string{".graphiql-container"}},
@@ -158,9 +168,13 @@ func TestGraphiQLPageStrictCSP(t *testing.T) {
 	if bytes.Contains(initJS, []byte("schemaDescription")) {
 		t.Error("init.js sets schemaDescription")
 	}
+	// The page keeps the session: no example asks for a pasted token.
+	if m := regexp.MustCompile(`(?i)paste|<[a-z ]*token[a-z ]*>`).Find(initJS); m != nil {
+		t.Errorf("init.js still asks for a pasted token: %q", m)
+	}
 	refs := regexp.MustCompile(`(?:src|href)="(/[^"]*)"`).FindAllSubmatch(html, -1)
-	if len(refs) != 5 {
-		t.Errorf("index.html refers to %d assets, want 5", len(refs))
+	if len(refs) != 6 {
+		t.Errorf("index.html refers to %d assets, want 6", len(refs))
 	}
 	h := GraphiQLHandler()
 	for _, m := range refs {

@@ -6,10 +6,10 @@
   var root = document.getElementById('graphiql');
   var endpoint = root.getAttribute('data-endpoint') || '/graphql';
 
-  var authHeaders = JSON.stringify({ Authorization: 'Bearer <paste accessToken here>' }, null, 2);
-  // Register, Login and RefreshTokens need no access token. Sending a
-  // placeholder one would be answered 401 "Token is not valid.", so those
-  // tabs start with no headers.
+  var session = ShopauthSession.createSession({ endpoint: endpoint, storage: window.sessionStorage });
+
+  // The tabs send no headers: the page adds the session's access token (see
+  // session.js). A tab whose Headers set Authorization sends that instead.
   var noHeaders = '{}';
 
   // Shown above the first example; lines fit the editor at 1280 px.
@@ -18,19 +18,23 @@
     '# with \u25B6 (or Ctrl-Enter). Variables and Headers',
     '# are below the editor.',
     '#',
-    '# 1. Register: creates a customer and logs in,',
-    '#    returns accessToken and refreshToken.',
+    '# 1. Register: creates a customer and logs in. The',
+    '#    page keeps the returned tokens for this browser',
+    '#    tab: top right shows who is logged in, how long',
+    '#    the access token has left, and Log out.',
     '# 2. Login: the same customer logs in again.',
-    '# 3. CurrentCustomer: put the accessToken in its',
-    '#    Headers: {"Authorization": "Bearer <token>"}',
-    '# 4. RefreshTokens: put the refreshToken in its',
-    '#    Variables; returns a new pair, same session.',
-    '# 5. Logout: with the Authorization header; ends',
-    '#    the session.',
+    '# 3. CurrentCustomer: runs as the logged-in customer',
+    '#    (the page sends the access token itself).',
+    '# 4. RefreshTokens: trades the refresh token for a',
+    '#    new pair; the page also does it by itself when',
+    '#    the access token has expired.',
+    '# 5. Logout: ends the session (like Log out).',
     '#',
     '# By default an access token lives 1 hour and a',
     '# refresh token 14 days; each refresh token can be',
-    '# used once.',
+    '# used once. To send your own token instead, set',
+    '# {"Authorization": "Bearer ..."} in a tab\'s',
+    '# Headers: that tab\'s header wins.',
     ''
   ].join('\n');
 
@@ -41,9 +45,8 @@
   // The CurrentCustomer document: the third example tab, and what a new tab opens with.
   function currentCustomerQuery(step) {
     return [
-      '# ' + step + 'Needs an access token: in the Headers tab below,',
-      '# replace the placeholder with the accessToken from',
-      '# Register, Login or RefreshTokens.',
+      '# ' + step + 'Runs as the customer logged in on this page',
+      '# (top right); anonymous before Register or Login.',
       'query CurrentCustomer {',
       '  currentCustomerUser {',
       '    uuid',
@@ -82,9 +85,7 @@
     {
       query: [
         '# 2. Log in with the email and password you registered',
-        '# with. Keep accessToken (for the Headers of the',
-        '# CurrentCustomer and Logout tabs) and refreshToken',
-        '# (for the Variables of the RefreshTokens tab).',
+        '# with. The page keeps the new tokens, as after Register.',
         'mutation Login($input: LoginInput!) {',
         '  Login(input: $input) {',
         '    accessToken',
@@ -101,12 +102,13 @@
     {
       query: currentCustomerQuery('3. '),
       variables: '',
-      headers: authHeaders
+      headers: noHeaders
     },
     {
       query: [
-        '# 4. Trades a refresh token for a new pair. The one',
-        '# sent is used up: keep the new one for next time.',
+        '# 4. Trades a refresh token for a new pair. An empty',
+        '# refreshToken is filled in with the page\'s one; the',
+        '# page keeps the new pair (the one sent is used up).',
         'mutation RefreshTokens($input: RefreshTokenInput!) {',
         '  RefreshTokens(input: $input) {',
         '    accessToken',
@@ -115,21 +117,20 @@
         '}',
         ''
       ].join('\n'),
-      variables: pretty({ input: { refreshToken: '<paste refreshToken here>' } }),
+      variables: pretty({ input: { refreshToken: '' } }),
       headers: noHeaders
     },
     {
       query: [
-        '# 5. Ends the session of the access token in the',
-        '# Headers tab: its access and refresh tokens stop',
-        '# working.',
+        '# 5. Ends the page\'s session: its access and refresh',
+        '# tokens stop working and the page forgets them.',
         'mutation Logout {',
         '  Logout',
         '}',
         ''
       ].join('\n'),
       variables: '',
-      headers: authHeaders
+      headers: noHeaders
     }
   ];
 
@@ -147,12 +148,67 @@
     }
   }
 
+  var h = React.createElement;
+
+  function clock(ms) {
+    var d = new Date(ms);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map(function (n) {
+      return (n < 10 ? '0' : '') + n;
+    }).join(':');
+  }
+
+  // SessionBar shows the page's session where GraphiQL puts its logo: the
+  // last thing the session did, who is logged in (the access token's email
+  // claim), how long the access token has left, and Log out.
+  function SessionBar() {
+    var setTick = React.useState(0)[1];
+    React.useEffect(function () {
+      function tick() {
+        setTick(function (n) { return n + 1; });
+      }
+      var unsubscribe = session.subscribe(tick);
+      var timer = window.setInterval(tick, 1000);
+      return function () {
+        unsubscribe();
+        window.clearInterval(timer);
+      };
+    }, []);
+    var st = session.state();
+    var parts = [];
+    if (st.notice) {
+      parts.push(h('span', {
+        key: 'notice',
+        role: 'status',
+        className: 'shopauth-session-notice shopauth-session-notice-' + st.notice.kind,
+        title: st.notice.text
+      }, clock(st.notice.at) + ' ' + st.notice.text));
+    }
+    if (st.loggedIn) {
+      parts.push(h('span', { key: 'user', className: 'shopauth-session-user', title: 'the email claim of the access token' },
+        st.email || '(no email claim)'));
+      parts.push(h('span', {
+        key: 'ttl',
+        className: 'shopauth-session-ttl',
+        title: 'An expired access token is refreshed on the next request.'
+      }, st.exp === null ? 'no exp claim' : 'access token ' + ShopauthSession.timeLeft(st.exp, Date.now())));
+      parts.push(h('button', {
+        key: 'logout',
+        type: 'button',
+        className: 'graphiql-button shopauth-logout',
+        onClick: function () { session.logout(); }
+      }, 'Log out'));
+    } else {
+      parts.push(h('span', { key: 'anonymous', className: 'shopauth-session-anonymous' }, 'Not logged in'));
+    }
+    return h('div', { className: 'shopauth-session' }, parts);
+  }
+
   var props = {
-    fetcher: GraphiQL.createFetcher({ url: endpoint }),
+    fetcher: session.fetcher,
     defaultTabs: tabs,
     // A new tab (the + button) starts with this query and these headers.
     defaultQuery: newTabQuery,
-    defaultHeaders: authHeaders,
+    defaultHeaders: noHeaders,
     isHeadersEditorEnabled: true,
     shouldPersistHeaders: true,
     defaultEditorToolsVisibility: true
@@ -162,5 +218,5 @@
     props.headers = tabs[0].headers;
   }
 
-  ReactDOM.createRoot(root).render(React.createElement(GraphiQL, props));
+  ReactDOM.createRoot(root).render(h(GraphiQL, props, h(GraphiQL.Logo, null, h(SessionBar))));
 })();
