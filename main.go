@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -143,6 +144,12 @@ type Main struct {
 	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
 	ShutdownTimeout time.Duration
 
+	// The edge (edge.go): --trusted-proxies, --metrics-addr and its listener, which serves metrics alone.
+	TrustedProxies  []netip.Prefix
+	MetricsAddr     string
+	MetricsListener net.Listener
+	metrics         http.Handler
+
 	DB       *sqlite.DB
 	Service  *auth.Service
 	Handler  http.Handler
@@ -179,6 +186,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(&m.SMTPURL, "smtp-url", "", "SMTP server `URL` (smtp://user:pass@host:587 or smtps://host:465); without it recovery mails go to the log")
 	fs.StringVar(&m.MailFrom, "mail-from", m.MailFrom, "sender `address` of recovery mails")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
+	m.registerEdgeFlags(fs)
 }
 
 // defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise:
@@ -211,6 +219,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return usageError(fs, "invalid configuration: %v", err)
 	}
 	m.CORSOrigins = splitList(cors)
+	if err := m.checkEdge(issuer != ""); err != nil {
+		fmt.Fprintln(stderr, "shopauth:", err)
+		return errUsage
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -244,18 +256,26 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
-	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins}
-	if m.Metrics {
+	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins,
+		TrustedProxies: m.TrustedProxies}
+	if m.Metrics || m.MetricsAddr != "" {
 		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {
 			return m.DB.CountSessions(ctx, m.Service.Now())
 		}, m.Log)
 		m.Service.OnEvent = metrics.Event
 		cfg.Metrics, cfg.Observe = metrics.Handler(), metrics.Observe
+		if m.MetricsAddr != "" {
+			m.metrics, cfg.Metrics = cfg.Metrics, nil // on its own listener only
+		}
 	}
 	m.Handler = web.NewHandler(cfg)
 	if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
 		return err
 	}
+	if err := m.openMetricsListener(); err != nil {
+		return err
+	}
+	m.logSummary()
 	if m.Demo {
 		return m.demo(ctx)
 	}
@@ -280,6 +300,7 @@ func (m *Main) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	go m.background(bg)
+	stopMetrics := m.serveMetrics(m.metrics)
 	fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.Listener) }()
@@ -292,6 +313,7 @@ func (m *Main) Run(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
 	defer cancel()
 	err := m.server.Shutdown(shutdown)
+	err = errors.Join(err, stopMetrics(shutdown))
 	if err != nil {
 		// Out of time: cut the stragglers off rather than close the database under them silently.
 		m.Log.Warn("requests still in flight at the shutdown deadline were cut off", "err", err)
@@ -335,6 +357,9 @@ func (m *Main) Close() error {
 	var err error
 	if m.Listener != nil && m.server == nil {
 		err = m.Listener.Close()
+		if m.MetricsListener != nil {
+			m.MetricsListener.Close()
+		}
 	}
 	if m.Service != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

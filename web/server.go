@@ -6,8 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -23,6 +23,8 @@ type Config struct {
 	Schema      *graphql.Schema
 	Logger      *slog.Logger
 	CORSOrigins []string
+	// TrustedProxies are the peers whose X-Forwarded-For names the client (--trusted-proxies).
+	TrustedProxies []netip.Prefix
 	// Metrics serves /metrics when set.
 	Metrics http.Handler
 	// Observe, when set, is told of every finished request (for the latency histogram).
@@ -67,7 +69,7 @@ func NewHandler(cfg Config) http.Handler {
 			MaxAge:         600,
 		}).Handler(h)
 	}
-	return Recover(cfg.Logger, AccessLog(cfg.Logger, cfg.Observe, WithClient(h)))
+	return Recover(cfg.Logger, WithClient(cfg.TrustedProxies, AccessLog(cfg.Logger, cfg.Observe, h)))
 }
 
 // wantsHTML is true for a browser navigating to /graphql: text/html is asked for, JSON is not.
@@ -75,18 +77,6 @@ func wantsHTML(r *http.Request) bool {
 	accept := r.Header.Get("Accept")
 	return strings.Contains(accept, "text/html") && !strings.Contains(accept, mediaJSON) &&
 		!strings.Contains(accept, mediaGraphQLResponse) && r.URL.Query().Get("query") == ""
-}
-
-// WithClient puts the caller's address into the request context (for throttling and audit).
-func WithClient(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ip, _, err := net.SplitHostPort(r.RemoteAddr)
-		if err != nil {
-			ip = r.RemoteAddr
-		}
-		ctx := auth.NewContextWithClient(r.Context(), auth.Client{IP: ip, UserAgent: r.UserAgent()})
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
 }
 
 // bearer returns the token of `Authorization: Bearer …` or `X-Auth-Token: Bearer …`. A header
@@ -206,7 +196,7 @@ func AccessLog(log *slog.Logger, observe func(string, int, time.Duration), next 
 		}
 		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", sw.status), slog.Duration("duration", d), slog.String("remote", r.RemoteAddr))
+			slog.Int("status", sw.status), slog.Duration("duration", d), slog.String("remote", clientIP(r)))
 		if observe != nil {
 			observe(route(r.URL.Path), sw.status, d)
 		}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shopauth/internal/testkit"
+	"shopauth/web"
+)
+
+// The production edge from the operator's side: refusals at start, the metrics listener, the
+// start-up summary.
+
+func TestServeRefusesEdgeMistakes(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string // in stderr
+	}{
+		{"bad CIDR", nil, []string{"--trusted-proxies", "10.0.0.0/8,10.0.0.0/33"}, `"10.0.0.0/33"`},
+		{"host name as proxy", nil, []string{"--trusted-proxies", "nginx"}, `"nginx"`},
+		{"bad CIDR from the environment", map[string]string{"SHOPAUTH_TRUSTED_PROXIES": "1.2.3"}, nil, `"1.2.3"`},
+		{"CORS origin with trailing slash", nil, []string{"--cors-origins", "https://shop.cz/"}, `"https://shop.cz/"`},
+		{"CORS origin with path", nil, []string{"--cors-origins", "https://shop.cz,https://shop.cz/app"}, `"https://shop.cz/app"`},
+		{"CORS origin without scheme", nil, []string{"--cors-origins", "shop.cz"}, `"shop.cz" has no scheme`},
+		{"CORS origin with default port", nil, []string{"--cors-origins", "https://shop.cz:443"}, `"https://shop.cz:443"`},
+		{"wildcard IPv4 addr without issuer", nil, []string{"--addr", "0.0.0.0:0"}, "--addr 0.0.0.0:0"},
+		{"wildcard IPv6 addr without issuer", nil, []string{"--addr", "[::]:0"}, "--addr [::]:0"},
+		{"empty host without issuer", nil, []string{"--addr", ":0"}, "--addr :0"},
+		{"metrics address without port", nil, []string{"--metrics-addr", "127.0.0.1"}, `"127.0.0.1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "never.db")
+			t.Setenv("SHOPAUTH_DB", db)
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			code, _, stderr := runArgs(t, "", tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2; stderr:\n%s", code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr lacks %s:\n%s", tt.want, stderr)
+			}
+			if _, err := os.Stat(db); err == nil {
+				t.Error("a refused command line created the database")
+			}
+		})
+	}
+}
+
+func TestWildcardAddrWithIssuerStarts(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8000", "[::]:8000", ":8000"} {
+		m := NewMain()
+		m.Addr = addr
+		if err := m.checkEdge(true); err != nil {
+			t.Errorf("%s with --issuer: %v", addr, err)
+		}
+		if err := m.checkEdge(false); err == nil {
+			t.Errorf("%s without --issuer was accepted", addr)
+		}
+	}
+	m := NewMain()
+	m.Addr = "127.0.0.1:8000"
+	if err := m.checkEdge(false); err != nil {
+		t.Errorf("loopback without --issuer: %v", err)
+	}
+}
+
+func TestMetricsOnlyOnTheMetricsListener(t *testing.T) {
+	m := startServer(t, func(m *Main) { m.MetricsAddr = "127.0.0.1:0" })
+	register(t, m.URL(), "metrics-addr@shop.cz", "correct horse")
+	metricsURL := "http://" + m.MetricsListener.Addr().String()
+	tests := []struct {
+		name, url string
+		status    int
+		want      string
+	}{
+		{"metrics listener serves /metrics", metricsURL + "/metrics", 200, "shopauth_logins_total"},
+		{"public listener has no /metrics", m.URL() + "/metrics", 404, ""},
+		{"metrics listener serves nothing else", metricsURL + "/graphql", 404, ""},
+		{"public listener still serves the API", m.URL() + "/healthz", 200, `"ok"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := http.Get(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tt.status || !strings.Contains(string(body), tt.want) {
+				t.Errorf("GET %s = %d, want %d with %q:\n%.300s", tt.url, res.StatusCode, tt.status, tt.want, body)
+			}
+		})
+	}
+}
+
+func TestStartupSummary(t *testing.T) {
+	var logs testkit.LogBuffer
+	trusted, _ := web.ParseTrustedProxies("127.0.0.1,10.0.0.0/8")
+	m := startServer(t, func(m *Main) {
+		m.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		m.CORSOrigins = []string{"https://shop.cz", "https://www.shop.cz"}
+		m.TrustedProxies = trusted
+		m.Config.Issuer = "https://auth.shop.cz"
+	})
+	var kid string
+	for _, k := range m.Service.Keys() {
+		if k.Signing {
+			kid = k.ID
+		}
+	}
+	var line string
+	for _, l := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(l, "msg=serving") {
+			line = l
+		}
+	}
+	for _, want := range []string{"addr=" + m.Listener.Addr().String(), "issuer=https://auth.shop.cz", "db=" + m.DBPath,
+		"kid=" + kid, "alg=RS256", "cors_origins=https://shop.cz,https://www.shop.cz", "trusted_proxies=127.0.0.1/32,10.0.0.0/8"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("summary lacks %s: %q\nlog:\n%s", want, line, logs.String())
+		}
+	}
+}
+
+func TestRedactDB(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"shopauth.db", "shopauth.db"},
+		{"/var/lib/shopauth/shopauth.db", "/var/lib/shopauth/shopauth.db"},
+		{"postgres://shopauth:s3cret@db.local:5432/shop?sslmode=disable", "postgres://shopauth:xxxxx@db.local:5432/shop?sslmode=disable"},
+		{"postgresql://shopauth@db.local/shop", "postgresql://shopauth@db.local/shop"},
+		{"postgres://db.local/shop?user=a&password=s3cret", "postgres://db.local/shop?password=xxxxx&user=a"},
+	}
+	for _, tt := range tests {
+		if got := redactDB(tt.in); got != tt.want {
+			t.Errorf("redactDB(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
