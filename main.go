@@ -220,8 +220,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	m.CORSOrigins = splitList(cors)
 	if err := m.checkEdge(issuer != ""); err != nil {
-		fmt.Fprintln(stderr, "shopauth:", err)
-		return errUsage
+		return usageError(fs, "%v", err)
 	}
 	if err := m.Open(ctx); err != nil {
 		return err
