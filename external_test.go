@@ -49,7 +49,8 @@ func TestGraphQLOverHTTPAudit(t *testing.T) {
 
 // TestGraphiQLInBrowser drives GraphiQL in headless Chromium: "query" runs an anonymous query
 // (e2e/browser.mjs); "session" logs in with a 3 s access token: Register, who am I, the same after
-// expiry (one refresh, one retry), Log out (e2e/session.mjs). Each saves a screenshot.
+// expiry (one refresh, one retry), Log out (e2e/session.mjs); "tabs" runs the example tabs as they
+// open, nothing pasted (e2e/tabs.mjs). Each saves a screenshot.
 func TestGraphiQLInBrowser(t *testing.T) {
 	requireExternal(t)
 	tests := []struct {
@@ -59,6 +60,7 @@ func TestGraphiQLInBrowser(t *testing.T) {
 		{"query", "e2e/browser.mjs", "graphiql.png", "BROWSER ok", nil},
 		{"session", "e2e/session.mjs", "graphiql-session.png", "SESSION ok",
 			func(m *Main) { m.Config.AccessTTL = 3 * time.Second }},
+		{"tabs", "e2e/tabs.mjs", "graphiql-tabs.png", "TABS ok", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
