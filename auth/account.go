@@ -95,6 +95,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (TokenPair, er
 	if err := v.err(); err != nil {
 		return TokenPair{}, err
 	}
+	end, err := s.beginAttempt(ctx, "register_throttled", registrationLimits(s.cfg, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	end(true) // every registration counts, whatever comes of it
 	email := normalizeEmail(in.Email)
 	if _, err := s.store.CustomerByEmail(ctx, email); err == nil {
 		return TokenPair{}, emailTaken()
@@ -149,11 +154,18 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPa
 		return Customer{}, err
 	}
 	wrong := &Error{Code: EInvalidAccountOrPassword, Message: MsgInvalidAccount}
+	// Guessing the old password is guessing a password: throttled per customer and address like Login.
+	end, err := s.beginAttempt(ctx, "change_password_throttled", changePasswordLimits(s.cfg, p.Customer.UUID, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return Customer{}, err
+	}
 	if normalizeEmail(email) != p.Customer.Email {
 		_, _, _ = s.hasher.Verify(ctx, dummyHash, oldPassword)
+		end(true)
 		return Customer{}, wrong
 	}
 	ok, _, err := s.hasher.Verify(ctx, p.Customer.PasswordHash, oldPassword)
+	end(err == nil && !ok)
 	if err != nil {
 		return Customer{}, internal("auth.ChangePassword", err)
 	}

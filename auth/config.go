@@ -19,6 +19,7 @@ type Config struct {
 	RecoveryTTL           time.Duration
 	LoginFailuresPerEmail int // per minute, per email and IP
 	LoginFailuresPerIP    int // per minute
+	RegistrationsPerIP    int // per minute
 	AuditRetention        time.Duration
 }
 
@@ -35,6 +36,7 @@ func DefaultConfig() Config {
 		RecoveryTTL:           time.Hour,
 		LoginFailuresPerEmail: 5,
 		LoginFailuresPerIP:    100,
+		RegistrationsPerIP:    60,
 		AuditRetention:        90 * 24 * time.Hour,
 	}
 }
@@ -60,6 +62,8 @@ func (c Config) Validate() error {
 		return errors.New("recovery lifetime must be positive")
 	case c.LoginFailuresPerEmail < 1 || c.LoginFailuresPerIP < 1:
 		return errors.New("login failure limits must be at least 1")
+	case c.RegistrationsPerIP < 1:
+		return errors.New("registrations per IP must be at least 1")
 	}
 	switch c.SigningAlgorithm {
 	case RS256, ES256, EdDSA:

@@ -10,38 +10,43 @@ import (
 
 // Login checks the password and starts a session on a new device.
 func (s *Service) Login(ctx context.Context, email, password string) (TokenPair, error) {
-	ip := ClientFromContext(ctx).IP
 	email = normalizeEmail(email)
-	// The attempt counts as a failure from the start and is given back once the password is right,
-	// so parallel guesses cannot all slip past the limit while their hashes run.
-	release, allowed := s.limiter.reserve(email, ip)
-	if !allowed {
-		s.event("login_throttled")
-		return TokenPair{}, &Error{Code: ETooManyLoginAttempts, Message: MsgTooManyAttempts}
-	}
 	failed := func() (TokenPair, error) {
 		s.event("login_failed")
 		return TokenPair{}, &Error{Code: EInvalidCredentials, Message: MsgLoginFailed}
+	}
+	if !plausibleEmail(email) {
+		// No account has it: answered before it becomes a throttle key.
+		if !takeCheck(ctx) {
+			s.event("login_throttled")
+			return TokenPair{}, errTooManyAttempts
+		}
+		_, _, _ = s.hasher.Verify(ctx, dummyHash, password)
+		return failed()
+	}
+	end, err := s.beginAttempt(ctx, "login_throttled", loginLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return TokenPair{}, err
 	}
 	c, err := s.store.CustomerByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a wrong password, so the answer's timing tells nothing.
 		_, _, _ = s.hasher.Verify(ctx, dummyHash, password)
+		end(true)
 		return failed()
 	}
 	if err != nil {
-		release()
+		end(false)
 		return TokenPair{}, internal("auth.Login", err)
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, c.PasswordHash, password)
+	end(err == nil && !ok)
 	if err != nil {
-		release()
 		return TokenPair{}, internal("auth.Login", err)
 	}
 	if !ok {
 		return failed()
 	}
-	release()
 	var upgrade func(Tx) error
 	if rehash {
 		h, err := s.hasher.Hash(ctx, password)

@@ -53,12 +53,17 @@ func errBadRecovery() error {
 // the customer can ask again. Requests are throttled per email+IP and per IP, every request
 // counting, with the same error as Login.
 func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) error {
-	ip := ClientFromContext(ctx).IP
 	email = normalizeEmail(email)
-	if _, ok := s.recoveryLimiter.reserve(email, ip); !ok { // every request counts: never given back
-		s.event("recovery_throttled")
-		return &Error{Code: ETooManyLoginAttempts, Message: MsgTooManyAttempts}
+	if !plausibleEmail(email) {
+		// No account has it; answered before it becomes a throttle key.
+		s.event("recovery_requested")
+		return nil
 	}
+	end, err := s.beginAttempt(ctx, "recovery_throttled", recoveryLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return err
+	}
+	end(true) // every request counts, known email or not
 
 	// The hash is made for an unknown email too, so both answers cost the same.
 	hash, err := newRecoveryHash()
@@ -126,6 +131,9 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 	v.password("input.newPassword", newPassword, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
 	if err := v.err(); err != nil {
 		return TokenPair{}, err
+	}
+	if !takeCheck(ctx) { // a new password is hashed: it counts among the request's checks
+		return TokenPair{}, errTooManyAttempts
 	}
 	email = normalizeEmail(email)
 	if len(hash) != recoveryHashLen || email == "" {

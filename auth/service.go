@@ -25,14 +25,14 @@ type Service struct {
 	keys     keyRing
 	chainKey []byte
 	hasher   *Hasher
-	limiter  *loginLimiter
 	log      *slog.Logger
-	// recoveryLimiter counts every recovery request (not only failures) per email+IP and per IP.
-	recoveryLimiter *loginLimiter
-	mailing         sync.WaitGroup // recovery mails still being sent
+	mailing  sync.WaitGroup // recovery mails still being sent
 
 	// Now is the clock; tests replace it to reach a boundary second without sleeping.
 	Now func() time.Time
+	// Throttle counts failed password checks and other attempts per minute; New makes an in-memory
+	// one, a deployment of several processes replaces it with one they share.
+	Throttle Throttle
 	// Mailer sends recovery mails; nil writes them to the log.
 	Mailer RecoveryMailer
 	// OnEvent, when set, is told of each outcome (metrics): "login_ok", "login_failed",
@@ -52,9 +52,8 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{store: store, cfg: cfg, hasher: NewHasher(), log: log, Now: time.Now}
-	s.limiter = newLoginLimiter(cfg.LoginFailuresPerEmail, cfg.LoginFailuresPerIP)
-	s.recoveryLimiter = newLoginLimiter(cfg.LoginFailuresPerEmail, cfg.LoginFailuresPerIP)
+	s := &Service{store: store, cfg: cfg, hasher: NewHasher(), log: log, Now: time.Now,
+		Throttle: NewMemoryThrottle(DefaultThrottleKeys)}
 	err := store.Update(ctx, func(tx Tx) error {
 		k, err := tx.Setting(chainKeySetting)
 		if errors.Is(err, ErrNotFound) {
@@ -99,8 +98,9 @@ func (s *Service) event(name string) {
 // Prune deletes expired sessions and old audit rows, and forgets idle throttling counters.
 func (s *Service) Prune(ctx context.Context) (int, error) {
 	now := s.Now()
-	s.limiter.sweep()
-	s.recoveryLimiter.sweep()
+	if err := s.Throttle.Sweep(ctx, now); err != nil {
+		s.log.Warn("throttle sweep", "err", err)
+	}
 	var n int
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
