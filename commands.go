@@ -43,11 +43,12 @@ type command func(ctx context.Context, args []string, stdin io.Reader, stdout, s
 
 const keysUsage = `Usage:
   shopauth keys list                       the key ring: which key signs, which still verify
-  shopauth keys rotate [--signing-alg ALG] a new key signs from now on (RS256, ES256, EdDSA)
+  shopauth keys rotate [--signing-alg ALG] a new key, published now, signs in 5.5 minutes (--now: at once)
   shopauth keys import --private-key FILE  a Shopsys private.key signs from now on
 
 A running server picks up rotated and imported keys within 30 s. Older keys stay in the
-JWKS and keep verifying until every token they signed has expired.
+JWKS and keep verifying until every token they signed has expired. Refresh tokens are signed
+with a refresh key (HS256, never published) that keys rotate renews too.
 Run shopauth keys COMMAND --help for its flags.
 `
 
@@ -109,7 +110,7 @@ func noArgs(fs *flag.FlagSet) error {
 }
 
 func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("keys list", "keys list [--db FILE]\n\nLists the signing keys, oldest first. STATUS says which key signs new tokens, which are\nlive (may still have unexpired tokens, so they are in the JWKS) and which came from Shopsys.", stderr)
+	fs, dbPath := newFlagSet("keys list", "keys list [--db FILE]\n\nLists the keys, oldest first: the signing keys (in the JWKS while live) and the refresh keys\n(HS256, never published). STATUS says which key signs new tokens, which is next (published,\nsigns from SIGNS FROM), which are live (may still have unexpired tokens) and which came from Shopsys.", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -122,11 +123,17 @@ func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	}
 	defer d.Close()
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "KID\tALG\tCREATED\tSTATUS")
+	fmt.Fprintln(w, "KID\tALG\tSIGNS FROM\tSTATUS")
 	for _, k := range svc.Keys() {
 		var status []string
+		if k.Refresh {
+			status = append(status, "refresh")
+		}
 		if k.Signing {
 			status = append(status, "signing")
+		}
+		if k.Pending {
+			status = append(status, "next")
 		}
 		if k.Live {
 			status = append(status, "live")
@@ -142,9 +149,10 @@ func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 }
 
 func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--db FILE]\n\nMakes a new key that signs every token from now on. A running server picks it up within\n30 s; older keys stay in the JWKS until the tokens they signed have expired.", stderr)
+	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--now] [--db FILE]\n\nMakes a new signing key and a new refresh key. The signing key is published in the JWKS at\nonce (a running server reloads the ring within 30 s) and signs once it has been published for\nthe JWKS cache lifetime (5 minutes), so verifiers holding a cached JWKS never meet an unknown\nkid; --now signs with it at once (for a key that leaked). Older keys keep verifying until the\ntokens they signed have expired: nobody is logged out.", stderr)
 	cfg := auth.DefaultConfig()
 	fs.StringVar(&cfg.SigningAlgorithm, "signing-alg", cfg.SigningAlgorithm, "algorithm of the new key: RS256, ES256 or EdDSA")
+	now := fs.Bool("now", false, "sign with the new keys at once (for a key that leaked)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -159,11 +167,19 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 		return err
 	}
 	defer d.Close()
-	k, err := svc.RotateKey(ctx, cfg.SigningAlgorithm)
+	start := auth.SignAfterPublishing
+	if *now {
+		start = auth.SignNow
+	}
+	k, err := svc.RotateKey(ctx, cfg.SigningAlgorithm, start)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "new signing key %s (%s); a running server uses it within 30 s\n", k.ID, k.Algorithm)
+	if *now {
+		fmt.Fprintf(stdout, "new signing key %s (%s) signs now; a running server uses it within 30 s\n", k.ID, k.Algorithm)
+	} else {
+		fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 

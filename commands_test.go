@@ -259,17 +259,30 @@ func TestKeysCommands(t *testing.T) {
 	}
 	seedCustomer(t, dbPath, "seed@shop.cz")
 	code, list, stderr := keys("list")
-	if code != 0 || strings.Count(list, "\n") != 2 || !regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live\n$`).MatchString(list) {
-		t.Fatalf("first list (a new database gets an RS256 key): exit %d\n%s%s", code, list, stderr)
+	// A new database gets an RS256 signing key and a refresh key (HS256, listed, never published).
+	if code != 0 || strings.Count(list, "\n") != 3 ||
+		!regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live\n\S+ +HS256 +\S+ +refresh,signing,live\n$`).MatchString(list) {
+		t.Fatalf("first list: exit %d\n%s%s", code, list, stderr)
 	}
 
+	// rotate: the new key is published at once and signs after the JWKS cache lifetime.
 	code, out, stderr := keys("rotate", "--signing-alg", "ES256")
-	if code != 0 || !strings.Contains(out, "(ES256)") {
+	if code != 0 || !strings.Contains(out, "(ES256) is published now and signs from") {
 		t.Fatalf("rotate: exit %d\n%s%s", code, out, stderr)
 	}
 	_, list, _ = keys("list")
-	if !regexp.MustCompile(`RS256 +\S+ +live\n\S+ +ES256 +\S+ +signing,live\n$`).MatchString(list) {
-		t.Errorf("after rotate:\n%s", list)
+	if !regexp.MustCompile(`RS256 +\S+ +signing,live\n(.*\n)*\S+ +ES256 +\S+ +next,live\n`).MatchString(list) ||
+		strings.Count(list, "HS256") != 2 {
+		t.Errorf("after rotate (the RS256 key still signs, the ES256 key is next, a second refresh key):\n%s", list)
+	}
+	// rotate --now: signs at once (a leaked key).
+	code, out, stderr = keys("rotate", "--now", "--signing-alg", "EdDSA")
+	if code != 0 || !strings.Contains(out, "(EdDSA) signs now") {
+		t.Fatalf("rotate --now: exit %d\n%s%s", code, out, stderr)
+	}
+	_, list, _ = keys("list")
+	if !regexp.MustCompile(`EdDSA +\S+ +signing,live\n`).MatchString(list) {
+		t.Errorf("after rotate --now:\n%s", list)
 	}
 
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
@@ -283,7 +296,7 @@ func TestKeysCommands(t *testing.T) {
 		t.Fatalf("import: exit %d\n%s%s", code, out, stderr)
 	}
 	_, list, _ = keys("list")
-	if !regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live,shopsys\n$`).MatchString(list) {
+	if !regexp.MustCompile(`\n\S+ +RS256 +\S+ +signing,live,shopsys\n`).MatchString(list) {
 		t.Errorf("after import:\n%s", list)
 	}
 	code, _, stderr = keys("import", "--private-key", pemFile)
@@ -312,7 +325,7 @@ func TestKeysCommands(t *testing.T) {
 	}
 	_, svc := openTestService(t, dbPath)
 	for _, k := range svc.Keys() {
-		if k.Signing && (k.ID != want.ID || !k.Shopsys) {
+		if k.Signing && !k.Refresh && (k.ID != want.ID || !k.Shopsys) {
 			t.Errorf("signing key %+v, want the imported %s", k, want.ID)
 		}
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -115,6 +117,27 @@ func refresh(t *testing.T, url, refreshToken string) gqlResponse {
 		map[string]any{"t": refreshToken}, nil)
 }
 
+// claimOrder returns the payload's claim names in the order they are written.
+func claimOrder(t *testing.T, token string) []string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	var names []string
+	dec.Token() // {
+	for dec.More() {
+		name, _ := dec.Token()
+		names = append(names, name.(string))
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return names
+}
+
 // decode returns a compact JWS's header and claims, unverified.
 func decode(t *testing.T, token string) (header, claims map[string]any) {
 	t.Helper()
@@ -185,16 +208,17 @@ func TestTokenClaimsAndLifetimes(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		token  string
-		claims []string
+		alg    string
+		claims []string // in this order (contract §2)
 		ttl    int64
 	}{
-		{"access", pair.AccessToken, []string{"iss", "aud", "iat", "exp", "deviceId", "uuid", "email", "fullName", "roles"}, 3600},
-		{"refresh", pair.RefreshToken, []string{"iss", "aud", "iat", "exp", "uuid", "secretChain", "deviceId"}, 1209600},
+		{"access", pair.AccessToken, "RS256", []string{"iss", "aud", "iat", "nbf", "exp", "deviceId", "uuid", "email", "fullName", "roles"}, 3600},
+		{"refresh", pair.RefreshToken, "HS256", []string{"iss", "aud", "iat", "exp", "uuid", "secretChain", "deviceId"}, 1209600},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			header, claims := decode(t, tc.token)
-			if header["alg"] != "RS256" || header["typ"] != "JWT" || header["kid"] == "" || len(header) != 3 {
-				t.Errorf("header = %v", header)
+			if header["alg"] != tc.alg || header["typ"] != "JWT" || header["kid"] == "" || len(header) != 3 {
+				t.Errorf("header = %v, want alg %s", header, tc.alg)
 			}
 			if len(claims) != len(tc.claims) {
 				t.Errorf("claims = %v, want exactly %v", claims, tc.claims)
@@ -203,6 +227,12 @@ func TestTokenClaimsAndLifetimes(t *testing.T) {
 				if _, ok := claims[name]; !ok {
 					t.Errorf("missing claim %q", name)
 				}
+			}
+			if got := claimOrder(t, tc.token); strings.Join(got, " ") != strings.Join(tc.claims, " ") {
+				t.Errorf("claim order %v, want %v", got, tc.claims)
+			}
+			if nbf, ok := claims["nbf"]; ok && nbf != claims["iat"] {
+				t.Errorf("nbf %v, want iat %v", nbf, claims["iat"])
 			}
 			if claims["iss"] != "https://shop.example" || claims["aud"] != "https://shop.example" {
 				t.Errorf("iss/aud = %v/%v", claims["iss"], claims["aud"])

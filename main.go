@@ -328,7 +328,7 @@ func (m *Main) Run(ctx context.Context) error {
 // background prunes expired sessions and picks up keys rotated by `shopauth keys rotate`.
 func (m *Main) background(ctx context.Context) {
 	prune := time.NewTicker(time.Minute)
-	reload := time.NewTicker(30 * time.Second)
+	reload := time.NewTicker(auth.KeyReloadInterval)
 	defer prune.Stop()
 	defer reload.Stop()
 	for {

@@ -233,7 +233,7 @@ func TestAccessTokenAttacks(t *testing.T) {
 		{"deviceId of no session", signRS256(ours, hdr, with(base, "deviceId", "00000000-0000-4000-8000-000000000000")), "not found"},
 		{"refresh claim smuggled in", signRS256(ours, hdr, with(base, "secretChain", strings.Repeat("a", 40))), `claim "secretChain" does not belong`},
 
-		{"refresh token as bearer", pair.RefreshToken, `missing claim "email"`},
+		{"refresh token as bearer", pair.RefreshToken, wantParse},
 		{"garbage", "garbage", wantParse},
 		{"empty", "", wantOversized},
 		{"three dots", "..", wantParse},

@@ -64,7 +64,7 @@ func TestRotationFromRS256ToES256(t *testing.T) {
 	}
 
 	e.advance(time.Second)
-	k, err := e.svc.RotateKey(ctx, auth.ES256)
+	k, err := e.svc.RotateKey(ctx, auth.ES256, auth.SignNow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,12 +99,14 @@ func TestRotationFromRS256ToES256(t *testing.T) {
 		}
 	}
 
-	// Refreshing the RS256 chain answers with ES256 tokens signed by the new key, and they work.
+	// Refreshing the chain answers with an ES256 access token signed by the new key and an HS256
+	// refresh token under the new refresh key, and they work.
 	next := e.mustRefresh(old.RefreshToken)
-	for name, tok := range map[string]string{"access": next.AccessToken, "refresh": next.RefreshToken} {
-		if alg, kid := tokenHeader(t, tok); alg != auth.ES256 || kid != k.ID {
-			t.Errorf("%s token after rotation: alg %s kid %s, want ES256 %s", name, alg, kid, k.ID)
-		}
+	if alg, kid := tokenHeader(t, next.AccessToken); alg != auth.ES256 || kid != k.ID {
+		t.Errorf("access token after rotation: alg %s kid %s, want ES256 %s", alg, kid, k.ID)
+	}
+	if alg, kid := tokenHeader(t, next.RefreshToken); alg != auth.HS256 || kid != e.svc.RefreshKeyForTest().ID {
+		t.Errorf("refresh token after rotation: alg %s kid %s, want HS256 %s", alg, kid, e.svc.RefreshKeyForTest().ID)
 	}
 	e.mustAuthenticate(next.AccessToken)
 	if err := verifyWithJWKS(t, e.svc, next.AccessToken); err != nil {

@@ -40,7 +40,7 @@ func benchKey(b *testing.B, alg string) (*Service, *ringKey) {
 	}
 	s := &Service{cfg: DefaultConfig(), Now: time.Now}
 	s.keys.set([]SigningKey{k})
-	return s, s.keys.current()
+	return s, s.keys.byKeyID(k.ID)
 }
 
 var benchCustomer = Customer{UUID: "6f1f3c36-7d6c-4d53-9f43-6a1b0c9d2e11", Email: "jan.novak@example.com",
@@ -113,18 +113,29 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyRefresh is the first step of every refresh.
+// BenchmarkVerifyRefresh is the first step of every refresh: an HS256 token under the refresh key,
+// and a refresh token the previous release signed with RS256.
 func BenchmarkVerifyRefresh(b *testing.B) {
-	s, k := benchKey(b, RS256)
+	s, legacy := benchKey(b, RS256)
 	now := time.Now()
-	tok, _, err := k.sign(s.refreshPayload(benchCustomer.UUID, benchDevice, "0123456789abcdef0123456789abcdef01234567", now, now.Add(time.Hour)))
+	rk, err := GenerateRefreshKey(now.Add(-time.Minute))
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, _, err := s.verifyRefresh(tok); err != nil {
+	s.keys.set([]SigningKey{legacy.SigningKey, rk})
+	payload := s.refreshPayload(benchCustomer.UUID, benchDevice, "0123456789abcdef0123456789abcdef01234567", now, now.Add(time.Hour))
+	for _, k := range []*ringKey{s.keys.refreshSignerAt(now), legacy} {
+		tok, _, err := k.sign(payload)
+		if err != nil {
 			b.Fatal(err)
 		}
+		b.Run(k.Algorithm, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.verifyRefresh(tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

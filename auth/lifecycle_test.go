@@ -274,7 +274,7 @@ func TestKeyRotation(t *testing.T) {
 	// Several rotations inside one second: each new key must take over.
 	var newest auth.SigningKey
 	for i := range 3 {
-		k, err := e.svc.RotateKey(ctx, auth.RS256)
+		k, err := e.svc.RotateKey(ctx, auth.RS256, auth.SignNow)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -284,9 +284,12 @@ func TestKeyRotation(t *testing.T) {
 		newest = k
 	}
 	e.mustAuthenticate(old.AccessToken)
-	next := e.mustRefresh(old.RefreshToken) // signed by the old key, rotated by the new one
-	if jwtKid(t, next.RefreshToken) != newest.ID || jwtKid(t, next.AccessToken) != newest.ID {
-		t.Fatal("tokens after rotation are not signed by the new key")
+	next := e.mustRefresh(old.RefreshToken) // signed by the old refresh key, rotated by the new one
+	if jwtKid(t, next.AccessToken) != newest.ID {
+		t.Fatal("the access token after rotation is not signed by the new key")
+	}
+	if kid := jwtKid(t, next.RefreshToken); kid != e.svc.RefreshKeyForTest().ID || kid == jwtKid(t, old.RefreshToken) {
+		t.Fatal("the refresh token after rotation is not signed by the new refresh key")
 	}
 	e.mustAuthenticate(next.AccessToken)
 
@@ -295,8 +298,8 @@ func TestKeyRotation(t *testing.T) {
 		t.Fatalf("JWKS kids = %v, want all four keys", kids)
 	}
 	// Once every token the old keys signed has expired, they leave the JWKS. (Keys made in one
-	// second are spaced a second apart, so the last old key retired up to 2 s after rotatedAt; a
-	// retired key stays a minute longer for servers that have not reloaded the ring yet.)
+	// second are spaced a millisecond apart; a retired key stays a minute longer for servers that
+	// have not reloaded the ring yet.)
 	e.setNow(rotatedAt.Add(e.cfg.RefreshTTL + time.Minute - time.Second))
 	if kids := jwksKids(t, e.svc); !kids[first.ID] {
 		t.Fatalf("JWKS dropped the first key inside the reload slack: %v", kids)
@@ -411,7 +414,7 @@ func TestShopsysKeyImport(t *testing.T) {
 	})
 
 	// After another rotation the imported key no longer signs, but Shopsys tokens still verify.
-	if _, err := e.svc.RotateKey(ctx, auth.RS256); err != nil {
+	if _, err := e.svc.RotateKey(ctx, auth.RS256, auth.SignNow); err != nil {
 		t.Fatal(err)
 	}
 	e.mustAuthenticate(legacy)

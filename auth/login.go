@@ -73,8 +73,7 @@ func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) 
 		return TokenPair{}, internal("auth.startSession", err)
 	}
 	iat, exp := now.Truncate(time.Second), now.Add(s.cfg.RefreshTTL).Truncate(time.Second)
-	key := s.keys.current()
-	refresh, sig, err := key.sign(s.refreshPayload(c.UUID, deviceID, secret, iat, exp))
+	refresh, sig, kid, err := s.signRefresh(s.refreshPayload(c.UUID, deviceID, secret, iat, exp), now)
 	if err != nil {
 		return TokenPair{}, internal("auth.startSession", err)
 	}
@@ -86,7 +85,7 @@ func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) 
 		}
 		return tx.CreateSession(Session{
 			DeviceID: deviceID, CustomerID: c.ID, SecretHash: hashSecret(secret),
-			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: key.ID, Signature: sig,
+			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: kid, Signature: sig,
 		})
 	})
 	if err != nil {

@@ -5,117 +5,89 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"time"
 )
 
-// refreshOutcome is what the rotation transaction decided.
-type refreshOutcome int
-
-const (
-	refreshInvalid refreshOutcome = iota
-	refreshRotated
-	refreshGrace
-	refreshReused
-)
-
 // Refresh rotates a session's secret chain: the presented secret is used up and its successor
 // issued. The just-rotated token presented again inside the reuse interval gets the same successor
-// (byte for byte); any other used token ends the session and is audited.
+// (byte for byte); any other used token ends the session and is audited. decideRefresh decides;
+// the transaction only loads the session and applies the decision.
 func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
-	_, claims, err := s.verifyRefresh(raw)
+	claims, err := s.verifyRefresh(raw)
 	if err != nil {
 		s.event("refresh_invalid")
 		return TokenPair{}, invalidToken(err)
 	}
 	now := s.Now()
-	presented := hashSecret(claims.SecretChain)
 	successor := s.nextSecret(claims.SecretChain)
-	successorHash := hashSecret(successor)
 	iat, exp := now.Truncate(time.Second), now.Add(s.cfg.RefreshTTL).Truncate(time.Second)
-	key := s.keys.current()
-	// Signed before the transaction so that the write lock is held for microseconds, not for an
-	// RSA signature; on the rarer grace and reuse paths this signature is thrown away.
-	refresh, sig, err := key.sign(s.refreshPayload(claims.UUID, claims.DeviceID, successor, iat, exp))
+	// An HMAC: signed before the transaction, and thrown away on the rarer grace and reuse paths.
+	refresh, sig, kid, err := s.signRefresh(s.refreshPayload(claims.UUID, claims.DeviceID, successor, iat, exp), now)
 	if err != nil {
 		return TokenPair{}, internal("auth.Refresh", err)
 	}
+	presented := presentedRefresh{customerUUID: claims.UUID, secretHash: hashSecret(claims.SecretChain),
+		next: issuedRefresh{secretHash: hashSecret(successor), issuedAt: iat, expires: exp, keyID: kid, signature: sig}}
 
-	var outcome refreshOutcome
-	var reason string
+	var d refreshDecision
 	var sess Session
 	var cust Customer
 	err = s.store.Update(ctx, func(tx Tx) error {
-		outcome, reason = refreshInvalid, ""
+		var stored *Session
 		var err error
 		sess, err = tx.Session(claims.DeviceID)
-		if errors.Is(err, ErrNotFound) {
-			reason = "session ended"
-			return nil
-		}
-		if err != nil {
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
 			return err
+		default:
+			if cust, err = tx.CustomerByID(sess.CustomerID); err != nil {
+				return err
+			}
+			stored = &sess
 		}
-		cust, err = tx.CustomerByID(sess.CustomerID)
-		if err != nil {
-			return err
-		}
-		if cust.UUID != claims.UUID {
-			reason = "token names another customer"
-			return nil
-		}
-		if !now.Before(sess.ExpiresAt) {
-			reason = "session expired"
+		d = decideRefresh(stored, cust.UUID, presented, now, s.cfg.ReuseInterval)
+		switch d.action {
+		case rotateChain:
+			return tx.UpdateSession(d.session)
+		case expireSession:
 			_, err := tx.DeleteSession(sess.DeviceID)
 			return err
-		}
-		switch {
-		case subtle.ConstantTimeCompare(presented, sess.SecretHash) == 1:
-			outcome = refreshRotated
-			sess.PrevSecretHash, sess.SecretHash = sess.SecretHash, successorHash
-			sess.RotatedAt, sess.LastRefreshedAt = now, now
-			sess.IssuedAt, sess.ExpiresAt, sess.KeyID, sess.Signature = iat, exp, key.ID, sig
-			return tx.UpdateSession(sess)
-		case s.cfg.ReuseInterval > 0 && len(sess.PrevSecretHash) > 0 &&
-			subtle.ConstantTimeCompare(presented, sess.PrevSecretHash) == 1 &&
-			subtle.ConstantTimeCompare(successorHash, sess.SecretHash) == 1 &&
-			now.Before(sess.RotatedAt.Add(s.cfg.ReuseInterval)):
-			outcome = refreshGrace
-			return nil
-		default:
-			outcome = refreshReused
-			reason = "refresh token reused"
+		case endReusedSession:
 			if _, err := tx.DeleteSession(sess.DeviceID); err != nil {
 				return err
 			}
 			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, DeviceID: sess.DeviceID,
-				Reason: reason, RemoteAddr: ClientFromContext(ctx).IP})
+				Reason: string(d.reason), RemoteAddr: ClientFromContext(ctx).IP})
 		}
+		return nil
 	})
 	if err != nil {
 		return TokenPair{}, internal("auth.Refresh", err)
 	}
-	switch outcome {
-	case refreshGrace:
-		k := s.keys.byKeyID(sess.KeyID)
+	switch d.action {
+	case rotateChain:
+		s.event("refresh_ok")
+	case answerGrace:
+		// Rebuilt from the stored kid and signature with whichever key made it (the previous
+		// release signed refresh tokens with a public key of the ring): the same bytes again.
+		k := s.keys.anyKey(sess.KeyID)
 		if k == nil {
 			s.event("refresh_invalid")
 			return TokenPair{}, invalidToken(errors.New("grace successor's key is gone"))
 		}
 		refresh = k.assemble(s.refreshPayload(claims.UUID, claims.DeviceID, successor, sess.IssuedAt, sess.ExpiresAt), sess.Signature)
 		s.event("refresh_grace")
-	case refreshRotated:
-		s.event("refresh_ok")
-	case refreshReused:
+	case endReusedSession:
 		s.log.Warn("refresh token reuse: session ended", "customer", cust.UUID, "device", claims.DeviceID,
 			"remote", ClientFromContext(ctx).IP)
 		s.event("refresh_reused")
-		return TokenPair{}, invalidToken(errors.New(reason))
+		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
 	default:
 		s.event("refresh_invalid")
-		return TokenPair{}, invalidToken(errors.New(reason))
+		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
 	}
 	access, err := s.signAccess(&cust, claims.DeviceID, now)
 	if err != nil {

@@ -73,13 +73,15 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 	if err != nil {
 		return nil, internal("auth.New", err)
 	}
-	if len(keys) == 0 {
-		if _, err := s.RotateKey(ctx, cfg.SigningAlgorithm); err != nil {
+	s.keys.set(keys)
+	if s.keys.signerAt(s.Now()) == nil {
+		if _, err := s.RotateKey(ctx, cfg.SigningAlgorithm, SignNow); err != nil {
 			return nil, err
 		}
-		return s, nil
 	}
-	s.keys.set(keys)
+	if err := s.ensureRefreshKey(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -43,10 +43,17 @@ type Session struct {
 }
 
 // SigningKey is a private key of the key ring, as stored.
+//
+// A key of algorithm HS256 is a refresh key: Secret holds its 32 bytes (Private is nil), it signs
+// refresh tokens only and is never published. MarshalPrivateKeyPEM and ParsePrivateKeyPEM store
+// both kinds in the same way, so a store (and `db copy`) need not tell them apart.
 type SigningKey struct {
 	ID        string
-	Algorithm string // RS256, ES256 or EdDSA
-	Private   crypto.Signer
+	Algorithm string        // RS256, ES256 or EdDSA; HS256 for a refresh key
+	Private   crypto.Signer // nil for a refresh key
+	Secret    []byte        // a refresh key's HMAC key; nil for the others
+	// CreatedAt is when the key starts signing. `keys rotate` stores a time a little ahead, so the
+	// new key is published in the JWKS for the cache lifetime before any token carries its kid.
 	CreatedAt time.Time
 	// Shopsys marks a key imported from a Shopsys installation: tokens without a kid verify against it.
 	Shopsys bool

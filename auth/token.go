@@ -18,11 +18,13 @@ import (
 // RoleLoggedCustomer is the one role a customer's access token carries.
 const RoleLoggedCustomer = "ROLE_LOGGED_CUSTOMER"
 
-// accessClaims are the access token's claims, in the order Shopsys writes them.
+// accessClaims are the access token's claims, in the order Shopsys writes them (nbf = iat, as
+// current Shopsys releases send).
 type accessClaims struct {
 	Iss      string   `json:"iss"`
 	Aud      string   `json:"aud"`
 	Iat      int64    `json:"iat"`
+	Nbf      int64    `json:"nbf"`
 	Exp      int64    `json:"exp"`
 	DeviceID string   `json:"deviceId"`
 	UUID     string   `json:"uuid"`
@@ -99,6 +101,10 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 			return nil, errors.New("token has no kid")
 		}
 	} else if key = s.keys.byKeyID(h.KeyID); key == nil {
+		if s.keys.isRefreshKID(h.KeyID) {
+			// A refresh key verifies only HS256 refresh tokens with its exact header (verifyRefresh).
+			return nil, fmt.Errorf("alg %q under a refresh key's kid", h.Algorithm)
+		}
 		return nil, errors.New("unknown kid")
 	}
 	if h.Algorithm != string(key.joseAlg) {
@@ -226,22 +232,6 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 	return v, c, nil
 }
 
-// verifyRefresh returns the refresh token's claims.
-func (s *Service) verifyRefresh(raw string) (*verified, refreshClaims, error) {
-	var c refreshClaims
-	v, err := s.verify(raw, refreshToken)
-	if err != nil {
-		return nil, c, err
-	}
-	if err := decodeClaims(v.payload, &c); err != nil {
-		return nil, c, err
-	}
-	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) || !secretPattern.MatchString(c.SecretChain) {
-		return nil, c, errors.New("malformed uuid, deviceId or secretChain")
-	}
-	return v, c, nil
-}
-
 // decodeClaims decodes the verified payload strictly into the kind's struct: wrong types fail.
 // (It used to re-encode the claim map first; decoding the payload itself gives the same values.)
 func decodeClaims(payload []byte, dst any) error {
@@ -253,10 +243,10 @@ func decodeClaims(payload []byte, dst any) error {
 
 // signAccess issues an access token for the customer's device.
 func (s *Service) signAccess(c *Customer, deviceID string, now time.Time) (string, error) {
-	key := s.keys.current()
+	key := s.keys.signerAt(now)
 	payload, err := json.Marshal(accessClaims{
 		Iss: s.cfg.Issuer, Aud: s.cfg.Issuer,
-		Iat: now.Unix(), Exp: now.Add(s.cfg.AccessTTL).Unix(),
+		Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(s.cfg.AccessTTL).Unix(),
 		DeviceID: deviceID, UUID: c.UUID, Email: c.Email, FullName: c.FullName(),
 		Roles: []string{RoleLoggedCustomer},
 	})

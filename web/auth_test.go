@@ -266,7 +266,7 @@ func TestJWKSOverHTTP(t *testing.T) {
 	if n := len(get()); n != 1 {
 		t.Fatalf("%d keys, want 1", n)
 	}
-	if _, err := s.svc.RotateKey(context.Background(), auth.RS256); err != nil {
+	if _, err := s.svc.RotateKey(context.Background(), auth.RS256, auth.SignNow); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(get()); n != 2 {

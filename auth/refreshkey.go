@@ -1,0 +1,194 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-jose/go-jose/v4/jwt"
+)
+
+// Refresh tokens are HS256 JWS under a refresh key: 256 random bits kept in the database beside the
+// signing keys and never published (contract §2, as Keycloak has signed them since 4.5). Only
+// shopauth reads a refresh token, so it needs no public-key signature: a refresh costs one (the
+// access token's), and a service that verifies through the JWKS can never take a refresh token for
+// an access token, since no published key has its kid or its algorithm.
+
+// refreshKeySize is the refresh key's length: 256 bits, SHA-256's block-size-safe key length.
+const refreshKeySize = 32
+
+// JWKSMaxAge is how long a verifier may cache the JWKS (web sends it as Cache-Control max-age).
+const JWKSMaxAge = 300 * time.Second
+
+// KeyReloadInterval is how often a running server reads the key ring again.
+const KeyReloadInterval = 30 * time.Second
+
+// PublishDelay is how long after `keys rotate` the new signing key starts signing: every server
+// has reloaded the ring (and so publishes the key) within KeyReloadInterval, and every verifier's
+// cached JWKS has expired within JWKSMaxAge after that, so no verifier meets an unknown kid.
+const PublishDelay = JWKSMaxAge + KeyReloadInterval
+
+// KeyStart says when a rotated key starts signing.
+type KeyStart int
+
+const (
+	// SignAfterPublishing publishes the new key at once and signs with it after PublishDelay.
+	SignAfterPublishing KeyStart = iota
+	// SignNow signs with the new key at once (for a key that leaked); verifiers holding a cached
+	// JWKS refuse the new tokens until they fetch it again.
+	SignNow
+)
+
+// GenerateRefreshKey makes a new refresh key that signs from the given time. Its kid is random: a
+// kid derived from the key would tell something about it, and the kid appears in every token.
+func GenerateRefreshKey(from time.Time) (SigningKey, error) {
+	secret := make([]byte, refreshKeySize)
+	id := make([]byte, 16)
+	if _, err := rand.Read(secret); err != nil {
+		return SigningKey{}, err
+	}
+	if _, err := rand.Read(id); err != nil {
+		return SigningKey{}, err
+	}
+	return SigningKey{
+		ID:        base64.RawURLEncoding.EncodeToString(id),
+		Algorithm: HS256,
+		Secret:    secret,
+		CreatedAt: from.UTC().Truncate(time.Second),
+	}, nil
+}
+
+// ensureRefreshKey makes the first refresh key on the first start (of a new database, or of this
+// release on a database the previous one used: its refresh tokens keep verifying under the old keys).
+func (s *Service) ensureRefreshKey(ctx context.Context) error {
+	if s.keys.refreshSignerAt(s.Now()) != nil {
+		return nil
+	}
+	k, err := GenerateRefreshKey(s.Now())
+	if err != nil {
+		return internal("auth.New", err)
+	}
+	return s.AddKey(ctx, k)
+}
+
+// signRefresh signs a refresh token's payload with the refresh key of the moment.
+func (s *Service) signRefresh(payload []byte, now time.Time) (token, signature, kid string, err error) {
+	k := s.keys.refreshSignerAt(now)
+	if k == nil {
+		return "", "", "", errors.New("no refresh key")
+	}
+	token, signature, err = k.sign(payload)
+	return token, signature, k.ID, err
+}
+
+// refreshWire is a refresh token's payload as decoded; pointers and raw values tell a missing
+// claim from a zero one.
+type refreshWire struct {
+	Iss         *string         `json:"iss"`
+	Aud         *string         `json:"aud"`
+	Iat         *int64          `json:"iat"`
+	Nbf         *int64          `json:"nbf"`
+	Exp         *int64          `json:"exp"`
+	UUID        string          `json:"uuid"`
+	SecretChain string          `json:"secretChain"`
+	DeviceID    string          `json:"deviceId"`
+	Email       json.RawMessage `json:"email"`
+	FullName    json.RawMessage `json:"fullName"`
+	Roles       json.RawMessage `json:"roles"`
+}
+
+// hs256SignatureLength is the base64url length of an HMAC-SHA-256.
+var hs256SignatureLength = base64.RawURLEncoding.EncodedLen(sha256.Size)
+
+// verifyRefresh returns the refresh token's claims.
+//
+// A token whose header part is exactly the header of one of our refresh keys is checked over its
+// compact form: the HMAC of the first two parts against the third with hmac.Equal, then the payload
+// decoded once. The algorithm is the key's (HS256), pinned by the header bytes themselves; no other
+// header may name a refresh key. Anything else is a refresh token the previous release signed with
+// a public key of the ring (RS256, ES256 or EdDSA), accepted until it is rotated, or a forgery.
+func (s *Service) verifyRefresh(raw string) (refreshClaims, error) {
+	if raw == "" || len(raw) > maxTokenLength {
+		return refreshClaims{}, errors.New("empty or oversized token")
+	}
+	if header, _, ok := strings.Cut(raw, "."); ok {
+		if k := s.keys.refreshKeyByHeader(header); k != nil {
+			return s.verifyHS256(k, raw)
+		}
+	}
+	v, err := s.verify(raw, refreshToken)
+	if err != nil {
+		return refreshClaims{}, err
+	}
+	var c refreshClaims
+	if err := decodeClaims(v.payload, &c); err != nil {
+		return c, err
+	}
+	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) || !secretPattern.MatchString(c.SecretChain) {
+		return c, errors.New("malformed uuid, deviceId or secretChain")
+	}
+	return c, nil
+}
+
+// verifyHS256 checks a refresh token under the refresh key k, whose header it carries.
+func (s *Service) verifyHS256(k *ringKey, raw string) (refreshClaims, error) {
+	var c refreshClaims
+	dot := strings.LastIndexByte(raw, '.')
+	if dot <= len(k.header) {
+		return c, errors.New("parse: not a compact HS256 JWS")
+	}
+	signed, sig := raw[:dot], raw[dot+1:]
+	payloadPart := signed[len(k.header)+1:]
+	if strings.IndexByte(payloadPart, '.') >= 0 || len(sig) != hs256SignatureLength {
+		return c, errors.New("parse: not a compact HS256 JWS")
+	}
+	var want [sha256.Size]byte
+	if _, err := strictBase64.Decode(want[:], []byte(sig)); err != nil {
+		return c, errors.New("parse: signature is not canonical base64url")
+	}
+	m := hmac.New(sha256.New, k.Secret)
+	m.Write([]byte(signed))
+	if !hmac.Equal(m.Sum(nil), want[:]) {
+		return c, errors.New("signature: HMAC does not match")
+	}
+	// The HMAC holds, so these bytes are ones this server wrote: decode them once.
+	payload, err := strictBase64.DecodeString(payloadPart)
+	if err != nil {
+		return c, errors.New("parse: payload is not canonical base64url")
+	}
+	var w refreshWire
+	if err := json.Unmarshal(payload, &w); err != nil {
+		return c, fmt.Errorf("claims: %w", err)
+	}
+	if w.Iss == nil || w.Aud == nil || w.Iat == nil || w.Exp == nil {
+		return c, errors.New("missing claim: iss, aud, iat and exp are required")
+	}
+	if w.Email != nil || w.FullName != nil || w.Roles != nil {
+		return c, errors.New(`claim "email" does not belong in this kind of token`)
+	}
+	now, leeway := s.Now(), s.cfg.ClockLeeway
+	switch {
+	case *w.Iss != s.cfg.Issuer:
+		return c, jwt.ErrInvalidIssuer
+	case *w.Aud != s.cfg.Issuer:
+		return c, jwt.ErrInvalidAudience
+	case !now.Before(time.Unix(*w.Exp, 0).Add(leeway)):
+		return c, jwt.ErrExpired
+	case now.Add(leeway).Before(time.Unix(*w.Iat, 0)):
+		return c, jwt.ErrIssuedInTheFuture
+	case w.Nbf != nil && now.Add(leeway).Before(time.Unix(*w.Nbf, 0)):
+		return c, jwt.ErrNotValidYet
+	}
+	if !uuidPattern.MatchString(w.UUID) || !uuidPattern.MatchString(w.DeviceID) || !secretPattern.MatchString(w.SecretChain) {
+		return c, errors.New("malformed uuid, deviceId or secretChain")
+	}
+	return refreshClaims{Iss: *w.Iss, Aud: *w.Aud, Iat: *w.Iat, Exp: *w.Exp,
+		UUID: w.UUID, SecretChain: w.SecretChain, DeviceID: w.DeviceID}, nil
+}
