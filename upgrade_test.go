@@ -1,0 +1,162 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestUpgradeFromThePreviousRelease builds the release before HS256 refresh tokens from git
+// history, runs it on a database, stops it, starts this build on the same file and checks that
+// nobody is logged out: the old release's access tokens authenticate, its refresh tokens (RS256,
+// under a kid of the key ring) keep refreshing, and a grace replay of a token the old release
+// rotated returns the byte-identical successor that release issued, across the restart.
+func TestUpgradeFromThePreviousRelease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds two releases and runs both")
+	}
+	prev := previousRelease(t)
+	dir := t.TempDir()
+	oldBin, newBin := filepath.Join(dir, "shopauth-old"), filepath.Join(dir, "shopauth-new")
+	buildRevision(t, prev, oldBin)
+	if out, err := exec.Command("go", "build", "-o", newBin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	// The grace replay is made after a restart; on a loaded machine that can take longer than the
+	// default 10 s interval. Both releases read the interval from the environment.
+	t.Setenv("SHOPAUTH_REFRESH_REUSE_INTERVAL", "10m")
+	dbPath := filepath.Join(dir, "shop.db")
+
+	old := startBinary(t, oldBin, dbPath)
+	kept := register(t, old.url, "kept@example.com", "correct horse")       // refreshed only by the new release
+	rotated := register(t, old.url, "rotated@example.com", "correct horse") // rotated by the old release
+	successor := refresh(t, old.url, rotated.RefreshToken).token(t, "RefreshTokens")
+	for _, tok := range []string{kept.AccessToken, kept.RefreshToken, successor.RefreshToken} {
+		if h, _ := decode(t, tok); h["alg"] != "RS256" {
+			t.Fatalf("the previous release (%s) already signs %v; this test needs the release before HS256", prev[:12], h)
+		}
+	}
+	stop(t, old)
+
+	cur := startBinary(t, newBin, dbPath)
+	url := cur.url
+
+	// The old release's access token authenticates.
+	me := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(kept.AccessToken))
+	if me.Status != 200 || !strings.Contains(string(me.Data["currentCustomerUser"]), "kept@example.com") {
+		t.Errorf("old access token after the upgrade: %d %s", me.Status, me.Raw)
+	}
+
+	// Grace across the upgrade: the token the old release rotated gets the very successor it issued.
+	again := refresh(t, url, rotated.RefreshToken).token(t, "RefreshTokens")
+	if again.RefreshToken != successor.RefreshToken {
+		t.Errorf("grace replay across the upgrade answered another refresh token:\n got %s\nwant %s", again.RefreshToken, successor.RefreshToken)
+	}
+	gqlOK(t, url, again.AccessToken)
+
+	// The old release's refresh tokens keep refreshing; their successors are HS256 and refresh in turn.
+	for name, tok := range map[string]string{"never rotated": kept.RefreshToken, "the old release's successor": successor.RefreshToken} {
+		next := refresh(t, url, tok).token(t, "RefreshTokens")
+		h, _ := decode(t, next.RefreshToken)
+		if h["alg"] != "HS256" {
+			t.Errorf("%s: successor header %v, want HS256", name, h)
+		}
+		if _, access := decode(t, next.AccessToken); access["nbf"] == nil {
+			t.Errorf("%s: new access token has no nbf: %v", name, access)
+		}
+		gqlOK(t, url, next.AccessToken)
+		refresh(t, url, next.RefreshToken).token(t, "RefreshTokens")
+		// The HS256 refresh token is never a bearer.
+		if r := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(next.RefreshToken)); r.Status != 401 && len(r.Errors) == 0 {
+			t.Errorf("%s: the refresh token was accepted as a bearer: %d %s", name, r.Status, r.Raw)
+		}
+	}
+
+	// The old release's access key is still in the JWKS, beside no HS256 key.
+	resp, err := http.Get(url + "/.well-known/jwks.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	res := string(body)
+	oldHeader, _ := decode(t, kept.AccessToken)
+	if !strings.Contains(res, oldHeader["kid"].(string)) || strings.Contains(res, "HS256") {
+		t.Errorf("JWKS after the upgrade: %s", res)
+	}
+	stop(t, cur)
+}
+
+// previousRelease is the commit before the one that introduced HS256 refresh tokens (the parent
+// of the commit that added auth/refreshkey.go). Without git history the test is skipped.
+func previousRelease(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed: cannot build the previous release from history")
+	}
+	out, err := exec.Command("git", "log", "--format=%H", "--diff-filter=A", "--", "auth/refreshkey.go").Output()
+	lines := strings.Fields(string(out))
+	if err != nil || len(lines) == 0 {
+		t.Skipf("no git history with auth/refreshkey.go here (%v): cannot build the previous release; CI runs this on a full clone", err)
+	}
+	added := lines[len(lines)-1]
+	prev, err := exec.Command("git", "rev-parse", "--verify", "--quiet", added+"^").Output()
+	if err != nil {
+		t.Skipf("the parent of %s is not in this clone (shallow?): cannot build the previous release", added[:12])
+	}
+	return strings.TrimSpace(string(prev))
+}
+
+// buildRevision exports a commit's tree with git archive (the repository is left untouched) and
+// builds it.
+func buildRevision(t *testing.T, rev, bin string) {
+	t.Helper()
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	archive := exec.Command("git", "archive", "--format=tar", rev)
+	var tarball bytes.Buffer
+	archive.Stdout = &tarball
+	if err := archive.Run(); err != nil {
+		t.Fatalf("git archive %s: %v", rev, err)
+	}
+	untar := exec.Command("tar", "-x", "-C", src)
+	untar.Stdin = &tarball
+	if out, err := untar.CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v\n%s", err, out)
+	}
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of %s: %v\n%s", rev[:12], err, out)
+	}
+}
+
+// stop ends a server with SIGTERM and waits for its clean exit.
+func stop(t *testing.T, s *binaryServer) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.wait(20 * time.Second); err != nil {
+		t.Fatalf("after SIGTERM: %v\n%s", err, s.log())
+	}
+}
+
+func gqlOK(t *testing.T, url, access string) {
+	t.Helper()
+	r := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(access))
+	var cu struct{ Email string }
+	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data["currentCustomerUser"], &cu) != nil || cu.Email == "" {
+		t.Errorf("access token refused: %d %s", r.Status, r.Raw)
+	}
+}
