@@ -371,14 +371,23 @@ func testSigningKeys(t *testing.T, s auth.Store) {
 		made = append(made, k)
 		mustUpdate(t, s, func(tx auth.Tx) error { return tx.AddSigningKey(k) })
 	}
+	// A refresh key (HS256) is a key row too, so db copy carries it; its start time keeps milliseconds
+	// (keys added in one second are ordered a millisecond apart).
+	refresh, err := auth.GenerateRefreshKey(now.Add(3*time.Minute + 7*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refresh.CreatedAt = now.Add(3*time.Minute + 7*time.Millisecond).UTC()
+	made = append(made, refresh)
+	mustUpdate(t, s, func(tx auth.Tx) error { return tx.AddSigningKey(refresh) })
 	// Adding a key again (an import of a key already held) updates it instead of failing.
 	again := made[1]
 	again.CreatedAt = again.CreatedAt.Add(time.Hour)
 	mustUpdate(t, s, func(tx auth.Tx) error { return tx.AddSigningKey(again) })
 	made[1] = again
 	keys, err := s.SigningKeys(ctx())
-	if err != nil || len(keys) != 3 {
-		t.Fatalf("SigningKeys = %d keys, %v; want 3", len(keys), err)
+	if err != nil || len(keys) != 4 {
+		t.Fatalf("SigningKeys = %d keys, %v; want 4", len(keys), err)
 	}
 	byID := map[string]auth.SigningKey{}
 	for _, k := range keys {
@@ -393,6 +402,12 @@ func testSigningKeys(t *testing.T, s auth.Store) {
 		if got.Algorithm != want.Algorithm || !got.CreatedAt.Equal(want.CreatedAt) || got.Shopsys != want.Shopsys {
 			t.Errorf("key %s = %s %v shopsys=%v; want %s %v shopsys=%v", want.ID, got.Algorithm, got.CreatedAt, got.Shopsys,
 				want.Algorithm, want.CreatedAt, want.Shopsys)
+		}
+		if want.Algorithm == auth.HS256 {
+			if got.Private != nil || !bytes.Equal(got.Secret, want.Secret) {
+				t.Errorf("refresh key %s: stored secret does not match", want.ID)
+			}
+			continue
 		}
 		if pub, ok := got.Private.Public().(interface{ Equal(crypto.PublicKey) bool }); !ok || !pub.Equal(want.Private.Public()) {
 			t.Errorf("key %s: stored private key does not match", want.ID)
