@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/csv"
 	"errors"
 	"flag"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-
-	"github.com/google/uuid"
 
 	"shopauth/auth"
 	"shopauth/db/sqlite"
@@ -456,48 +453,16 @@ copy in place of shopauth.db and start the server.`, stderr)
 	return nil
 }
 
-// Demo customer: made by --demo when missing. Its password is random per database and kept in the
-// settings, so every --demo start can print it again.
-const (
-	demoEmail           = "demo@shopauth.local"
-	demoPasswordSetting = "demo_password"
-)
-
 // demo makes sure the demo customer exists and prints its credentials and the GraphiQL URL.
 func (m *Main) demo(ctx context.Context) error {
-	c, err := m.DB.CustomerByEmail(ctx, demoEmail)
-	switch {
-	case errors.Is(err, auth.ErrNotFound):
-		password := rand.Text()[:16]
-		hash, err := m.Service.Hasher().Hash(ctx, password)
-		if err != nil {
-			return err
-		}
-		c = auth.Customer{UUID: uuid.NewString(), Email: demoEmail, FirstName: "Demo", LastName: "Customer",
-			PasswordHash: hash, CreatedAt: time.Now()}
-		err = m.DB.Update(ctx, func(tx auth.Tx) error {
-			if err := tx.CreateCustomer(&c); err != nil {
-				return err
-			}
-			return tx.SetSetting(demoPasswordSetting, []byte(password))
-		})
-		if err != nil {
-			return fmt.Errorf("create demo customer: %w", err)
-		}
-		fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", demoEmail, password)
-	case err != nil:
-		return err
-	default:
-		password, err := m.DB.Setting(ctx, demoPasswordSetting)
-		ok := false
-		if err == nil {
-			ok, _, _ = m.Service.Hasher().Verify(ctx, c.PasswordHash, string(password))
-		}
-		if ok {
-			fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", demoEmail, password)
-		} else {
-			fmt.Fprintf(m.Stdout, "demo customer: %s (its password was changed; use yours or RequestPasswordRecovery)\n", demoEmail)
-		}
+	password, err := m.Service.DemoCustomer(ctx)
+	if err != nil {
+		return fmt.Errorf("create demo customer: %w", err)
+	}
+	if password != "" {
+		fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", auth.DemoEmail, password)
+	} else {
+		fmt.Fprintf(m.Stdout, "demo customer: %s (its password was changed; use yours or RequestPasswordRecovery)\n", auth.DemoEmail)
 	}
 	fmt.Fprintf(m.Stdout, "GraphiQL: %s/\n", m.URL())
 	return nil

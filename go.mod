@@ -13,7 +13,6 @@ require (
 	github.com/rs/cors v1.11.1
 	github.com/wneessen/go-mail v0.8.1
 	golang.org/x/crypto v0.59.0
-	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

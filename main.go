@@ -24,6 +24,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/db/sqlite"
+	"shopauth/mail"
 	"shopauth/resolvers"
 	"shopauth/web"
 )
@@ -95,7 +96,11 @@ func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {} // the flag package calls it for help and for mistakes alike
+	out := fs.Output()
+	printed := &writeWatcher{w: out}
+	fs.SetOutput(printed)
 	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SHOPAUTH"))
+	fs.SetOutput(out)
 	fs.Usage = usage
 	switch {
 	case err == nil:
@@ -103,13 +108,24 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	case errors.Is(err, flag.ErrHelp):
 		usage()
 		return err
-	case !strings.HasPrefix(err.Error(), "error parsing commandline"):
-		// The flag package has already printed command-line mistakes; ff's environment
-		// mistakes it has not.
-		fmt.Fprintln(fs.Output(), err)
+	case !printed.wrote:
+		// The flag package prints the command-line mistakes it finds; ff's environment
+		// mistakes nobody has printed yet.
+		fmt.Fprintln(out, err)
 	}
 	printHint(fs)
 	return errUsage
+}
+
+// writeWatcher remembers whether anything was written through it.
+type writeWatcher struct {
+	w     io.Writer
+	wrote bool
+}
+
+func (w *writeWatcher) Write(p []byte) (int, error) {
+	w.wrote = true
+	return w.w.Write(p)
 }
 
 // parseInterspersed parses flags that may come before and after the positional arguments
@@ -249,9 +265,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
 	}
-	if err := m.wireMail(); err != nil {
+	// Without --smtp-url the mailer writes each recovery link to the log, so a local demo works.
+	mailer, err := mail.New(mail.Config{URL: m.SMTPURL, From: m.MailFrom, RecoveryURL: m.RecoveryURL}, m.Log)
+	if err != nil {
 		return err
 	}
+	m.Service.Mailer = mailer
 	schema, err := resolvers.NewSchema(schemaSDL, m.Service, m.Log)
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)

@@ -432,3 +432,30 @@ func TestShopsysKeyImport(t *testing.T) {
 		{"our token from before the change", ours.AccessToken, "not found"},
 	})
 }
+
+// The demo customer is made once; later starts print the same password until the customer changes it.
+func TestDemoCustomer(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first, err := e.svc.DemoCustomer(ctx)
+	if err != nil || len(first) != 16 {
+		t.Fatalf("first DemoCustomer = %q, %v; want a 16-character password", first, err)
+	}
+	if _, err := e.svc.Login(ctx, auth.DemoEmail, first); err != nil {
+		t.Fatalf("the demo password does not log in: %v", err)
+	}
+	again, err := e.svc.DemoCustomer(ctx)
+	if err != nil || again != first {
+		t.Fatalf("second DemoCustomer = %q, %v; want the first password %q", again, err, first)
+	}
+	pair, err := e.svc.Login(ctx, auth.DemoEmail, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.ChangePassword(ctx, e.mustAuthenticate(pair.AccessToken), auth.DemoEmail, first, "a new passphrase"); err != nil {
+		t.Fatal(err)
+	}
+	if after, err := e.svc.DemoCustomer(ctx); err != nil || after != "" {
+		t.Fatalf("DemoCustomer after a password change = %q, %v; want \"\"", after, err)
+	}
+}
