@@ -141,17 +141,33 @@ export async function runQuery(run, page, query) {
   // sends it with the request; wait until the active tab is titled after the
   // new query, or the request would still name the tab's old operation.
   run.step('waiting for GraphiQL to take in the query');
-  const title = /^(?!#).*(query|subscription|mutation)\s+([a-zA-Z0-9_]+)/m.exec(query)?.[2] ?? '<untitled>';
+  const name = /^(?!#).*(query|subscription|mutation)\s+([a-zA-Z0-9_]+)/m.exec(query)?.[2] ?? null;
   await page.waitForFunction(
     (want) => document.querySelector('.graphiql-tab-active .graphiql-tab-button')?.textContent.trim() === want
       || document.querySelectorAll('.graphiql-tab').length === 0,
-    title,
+    name ?? '<untitled>',
     { polling: 50 },
   );
+  await waitForOperation(page, name);
   await page.waitForTimeout(300);
 
   run.step(`running ${query}`);
   await page.click('.graphiql-execute-button');
+}
+
+// waitForOperation waits until GraphiQL's query editor has parsed its content
+// into the operation it will send, named name (null: anonymous). GraphiQL
+// does that a moment after the content changes (typing, switching tabs), and
+// the run button sends whatever it parsed last.
+export async function waitForOperation(page, name) {
+  await page.waitForFunction(
+    (want) => {
+      const cm = document.querySelector('.graphiql-query-editor .CodeMirror')?.CodeMirror;
+      return Boolean(cm && cm.documentAST) && (cm.operationName ?? null) === want;
+    },
+    name,
+    { polling: 50 },
+  );
 }
 
 export function resultText(page) {

@@ -8,7 +8,7 @@
 // The server's database must not hold jane.doe@example.com yet (the Register
 // tab's customer). Prints "TABS ok screenshot=PATH" and exits 0, or
 // "TABS FAILED: ..." and exits 1 (2 on bad usage).
-import { Run, expectResult } from './chromium.mjs';
+import { Run, expectResult, waitForOperation } from './chromium.mjs';
 
 const [baseArg, screenshot] = process.argv.slice(2);
 if (!baseArg || !screenshot) {
@@ -39,6 +39,7 @@ try {
       (want) => document.querySelector('.graphiql-tab-active .graphiql-tab-button')?.textContent.trim() === want,
       name,
     );
+    await waitForOperation(page, name); // each tab's operation is named after it
     await page.evaluate(() => document.querySelector('.graphiql-response .CodeMirror').CodeMirror.setValue(''));
     run.step(`running the ${name} tab`);
     await page.click('.graphiql-execute-button');
