@@ -288,8 +288,10 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.Handler = web.NewHandler(cfg)
-	if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
-		return err
+	if m.Listener == nil { // a test may hand in one it opened, to know the issuer beforehand
+		if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
+			return err
+		}
 	}
 	if err := m.openMetricsListener(); err != nil {
 		return err

@@ -53,6 +53,7 @@ func NewHandler(cfg Config) http.Handler {
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET "+GraphiQLAssetPrefix, page)
 	mux.Handle("GET /.well-known/jwks.json", JWKSHandler(cfg.Service))
+	mux.Handle("GET /.well-known/openid-configuration", DiscoveryHandler(cfg.Service))
 	mux.Handle("GET /healthz", HealthHandler(cfg.Service))
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
@@ -208,7 +209,7 @@ func route(path string) string {
 	switch path {
 	case "/graphql", "/graphql/":
 		return "/graphql"
-	case "/.well-known/jwks.json", "/healthz", "/metrics", "/":
+	case "/.well-known/jwks.json", "/.well-known/openid-configuration", "/healthz", "/metrics", "/":
 		return path
 	}
 	if strings.HasPrefix(path, GraphiQLAssetPrefix) {
