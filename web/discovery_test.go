@@ -44,8 +44,8 @@ func TestDiscoveryDocument(t *testing.T) {
 			t.Errorf("%s = %s, want %s", k, got, exp)
 		}
 	}
-	// After a rotation both keys are live, so both algorithms are listed.
-	if _, err := s.svc.RotateKey(context.Background(), auth.ES256); err != nil {
+	// A rotated key is published at once, so both algorithms are listed.
+	if _, err := s.svc.RotateKey(context.Background(), auth.ES256, auth.SignAfterPublishing); err != nil {
 		t.Fatal(err)
 	}
 	doc, _ = get()
