@@ -95,7 +95,7 @@ func (m *Main) serveMetrics(metrics http.Handler) (stop func(context.Context) er
 func (m *Main) logSummary() {
 	kid, alg := "", ""
 	for _, k := range m.Service.Keys() {
-		if k.Signing {
+		if k.Signing && !k.Refresh {
 			kid, alg = k.ID, k.Algorithm
 		}
 	}

@@ -114,7 +114,7 @@ func TestStartupSummary(t *testing.T) {
 	})
 	var kid string
 	for _, k := range m.Service.Keys() {
-		if k.Signing {
+		if k.Signing && !k.Refresh {
 			kid = k.ID
 		}
 	}
