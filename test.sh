@@ -21,6 +21,19 @@ if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; 
 	touch e2e/node_modules
 fi
 
+# PostgreSQL: a throwaway cluster for the PostgreSQL store and the multi-process tests, stopped on exit.
+if [ -z "${SHOPAUTH_TEST_POSTGRES:-}" ]; then
+	# shellcheck source=scripts/pg-test-cluster.sh
+	source scripts/pg-test-cluster.sh
+	if ! pg_test_cluster_start; then
+		if [ -n "${CI:-}" ]; then
+			echo "test.sh: CI needs PostgreSQL for its tests, and no cluster could be started" >&2
+			exit 1
+		fi
+		echo "test.sh: no PostgreSQL; its tests will be skipped (they never skip in CI)" >&2
+	fi
+fi
+
 gofmt_out=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/*'))
 if [ -n "$gofmt_out" ]; then
 	echo "test.sh: gofmt would change:" >&2
