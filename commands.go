@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"shopauth/auth"
+	"shopauth/db"
 	"shopauth/db/sqlite"
 )
 
@@ -78,12 +79,12 @@ func runGroup(ctx context.Context, name, usage string, cmds map[string]command, 
 // openService opens the database and builds the domain service as the server does, for a command
 // that runs beside (or instead of) a server on the same file. use says whether a missing SQLite
 // file is refused or created.
-func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, stderr io.Writer) (*sqlite.DB, *auth.Service, error) {
+func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, stderr io.Writer) (db.Store, *auth.Service, error) {
 	create, err := checkDB(path, use)
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := sqlite.Open(ctx, path)
+	d, err := db.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -430,6 +431,9 @@ copy in place of shopauth.db and start the server.`, stderr)
 	}
 	if len(files) != 1 {
 		return usageError(fs, "name one FILE to write")
+	}
+	if db.IsPostgres(*dbPath) {
+		return errors.New("shopauth backup copies a SQLite database; for PostgreSQL use pg_dump (pg_dump --format=custom --file=shopauth.dump \"$URL\")")
 	}
 	if _, err := checkDB(*dbPath, existingDB); err != nil {
 		return err

@@ -19,11 +19,11 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"shopauth/auth"
-	"shopauth/db/sqlite"
+	"shopauth/db"
 )
 
 // openTestService opens a database the way the commands do, for checking what they left.
-func openTestService(t *testing.T, path string) (*sqlite.DB, *auth.Service) {
+func openTestService(t *testing.T, path string) (db.Store, *auth.Service) {
 	t.Helper()
 	d, svc, err := openService(context.Background(), path, existingDB, auth.DefaultConfig(), io.Discard)
 	if err != nil {

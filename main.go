@@ -23,7 +23,7 @@ import (
 	"github.com/peterbourgon/ff/v3"
 
 	"shopauth/auth"
-	"shopauth/db/sqlite"
+	"shopauth/db"
 	"shopauth/mail"
 	"shopauth/resolvers"
 	"shopauth/web"
@@ -87,7 +87,7 @@ func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string
 		fs.PrintDefaults()
 		fmt.Fprintln(stderr, "\nEvery flag can also be set as an environment variable: SHOPAUTH_ and the flag's name\nin capitals with - as _ (--access-ttl is SHOPAUTH_ACCESS_TTL). Flags win over the environment.")
 	}
-	return fs, fs.String("db", "shopauth.db", "SQLite database `file`")
+	return fs, fs.String("db", "shopauth.db", "SQLite database `file`, or PostgreSQL URL (postgres://user:pass@host:5432/name)")
 }
 
 // parseFlags reads flags from args, then from SHOPAUTH_* environment variables. --help prints
@@ -166,7 +166,7 @@ type Main struct {
 	MetricsListener net.Listener
 	metrics         http.Handler
 
-	DB       *sqlite.DB
+	DB       db.Store
 	Service  *auth.Service
 	Handler  http.Handler
 	Listener net.Listener
@@ -259,7 +259,7 @@ func splitList(s string) []string {
 // Open opens the database, builds the service and the HTTP handler, and starts listening.
 func (m *Main) Open(ctx context.Context) error {
 	var err error
-	if m.DB, err = sqlite.Open(ctx, m.DBPath); err != nil {
+	if m.DB, err = db.Open(ctx, m.DBPath); err != nil {
 		return err
 	}
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
@@ -348,6 +348,15 @@ func (m *Main) Run(ctx context.Context) error {
 
 // background prunes expired sessions and picks up keys rotated by `shopauth keys rotate`.
 func (m *Main) background(ctx context.Context) {
+	if w, ok := m.DB.(interface {
+		WatchKeys(context.Context, func())
+	}); ok { // PostgreSQL: a key added by another process or by `shopauth keys` is used at once
+		go w.WatchKeys(ctx, func() {
+			if err := m.Service.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
+				m.Log.Error("reload keys", "err", err)
+			}
+		})
+	}
 	prune := time.NewTicker(time.Minute)
 	reload := time.NewTicker(auth.KeyReloadInterval)
 	defer prune.Stop()
@@ -392,8 +401,10 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if cerr := m.DB.Checkpoint(ctx); cerr != nil {
-			m.Log.Warn("checkpoint at close", "err", cerr)
+		if c, ok := m.DB.(interface{ Checkpoint(context.Context) error }); ok { // SQLite's WAL
+			if cerr := c.Checkpoint(ctx); cerr != nil {
+				m.Log.Warn("checkpoint at close", "err", cerr)
+			}
 		}
 		err = errors.Join(err, m.DB.Close())
 	}

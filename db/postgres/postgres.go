@@ -1,0 +1,222 @@
+// Package postgres keeps shopauth's data in a PostgreSQL database that any number of shopauth
+// processes may share (github.com/jackc/pgx/v5 through its pool).
+//
+// What makes several processes safe:
+//   - migrations run under a session advisory lock, so processes starting at once apply each once;
+//   - a rotation reads its session row with SELECT … FOR UPDATE, so parallel refreshes of one token
+//     on any number of processes queue on that row and exactly one rotates;
+//   - a setting read inside a transaction takes a transaction advisory lock on its name, so two
+//     processes creating the same setting (the chain key on first start) agree on one value;
+//   - pruning takes a transaction advisory try-lock: one process prunes, the others skip;
+//   - a key added by any process (or by `shopauth keys`) is announced with NOTIFY, and every
+//     server reloads its key ring at once.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Advisory lock keys (one 64-bit space per database; the high bits spell "shopauth").
+const (
+	lockMigrate int64 = 0x73686f7061757400 + iota
+	lockPrune
+)
+
+// keysChannel is the NOTIFY channel on which a new signing key is announced.
+const keysChannel = "shopauth_keys"
+
+// DefaultTimeout bounds each read and each write transaction whose context has no earlier deadline,
+// so that a database that stops answering turns into errors, not into requests that hang.
+const DefaultTimeout = 5 * time.Second
+
+// DB is an open PostgreSQL store.
+type DB struct {
+	pool    *pgxpool.Pool
+	target  string // the URL without its password, for messages
+	timeout time.Duration
+}
+
+// IsURL reports whether a --db value names a PostgreSQL database rather than a SQLite file.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// Open connects to the database at url (postgres://… or postgresql://…) and migrates it.
+func Open(ctx context.Context, url string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgconn's message quotes the URL with the password masked.
+		return nil, fmt.Errorf("PostgreSQL URL: %w", err)
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultTimeout
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = "shopauth"
+	}
+	// pgxpool defaults to max(4, CPUs) connections; a refresh holds one for a transaction, an
+	// authenticated read for one query. A few more than the CPUs keeps them busy while others wait
+	// on the network, and leaves PostgreSQL's max_connections (100) room for several processes.
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = 12
+	}
+	cfg.HealthCheckPeriod = 5 * time.Second
+	d := &DB{target: redact(cfg.ConnConfig), timeout: DefaultTimeout}
+	d.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL %s: %w", d.target, err)
+	}
+	if err := d.migrate(ctx); err != nil {
+		d.pool.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func redact(c *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
+}
+
+// String names the database (user, host, port, name; never the password).
+func (d *DB) String() string { return d.target }
+
+// Close closes every connection.
+func (d *DB) Close() error {
+	d.pool.Close()
+	return nil
+}
+
+// deadline bounds ctx by the store's timeout unless it already ends sooner.
+func (d *DB) deadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d.timeout)
+}
+
+// migrate applies every embedded migration newer than the stored version, each in its own
+// transaction, while holding an advisory lock so that processes starting together take turns.
+func (d *DB) migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("PostgreSQL %s: %w", d.target, err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", lockMigrate); err != nil {
+		return fmt.Errorf("PostgreSQL %s: lock for migrations: %w", d.target, err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", lockMigrate)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS shopauth_schema (
+		version    INTEGER PRIMARY KEY,
+		applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`); err != nil {
+		return fmt.Errorf("PostgreSQL %s: %w", d.target, err)
+	}
+	var current int
+	if err := conn.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM shopauth_schema").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(names) {
+		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): use a newer shopauth", current, len(names))
+	}
+	for i, name := range names {
+		version := i + 1
+		if n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); n != version {
+			return fmt.Errorf("migration %s is out of sequence", name)
+		}
+		if version <= current {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, "INSERT INTO shopauth_schema (version) VALUES ($1)", version)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Backup is not done by shopauth on PostgreSQL.
+func (d *DB) Backup(context.Context, string) error {
+	return fmt.Errorf("shopauth backup copies SQLite files; for PostgreSQL use pg_dump (for example: pg_dump --format=custom --file=shopauth.dump %q)", "postgres://"+d.target)
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "".
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+func isUniqueViolation(err error) bool { return pgCode(err) == "23505" }
+
+// retryable: PostgreSQL chose this transaction as the victim of a deadlock or a serialization
+// conflict; running it again is what the server asks for.
+func retryable(err error) bool {
+	c := pgCode(err)
+	return c == "40P01" || c == "40001"
+}
+
+// WatchKeys calls changed whenever a signing key is added to the database, by this process or any
+// other (LISTEN on the channel AddSigningKey notifies), until ctx is done. After (re)connecting it
+// calls changed once, since a key may have come while nobody listened. The server's 30-second
+// reload stays as the fallback.
+func (d *DB) WatchKeys(ctx context.Context, changed func()) {
+	for ctx.Err() == nil {
+		d.listenKeys(ctx, changed)
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second): // the database is away: try again
+		}
+	}
+}
+
+func (d *DB) listenKeys(ctx context.Context, changed func()) {
+	pc, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return
+	}
+	// The listening connection leaves the pool for good: it must not serve queries meanwhile.
+	conn := pc.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+keysChannel); err != nil {
+		return
+	}
+	changed()
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return
+		}
+		changed()
+	}
+}
