@@ -33,6 +33,8 @@ func (fakeService) Authenticate(_ context.Context, token string) (*auth.Principa
 
 func (fakeService) JWKS() auth.JWKS { return auth.JWKS{} }
 
+func (fakeService) Config() auth.Config { return auth.DefaultConfig() }
+
 func (f fakeService) Ping(context.Context) error { return f.pingErr }
 
 var _ web.Service = fakeService{}

@@ -35,6 +35,7 @@ type (
 		TokenVerifier
 		KeySet
 		Pinger
+		DiscoverySource
 	}
 )
 
