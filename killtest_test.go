@@ -146,7 +146,7 @@ var listeningLine = regexp.MustCompile(`shopauth listening on (http://\S+)`)
 
 func startBinary(t *testing.T, bin, dbPath string) *binaryServer {
 	t.Helper()
-	logFile, err := os.CreateTemp(filepath.Dir(dbPath), "server-*.log")
+	logFile, err := os.CreateTemp(t.TempDir(), "server-*.log") // dbPath may be a PostgreSQL URL
 	if err != nil {
 		t.Fatal(err)
 	}

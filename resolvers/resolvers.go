@@ -15,8 +15,7 @@ import (
 	"shopauth/auth"
 )
 
-// Limits on what a client may send. The HTTP layer checks MaxQueryLength too, before it parses the
-// request any further, and caps the body.
+// Limits on what a client may send; the HTTP layer also caps the body.
 const (
 	MaxDepth       = 15 // GraphiQL's introspection query nests 13 deep
 	MaxQueryLength = 16 << 10
@@ -24,7 +23,7 @@ const (
 )
 
 // NewSchema parses the SDL and binds it to the service.
-func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, error) {
+func NewSchema(sdl string, svc *auth.Service, log *slog.Logger) (*graphql.Schema, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -41,7 +40,7 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 
 // Root is the schema's root resolver.
 type Root struct {
-	svc Service
+	svc *auth.Service
 	log *slog.Logger
 }
 

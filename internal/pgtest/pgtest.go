@@ -6,8 +6,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"net"
 	"net/url"
 	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,8 +53,8 @@ func NewDatabase(t testing.TB) string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	name := "shopauth_test_" + hex.EncodeToString(b)
-	exec(t, admin, "CREATE DATABASE "+name)
-	t.Cleanup(func() { exec(t, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	execSQL(t, admin, "CREATE DATABASE "+name)
+	t.Cleanup(func() { execSQL(t, admin, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
 	u, err := url.Parse(admin)
 	if err != nil {
 		t.Fatalf("%s: %v", EnvURL, err)
@@ -55,7 +63,7 @@ func NewDatabase(t testing.TB) string {
 	return u.String()
 }
 
-func exec(t testing.TB, dsn, sql string) {
+func execSQL(t testing.TB, dsn, sql string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -67,4 +75,79 @@ func exec(t testing.TB, dsn, sql string) {
 	if _, err := c.Exec(ctx, sql); err != nil {
 		t.Fatalf("%s: %v", sql, err)
 	}
+}
+
+// Cluster is a PostgreSQL server of the test's own, which the test may stop and start (the shared
+// cluster serves other tests at the same time, so an outage test needs its own).
+type Cluster struct {
+	URL  string
+	t    testing.TB
+	as   []string // runuser -u postgres -- when running as root: initdb and postgres refuse root
+	ctl  string
+	data string
+	opts string
+}
+
+// StartCluster initdbs and starts a cluster in a temporary folder on a free loopback port, and
+// stops and deletes it when the test ends. It skips or fails as AdminURL does.
+func StartCluster(t testing.TB) *Cluster {
+	t.Helper()
+	AdminURL(t)
+	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	if len(bins) == 0 {
+		t.Fatal("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)")
+	}
+	sort.Strings(bins)
+	bindir := filepath.Dir(bins[len(bins)-1])
+	dir, err := os.MkdirTemp("", "shopauth-pg-cluster-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	c := &Cluster{t: t, ctl: filepath.Join(bindir, "pg_ctl"), data: filepath.Join(dir, "data")}
+	if os.Geteuid() == 0 {
+		u, err := user.Lookup("postgres")
+		if err != nil {
+			t.Fatalf("running as root needs the postgres user: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		if err := os.Chown(dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+		c.as = []string{"runuser", "-u", "postgres", "--"}
+	}
+	c.run(filepath.Join(bindir, "initdb"), "-D", c.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-locale")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	c.opts = fmt.Sprintf("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off", port, dir)
+	c.URL = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	c.Start()
+	t.Cleanup(func() { c.run(c.ctl, "-D", c.data, "-m", "immediate", "stop") })
+	return c
+}
+
+func (c *Cluster) run(name string, args ...string) {
+	c.t.Helper()
+	argv := append(append(append([]string{}, c.as...), name), args...)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		c.t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+	}
+}
+
+// Start starts the server and waits until it accepts connections.
+func (c *Cluster) Start() {
+	c.t.Helper()
+	c.run(c.ctl, "-D", c.data, "-l", filepath.Join(filepath.Dir(c.data), "server.log"), "-w", "-t", "60", "-o", c.opts, "start")
+}
+
+// Stop stops the server at once (clients' connections are cut, as in a crash).
+func (c *Cluster) Stop() {
+	c.t.Helper()
+	c.run(c.ctl, "-D", c.data, "-m", "immediate", "-w", "stop")
 }

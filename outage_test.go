@@ -1,0 +1,86 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"shopauth/internal/pgtest"
+)
+
+// TestPostgresOutage stops the server's PostgreSQL under it and starts it again: while it is away
+// /healthz says 503, authenticated requests get 503 and GraphQL a plain error, never driver text,
+// a 401 or a panic; a refresh token presented during the outage is not used up; and the server
+// recovers by itself once the database is back.
+func TestPostgresOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and stops a PostgreSQL cluster")
+	}
+	cluster := pgtest.StartCluster(t)
+	m := startServer(t, func(m *Main) { m.DBPath = cluster.URL })
+	url := m.URL()
+	pair := register(t, url, "outage@example.com", "correct horse")
+
+	cluster.Stop()
+
+	leaks := []string{"dial", "connect", "pgx", "pgconn", "SQLSTATE", "postgres", "127.0.0.1", "refused", "EOF"}
+	noLeak := func(t *testing.T, what string, body []byte) {
+		t.Helper()
+		for _, s := range leaks {
+			if strings.Contains(strings.ToLower(string(body)), strings.ToLower(s)) {
+				t.Errorf("%s leaks %q: %s", what, s, body)
+			}
+		}
+	}
+	res, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("/healthz during the outage = %d, want 503", res.StatusCode)
+	}
+	tests := []struct {
+		name     string
+		query    string
+		vars     map[string]any
+		header   map[string]string
+		status   int
+		userCode string
+	}{
+		{"authenticated read", currentCustomerQuery, nil, bearer(pair.AccessToken), 503, "internal"},
+		{"refresh", `mutation ($t: String!) { RefreshTokens(input: {refreshToken: $t}) { accessToken refreshToken } }`,
+			map[string]any{"t": pair.RefreshToken}, nil, 200, "internal"},
+		{"login", `mutation { Login(input: {email: "outage@example.com", password: "correct horse"}) { accessToken } }`,
+			nil, nil, 200, "internal"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := gql(t, url, tc.query, tc.vars, tc.header)
+			r.wantError(t, tc.status, "Internal error.", tc.userCode)
+			noLeak(t, tc.name, r.Raw)
+		})
+	}
+
+	cluster.Start()
+	started := time.Now()
+	for {
+		res, err := http.Get(url + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode == http.StatusOK {
+			break
+		}
+		if time.Since(started) > 30*time.Second {
+			t.Fatalf("/healthz still %d 30 s after the database came back", res.StatusCode)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	next := refresh(t, url, pair.RefreshToken).token(t, "RefreshTokens")
+	if r := gql(t, url, currentCustomerQuery, nil, bearer(next.AccessToken)); r.Status != 200 || len(r.Errors) > 0 {
+		t.Errorf("after recovery, an authenticated read: %d %s", r.Status, r.Raw)
+	}
+}
