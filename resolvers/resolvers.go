@@ -15,7 +15,8 @@ import (
 	"shopauth/auth"
 )
 
-// Limits on what a client may send; the HTTP layer also caps the body.
+// Limits on what a client may send. The HTTP layer checks MaxQueryLength too, before it parses the
+// request any further, and caps the body.
 const (
 	MaxDepth       = 15 // GraphiQL's introspection query nests 13 deep
 	MaxQueryLength = 16 << 10
@@ -23,7 +24,7 @@ const (
 )
 
 // NewSchema parses the SDL and binds it to the service.
-func NewSchema(sdl string, svc *auth.Service, log *slog.Logger) (*graphql.Schema, error) {
+func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -40,7 +41,7 @@ func NewSchema(sdl string, svc *auth.Service, log *slog.Logger) (*graphql.Schema
 
 // Root is the schema's root resolver.
 type Root struct {
-	svc *auth.Service
+	svc Service
 	log *slog.Logger
 }
 

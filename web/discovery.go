@@ -50,7 +50,7 @@ func DiscoveryHandler(src DiscoverySource) http.Handler {
 			ClaimsSupported:                  []string{"iss", "aud", "iat", "nbf", "exp", "uuid", "deviceId", "email", "fullName", "roles"},
 		})
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "Internal error.")
+			writeError(w, http.StatusInternalServerError, auth.MsgInternal, "")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")

@@ -96,7 +96,7 @@ type graphiqlAsset struct {
 func (h *graphiqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		graphiqlError(w, http.StatusMethodNotAllowed, "Method not allowed.")
+		writeError(w, http.StatusMethodNotAllowed, "Method not allowed.", "")
 		return
 	}
 	name, isAsset := strings.CutPrefix(r.URL.Path, GraphiQLAssetPrefix)
@@ -106,7 +106,7 @@ func (h *graphiqlHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	a := h.assets[name]
 	if a == nil {
-		graphiqlError(w, http.StatusNotFound, "Not found.")
+		writeError(w, http.StatusNotFound, "Not found.", "")
 		return
 	}
 	hdr := w.Header()
@@ -195,15 +195,4 @@ func graphiqlContentType(name string) string {
 	default: // LICENSE.*
 		return "text/plain; charset=utf-8"
 	}
-}
-
-// graphiqlError writes a GraphQL-style JSON error body. The messages passed
-// here need no JSON escaping.
-func graphiqlError(w http.ResponseWriter, status int, message string) {
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/json; charset=utf-8")
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, _ = w.Write([]byte(`{"errors":[{"message":"` + message + `"}]}`))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -14,12 +15,12 @@ import (
 	graphql "github.com/graph-gophers/graphql-go"
 
 	"shopauth/auth"
+	"shopauth/resolvers"
 )
 
 // Limits of the GraphQL endpoint.
 const (
 	MaxBodyBytes   = 1 << 20
-	MaxQueryLength = 16 << 10
 	RequestTimeout = 10 * time.Second
 )
 
@@ -27,6 +28,9 @@ const (
 	mediaJSON            = "application/json"
 	mediaGraphQLResponse = "application/graphql-response+json"
 )
+
+// queryTooLong answers a document longer than the schema accepts.
+var queryTooLong = fmt.Sprintf("The query is longer than %d KiB.", resolvers.MaxQueryLength>>10)
 
 // graphqlParams is a GraphQL-over-HTTP request.
 type graphqlParams struct {
@@ -42,7 +46,7 @@ func GraphQLHandler(schema *graphql.Schema) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		media, ok := negotiate(r.Header.Values("Accept"))
 		if !ok {
-			writeError(w, http.StatusNotAcceptable, "Accept must allow application/json or application/graphql-response+json.")
+			writeError(w, http.StatusNotAcceptable, "Accept must allow application/json or application/graphql-response+json.", "")
 			return
 		}
 		var p graphqlParams
@@ -56,17 +60,17 @@ func GraphQLHandler(schema *graphql.Schema) http.Handler {
 			if status == 0 {
 				if op, known := operationType(p.Query, p.OperationName); known && op != "query" {
 					w.Header().Set("Allow", "POST")
-					writeError(w, http.StatusMethodNotAllowed, "Only queries may be sent with GET; send a "+op+" with POST.")
+					writeError(w, http.StatusMethodNotAllowed, "Only queries may be sent with GET; send a "+op+" with POST.", "")
 					return
 				}
 			}
 		default:
 			w.Header().Set("Allow", "GET, POST")
-			writeError(w, http.StatusMethodNotAllowed, "Use POST (or GET for queries).")
+			writeError(w, http.StatusMethodNotAllowed, "Use POST (or GET for queries).", "")
 			return
 		}
 		if status != 0 {
-			writeError(w, status, msg)
+			writeError(w, status, msg, "")
 			return
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
@@ -76,7 +80,7 @@ func GraphQLHandler(schema *graphql.Schema) http.Handler {
 		resp := schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
 		body, err := json.Marshal(resp)
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "Internal error.")
+			writeError(w, http.StatusInternalServerError, auth.MsgInternal, "")
 			return
 		}
 		status = http.StatusOK
@@ -172,8 +176,8 @@ func decodeParams(get func(string) (json.RawMessage, bool)) (graphqlParams, int,
 	if !ok || json.Unmarshal(raw, &p.Query) != nil || isNull(raw) {
 		return p, http.StatusBadRequest, "The query parameter must be a string."
 	}
-	if len(p.Query) > MaxQueryLength {
-		return p, http.StatusBadRequest, "The query is longer than 16 KiB."
+	if len(p.Query) > resolvers.MaxQueryLength {
+		return p, http.StatusBadRequest, queryTooLong
 	}
 	if raw, ok := get("operationName"); ok && !isNull(raw) {
 		if json.Unmarshal(raw, &p.OperationName) != nil {
@@ -305,12 +309,3 @@ func isNameStart(c byte) bool {
 }
 
 func isNameChar(c byte) bool { return isNameStart(c) || ('0' <= c && c <= '9') }
-
-// writeError answers a request that never reached GraphQL with a JSON errors body.
-func writeError(w http.ResponseWriter, status int, message string) {
-	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"message": message}}})
-	w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	w.Write(body)
-}

@@ -17,9 +17,31 @@ import (
 	"shopauth/auth"
 )
 
+// The HTTP layer's needs of the domain, one small interface per handler, so a test can hand it a
+// fake; *auth.Service satisfies them all.
+type (
+	// TokenVerifier checks a bearer access token (WithPrincipal).
+	TokenVerifier interface {
+		Authenticate(ctx context.Context, accessToken string) (*auth.Principal, error)
+	}
+	// KeySet publishes the verification keys (JWKSHandler).
+	KeySet interface{ JWKS() auth.JWKS }
+	// Pinger reports whether storage answers (HealthHandler).
+	Pinger interface {
+		Ping(ctx context.Context) error
+	}
+	// Service is all of them, as NewHandler needs it.
+	Service interface {
+		TokenVerifier
+		KeySet
+		Pinger
+		DiscoverySource
+	}
+)
+
 // Config is what the HTTP layer is built from.
 type Config struct {
-	Service     *auth.Service
+	Service     Service
 	Schema      *graphql.Schema
 	Logger      *slog.Logger
 	CORSOrigins []string
@@ -36,7 +58,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	api := Authenticate(cfg.Service, GraphQLHandler(cfg.Schema))
+	api := WithPrincipal(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema))
 	page := GraphiQLHandler()
 	mux := http.NewServeMux()
 	for _, path := range []string{"/graphql", "/graphql/"} {
@@ -59,7 +81,7 @@ func NewHandler(cfg Config) http.Handler {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "Not found.")
+		writeError(w, http.StatusNotFound, "Not found.", "")
 	}))
 	var h http.Handler = mux
 	if len(cfg.CORSOrigins) > 0 {
@@ -91,52 +113,36 @@ func bearer(r *http.Request) (string, bool) {
 	return "", false
 }
 
-// Authenticate verifies a bearer access token before anything else runs: a bad one is answered
-// 401 at once; a good one puts the caller into the context.
-func Authenticate(svc *auth.Service, next http.Handler) http.Handler {
+// WithPrincipal verifies a bearer access token before anything else runs: a bad one is answered
+// 401 at once; a good one puts the caller into the context. A request without one goes on as is.
+func WithPrincipal(verifier TokenVerifier, log *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		token, ok := bearer(r)
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
 		}
-		p, err := svc.Authenticate(r.Context(), token)
+		p, err := verifier.Authenticate(r.Context(), token)
 		if err != nil {
 			if auth.ErrorCode(err) == auth.EInternal {
-				slog.ErrorContext(r.Context(), "authenticate", "err", err)
-				writeCodedError(w, http.StatusServiceUnavailable, auth.MsgInternal, auth.EInternal)
+				log.ErrorContext(r.Context(), "authenticate", "err", err)
+				writeError(w, http.StatusServiceUnavailable, auth.MsgInternal, auth.EInternal)
 				return
 			}
 			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
-			writeCodedError(w, http.StatusUnauthorized, auth.MsgInvalidToken, auth.EInvalidToken)
+			writeError(w, http.StatusUnauthorized, auth.MsgInvalidToken, auth.EInvalidToken)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(auth.NewContextWithPrincipal(r.Context(), p)))
 	})
 }
 
-func writeCodedError(w http.ResponseWriter, status int, message, code string) {
-	type ext struct {
-		UserCode string `json:"userCode"`
-	}
-	type entry struct {
-		Message    string `json:"message"`
-		Extensions ext    `json:"extensions"`
-	}
-	body, _ := json.Marshal(struct {
-		Errors []entry `json:"errors"`
-	}{[]entry{{message, ext{code}}}})
-	w.Header().Set("Content-Type", mediaJSON+"; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
-}
-
 // JWKSHandler serves the public keys of every key whose tokens may still be live.
-func JWKSHandler(svc *auth.Service) http.Handler {
+func JWKSHandler(keys KeySet) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := json.Marshal(svc.JWKS())
+		body, err := json.Marshal(keys.JWKS())
 		if err != nil {
-			writeError(w, http.StatusInternalServerError, "Internal error.")
+			writeError(w, http.StatusInternalServerError, auth.MsgInternal, "")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
@@ -147,13 +153,13 @@ func JWKSHandler(svc *auth.Service) http.Handler {
 }
 
 // HealthHandler answers 200 when the database answers, 503 otherwise.
-func HealthHandler(svc *auth.Service) http.Handler {
+func HealthHandler(storage Pinger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		if err := svc.Ping(ctx); err != nil {
+		if err := storage.Ping(ctx); err != nil {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			w.Write([]byte(`{"status":"unavailable"}`))
 			return
@@ -227,7 +233,7 @@ func Recover(log *slog.Logger, next http.Handler) http.Handler {
 					panic(v)
 				}
 				log.Error("panic serving request", "path", r.URL.Path, "panic", v)
-				writeError(w, http.StatusInternalServerError, "Internal error.")
+				writeError(w, http.StatusInternalServerError, auth.MsgInternal, "")
 			}
 		}()
 		next.ServeHTTP(w, r)

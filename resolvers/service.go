@@ -1,0 +1,26 @@
+package resolvers
+
+import (
+	"context"
+
+	"shopauth/auth"
+)
+
+// Service is what the resolvers ask of the domain; *auth.Service satisfies it, and a test may
+// hand them a fake.
+type Service interface {
+	CurrentCustomer(p *auth.Principal) (auth.Customer, error)
+	Sessions(ctx context.Context, p *auth.Principal) ([]auth.SessionInfo, error)
+
+	Login(ctx context.Context, email, password string) (auth.TokenPair, error)
+	Logout(ctx context.Context, p *auth.Principal) error
+	Refresh(ctx context.Context, refreshToken string) (auth.TokenPair, error)
+	Register(ctx context.Context, in auth.RegisterInput) (auth.TokenPair, error)
+	ChangePassword(ctx context.Context, p *auth.Principal, email, oldPassword, newPassword string) (auth.Customer, error)
+	ChangePersonalData(ctx context.Context, p *auth.Principal, in auth.PersonalData) (auth.Customer, error)
+	RevokeSessions(ctx context.Context, p *auth.Principal, scope auth.SessionScope) (int, error)
+	RequestPasswordRecovery(ctx context.Context, email string) error
+	RecoverPassword(ctx context.Context, email, hash, newPassword string) (auth.TokenPair, error)
+}
+
+var _ Service = (*auth.Service)(nil)
