@@ -14,7 +14,8 @@ import (
 // issued. The just-rotated token presented again inside the reuse interval gets the same successor
 // (byte for byte); any other used token ends the session and is audited. decideRefresh decides;
 // the transaction only loads the session and applies the decision.
-func (s *Service) Refresh(ctx context.Context, raw string) (TokenPair, error) {
+func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err error) {
+	defer func() { s.logRefusal(ctx, refreshToken, raw, err) }()
 	claims, err := s.verifyRefresh(raw)
 	if err != nil {
 		s.event("refresh_invalid")

@@ -7,7 +7,8 @@ import (
 )
 
 // Authenticate verifies an access token and that its session still lives (one indexed read).
-func (s *Service) Authenticate(ctx context.Context, raw string) (*Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, err error) {
+	defer func() { s.logRefusal(ctx, accessToken, raw, err) }()
 	v, c, err := s.verifyAccess(raw)
 	if err != nil {
 		return nil, invalidToken(err)
