@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/csv"
 	"errors"
@@ -28,8 +27,11 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		}, args, stdin, stdout, stderr)
 	case "customers":
 		return runGroup(ctx, "customers", customersUsage, map[string]command{
-			"add": runCustomersAdd, "import": runCustomersImport,
+			"add": runCustomersAdd, "import": runCustomersImport, "list": runCustomersList, "show": runCustomersShow,
+			"set-password": runCustomersSetPassword, "revoke": runCustomersRevoke, "delete": runCustomersDelete,
 		}, args, stdin, stdout, stderr)
+	case "audit":
+		return runAudit(ctx, args, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args, stdout, stderr)
 	}
@@ -53,6 +55,11 @@ Run shopauth keys COMMAND --help for its flags.
 const customersUsage = `Usage:
   shopauth customers add --email E --first-name F --last-name L [--telephone T] < password
   shopauth customers import FILE.csv
+  shopauth customers list [--search TEXT] [--json]   email, name, UUID, created, last login, sessions
+  shopauth customers show EMAIL [--json]             the same, the live sessions and recent audit events
+  shopauth customers set-password EMAIL < password   a new password; every session ends
+  shopauth customers revoke EMAIL                    every session ends
+  shopauth customers delete EMAIL                    erase the customer; their tokens die at once
 
 Run shopauth customers COMMAND --help for the details.
 `
@@ -238,16 +245,11 @@ func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout
 	if tel != "" {
 		n.Telephone = &tel
 	}
-	if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(stderr, "Password (shown as you type; pipe it in to avoid that): ")
-		}
+	password, err := readPassword(stdin, stderr, "Password")
+	if err != nil {
+		return err
 	}
-	line, err := bufio.NewReaderSize(stdin, 8<<10).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
-	}
-	n.Password = strings.TrimRight(line, "\r\n")
+	n.Password = password
 	d, svc, err := openService(ctx, *dbPath, seedDB, cfg, stderr)
 	if err != nil {
 		return err

@@ -415,6 +415,12 @@ func TestMissingDatabase(t *testing.T) {
 	}{
 		{"keys list", "", []string{"keys", "list"}, false},
 		{"keys rotate", "", []string{"keys", "rotate"}, false},
+		{"customers list", "", []string{"customers", "list"}, false},
+		{"customers show", "", []string{"customers", "show", "a@shop.cz"}, false},
+		{"customers set-password", "correct horse\n", []string{"customers", "set-password", "a@shop.cz"}, false},
+		{"customers revoke", "", []string{"customers", "revoke", "a@shop.cz"}, false},
+		{"customers delete", "", []string{"customers", "delete", "a@shop.cz"}, false},
+		{"audit", "", []string{"audit"}, false},
 		{"backup", "", []string{"backup", filepath.Join(dir, "out.db")}, false},
 		{"customers add", "correct horse\n", []string{"customers", "add", "--email", "a@shop.cz", "--first-name", "A", "--last-name", "B"}, true},
 		{"customers import", "", []string{"customers", "import", csvFile}, true},

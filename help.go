@@ -21,6 +21,12 @@ Commands:
   keys import               sign with an existing Shopsys private.key
   customers add             add a customer (password on standard input)
   customers import          add customers from a CSV file, all or none
+  customers list            list the customers (--search TEXT, --json)
+  customers show            one customer, their sessions and recent audit events
+  customers set-password    set a customer's password (from standard input); ends every session
+  customers revoke          end every session of a customer
+  customers delete          erase a customer; their tokens stop working at once
+  audit                     the audit log, newest first (--customer EMAIL, --since 24h)
   backup                    write a consistent copy of the database to a file
   version                   print the version and the Go version it was built with
   help                      print this list

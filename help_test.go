@@ -12,7 +12,8 @@ import (
 // names every command the dispatcher knows, one line each.
 func TestHelpListsEveryCommand(t *testing.T) {
 	commands := []string{"serve", "keys list", "keys rotate", "keys import", "customers add",
-		"customers import", "backup", "version", "help"}
+		"customers import", "customers list", "customers show", "customers set-password", "customers revoke",
+		"customers delete", "audit", "backup", "version", "help"}
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"-help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, stdout, stderr := runArgs(t, "", args...)

@@ -330,6 +330,9 @@ func (t *fakeTx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 
 func (t *fakeTx) AddAudit(e AuditEvent) error {
 	t.check()
+	if c, ok := t.st.customers[e.CustomerID]; ok && e.CustomerUUID == "" {
+		e.CustomerUUID = c.UUID
+	}
 	t.st.audit = append(t.st.audit, e)
 	return nil
 }
@@ -381,5 +384,72 @@ func (t *fakeTx) Recovery(customerID int64) (Recovery, error) {
 func (t *fakeTx) DeleteRecovery(customerID int64) error {
 	t.check()
 	delete(t.st.recoveries, customerID)
+	return nil
+}
+
+func (s *fakeStore) Customers(ctx context.Context, now time.Time) ([]CustomerSummary, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []CustomerSummary
+	for _, c := range s.st.customers {
+		x := CustomerSummary{UUID: c.UUID, Email: c.Email, FirstName: c.FirstName, LastName: c.LastName,
+			Telephone: c.Telephone, CreatedAt: c.CreatedAt, LastLoginAt: c.LastLoginAt}
+		for _, sess := range s.st.sessions {
+			if sess.CustomerID == c.ID && now.Before(sess.ExpiresAt) {
+				x.Sessions++
+			}
+		}
+		out = append(out, x)
+	}
+	// Oldest first, as the SQLite store answers (ids grow with creation).
+	slices.SortFunc(out, func(a, b CustomerSummary) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.UUID, b.UUID)
+	})
+	return out, nil
+}
+
+func (s *fakeStore) AuditLog(ctx context.Context, q AuditQuery) ([]AuditEvent, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []AuditEvent
+	for i := len(s.st.audit) - 1; i >= 0; i-- {
+		e := s.st.audit[i]
+		if (q.CustomerUUID != "" && e.CustomerUUID != q.CustomerUUID) || (!q.Since.IsZero() && e.At.Before(q.Since)) {
+			continue
+		}
+		for _, c := range s.st.customers {
+			if c.UUID == e.CustomerUUID {
+				e.Email = c.Email
+			}
+		}
+		out = append(out, e)
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (t *fakeTx) DeleteCustomer(id int64) error {
+	t.check()
+	delete(t.st.customers, id)
+	delete(t.st.recoveries, id)
+	for d, s := range t.st.sessions {
+		if s.CustomerID == id {
+			delete(t.st.sessions, d)
+		}
+	}
+	return nil
+}
+
+func (t *fakeTx) RecordLogin(customerID int64, at time.Time) error {
+	t.check()
+	if c, ok := t.st.customers[customerID]; ok {
+		c.LastLoginAt = at
+		t.st.customers[customerID] = c
+	}
 	return nil
 }

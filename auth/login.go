@@ -83,6 +83,9 @@ func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) 
 				return err
 			}
 		}
+		if err := tx.RecordLogin(c.ID, now); err != nil {
+			return err
+		}
 		return tx.CreateSession(Session{
 			DeviceID: deviceID, CustomerID: c.ID, SecretHash: hashSecret(secret),
 			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: kid, Signature: sig,

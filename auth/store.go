@@ -18,6 +18,8 @@ type Customer struct {
 	CreatedAt    time.Time
 	// SecurityChangedAt is when the password last changed; Shopsys-issued tokens older than it are refused.
 	SecurityChangedAt time.Time
+	// LastLoginAt is when a session last started (Login, Register, a recovery); zero if never.
+	LastLoginAt time.Time
 }
 
 // FullName is what Shopsys puts in the fullName claim: last name, a space, first name.
@@ -66,6 +68,28 @@ type AuditEvent struct {
 	DeviceID   string
 	Reason     string
 	RemoteAddr string
+	// CustomerUUID names the customer for good: AddAudit records it from CustomerID when it is
+	// empty, so the event still names them after their row is deleted and its id reused. Never
+	// the email, which a deletion must erase.
+	CustomerUUID string
+	// Email is filled in when the log is read, while the customer exists.
+	Email string
+}
+
+// AuditQuery selects audit events, newest first: of one customer (by UUID) when CustomerUUID is
+// set, no older than Since when it is set, at most Limit (0: all).
+type AuditQuery struct {
+	CustomerUUID string
+	Since        time.Time
+	Limit        int
+}
+
+// CustomerSummary is a customer as the operator lists them: never the password hash.
+type CustomerSummary struct {
+	UUID, Email, FirstName, LastName string
+	Telephone                        *string
+	CreatedAt, LastLoginAt           time.Time // LastLoginAt is zero if never
+	Sessions                         int       // live sessions
 }
 
 // Recovery is a pending password recovery: only the hash of the mailed secret is stored.
@@ -86,6 +110,10 @@ type Store interface {
 	SigningKeys(ctx context.Context) ([]SigningKey, error)
 	Setting(ctx context.Context, name string) ([]byte, error)
 	Ping(ctx context.Context) error
+	// Customers lists every customer, oldest first, with the number of sessions that have not
+	// expired at now.
+	Customers(ctx context.Context, now time.Time) ([]CustomerSummary, error)
+	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
 
 	Update(ctx context.Context, fn func(Tx) error) error
 }
@@ -96,6 +124,11 @@ type Tx interface {
 	UpdateCustomer(c Customer) error
 	CustomerByEmail(email string) (Customer, error)
 	CustomerByID(id int64) (Customer, error)
+	// DeleteCustomer erases the customer with everything that is theirs (sessions, recoveries,
+	// passkeys); audit events stay, naming them by UUID only.
+	DeleteCustomer(id int64) error
+	// RecordLogin sets the customer's LastLoginAt, and nothing else.
+	RecordLogin(customerID int64, at time.Time) error
 
 	CreateSession(s Session) error
 	Session(deviceID string) (Session, error)

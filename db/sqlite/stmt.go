@@ -22,6 +22,7 @@ var writerQueries = []string{
 	queryCreateSession,
 	queryCreateCustomer,
 	queryDeleteSession,
+	queryRecordLogin,
 }
 
 type stmtCache struct {

@@ -39,20 +39,20 @@ func notFound(err error) error {
 	return err
 }
 
-const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at`
+const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at, c.last_login_at`
 
 func scanCustomer(row interface{ Scan(...any) error }, extra ...any) (auth.Customer, error) {
 	var c auth.Customer
 	var tel sql.NullString
-	var created, changed int64
-	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &tel, &c.PasswordHash, &created, &changed}, extra...)
+	var created, changed, lastLogin int64
+	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &tel, &c.PasswordHash, &created, &changed, &lastLogin}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return c, notFound(err)
 	}
 	if tel.Valid {
 		c.Telephone = &tel.String
 	}
-	c.CreatedAt, c.SecurityChangedAt = fromMS(created), fromMS(changed)
+	c.CreatedAt, c.SecurityChangedAt, c.LastLoginAt = fromMS(created), fromMS(changed), fromMS(lastLogin)
 	return c, nil
 }
 
@@ -300,8 +300,9 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 }
 
 func (t *Tx) AddAudit(e auth.AuditEvent) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr) VALUES (?, ?, ?, ?, ?)`,
-		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid)
+		VALUES (?, ?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT uuid FROM customers WHERE id = ?)))`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.CustomerID)
 	return err
 }
 

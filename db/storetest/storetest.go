@@ -42,6 +42,9 @@ var cases = []struct {
 	{"SigningKeys", testSigningKeys},
 	{"Settings", testSettings},
 	{"Recovery", testRecovery},
+	{"CustomerListing", testCustomerListing},
+	{"AuditLog", testAuditLog},
+	{"DeleteCustomer", testDeleteCustomer},
 }
 
 // now is a fixed instant with milliseconds, the precision every store keeps.

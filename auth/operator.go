@@ -1,0 +1,192 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// What the operator does from the command line (shopauth customers …, shopauth audit), through the
+// same rules as the API: a password set here is checked as ChangePassword checks one and ends every
+// session; every change is audited.
+
+// Audit reasons of the operator's actions. Reuse detection is "refresh token reused".
+const (
+	AuditOperatorPassword = "password set by the operator"
+	AuditOperatorRevoke   = "sessions revoked by the operator"
+	AuditOperatorDelete   = "customer deleted by the operator"
+)
+
+// recentAuditEvents is how many of a customer's audit events CustomerReport includes.
+const recentAuditEvents = 20
+
+// UnknownCustomerError is the answer to an operator's command about an email no customer has.
+type UnknownCustomerError struct{ Email string }
+
+func (e *UnknownCustomerError) Error() string { return "no customer has the email " + e.Email }
+
+// Is makes errors.Is(err, ErrNotFound) hold.
+func (e *UnknownCustomerError) Is(target error) bool { return target == ErrNotFound }
+
+// ListCustomers lists the customers, oldest first. A non-empty search keeps those whose email,
+// first or last name contains it (ignoring case), or whose UUID is it.
+func (s *Service) ListCustomers(ctx context.Context, search string) ([]CustomerSummary, error) {
+	all, err := s.store.Customers(ctx, s.Now())
+	if err != nil {
+		return nil, internal("auth.ListCustomers", err)
+	}
+	search = strings.ToLower(strings.TrimSpace(search))
+	if search == "" {
+		return all, nil
+	}
+	out := all[:0]
+	for _, c := range all {
+		if strings.Contains(strings.ToLower(c.Email), search) || strings.Contains(strings.ToLower(c.FirstName), search) ||
+			strings.Contains(strings.ToLower(c.LastName), search) || strings.ToLower(c.UUID) == search {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// CustomerReport is everything `customers show` prints about one customer.
+type CustomerReport struct {
+	CustomerSummary
+	SessionList []SessionInfo // live sessions, newest first
+	Audit       []AuditEvent  // the most recent events, newest first
+}
+
+// ShowCustomer returns the customer with this email, their live sessions and recent audit events.
+func (s *Service) ShowCustomer(ctx context.Context, email string) (CustomerReport, error) {
+	c, err := s.operatorCustomer(ctx, email)
+	if err != nil {
+		return CustomerReport{}, err
+	}
+	list, err := s.store.Sessions(ctx, c.ID)
+	if err != nil {
+		return CustomerReport{}, internal("auth.ShowCustomer", err)
+	}
+	now := s.Now()
+	r := CustomerReport{CustomerSummary: CustomerSummary{UUID: c.UUID, Email: c.Email, FirstName: c.FirstName,
+		LastName: c.LastName, Telephone: c.Telephone, CreatedAt: c.CreatedAt, LastLoginAt: c.LastLoginAt}}
+	for _, x := range list {
+		if now.Before(x.ExpiresAt) {
+			r.SessionList = append(r.SessionList, SessionInfo{DeviceID: x.DeviceID, CreatedAt: x.CreatedAt,
+				LastRefreshedAt: x.LastRefreshedAt, ExpiresAt: x.ExpiresAt})
+		}
+	}
+	r.Sessions = len(r.SessionList)
+	if r.Audit, err = s.store.AuditLog(ctx, AuditQuery{CustomerUUID: c.UUID, Limit: recentAuditEvents}); err != nil {
+		return CustomerReport{}, internal("auth.ShowCustomer", err)
+	}
+	return r, nil
+}
+
+// SetPassword sets a customer's password for the operator: checked as ChangePassword checks a new
+// password, it ends every session (their access tokens stop working at once) and any pending
+// recovery, and is audited. It returns how many sessions ended.
+func (s *Service) SetPassword(ctx context.Context, email, password string) (int, error) {
+	var v validator
+	v.password("password", password, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
+	if err := v.err(); err != nil {
+		return 0, err
+	}
+	if _, err := s.operatorCustomer(ctx, email); err != nil {
+		return 0, err // before the hash: an unknown email costs nothing
+	}
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return 0, internal("auth.SetPassword", err)
+	}
+	return s.operatorUpdate(ctx, "auth.SetPassword", email, AuditOperatorPassword, func(tx Tx, c *Customer) (int, error) {
+		n, err := tx.DeleteSessions(c.ID, "")
+		if err != nil {
+			return 0, err
+		}
+		return n, s.resetPassword(tx, c, hash)
+	})
+}
+
+// RevokeCustomer ends every session of the customer (their access tokens stop working at once)
+// and returns how many ended.
+func (s *Service) RevokeCustomer(ctx context.Context, email string) (int, error) {
+	return s.operatorUpdate(ctx, "auth.RevokeCustomer", email, AuditOperatorRevoke, func(tx Tx, c *Customer) (int, error) {
+		return tx.DeleteSessions(c.ID, "")
+	})
+}
+
+// DeleteCustomer erases the customer with their sessions, passkeys and recovery hashes: their
+// tokens stop working at once, Shopsys-issued ones included. The audit log keeps the customer's
+// events and the deletion, naming them by UUID, never by email. It returns how many sessions ended.
+func (s *Service) DeleteCustomer(ctx context.Context, email string) (int, error) {
+	return s.operatorUpdate(ctx, "auth.DeleteCustomer", email, AuditOperatorDelete, func(tx Tx, c *Customer) (int, error) {
+		n, err := tx.DeleteSessions(c.ID, "")
+		if err != nil {
+			return 0, err
+		}
+		return n, tx.DeleteCustomer(c.ID)
+	})
+}
+
+// operatorUpdate finds the customer by email in a write transaction, audits the action (first, so
+// the event is recorded while the customer's UUID can still be looked up) and applies it.
+func (s *Service) operatorUpdate(ctx context.Context, op, email, reason string, apply func(Tx, *Customer) (int, error)) (int, error) {
+	var n int
+	var c Customer
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		c, err = tx.CustomerByEmail(normalizeEmail(email))
+		if errors.Is(err, ErrNotFound) {
+			return &UnknownCustomerError{Email: email}
+		}
+		if err != nil {
+			return err
+		}
+		if err := tx.AddAudit(AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, Reason: reason}); err != nil {
+			return err
+		}
+		n, err = apply(tx, &c)
+		return err
+	})
+	var unknown *UnknownCustomerError
+	if errors.As(err, &unknown) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, internal(op, err)
+	}
+	s.log.Info(reason, "customer", c.UUID, "sessions_ended", n)
+	return n, nil
+}
+
+// AuditLog returns audit events newest first: of the customer with this email when it is not
+// empty (an unknown email is an UnknownCustomerError), since the time when it is not zero.
+func (s *Service) AuditLog(ctx context.Context, email string, since time.Time) ([]AuditEvent, error) {
+	q := AuditQuery{Since: since}
+	if email != "" {
+		c, err := s.operatorCustomer(ctx, email)
+		if err != nil {
+			return nil, err
+		}
+		q.CustomerUUID = c.UUID
+	}
+	events, err := s.store.AuditLog(ctx, q)
+	if err != nil {
+		return nil, internal("auth.AuditLog", err)
+	}
+	return events, nil
+}
+
+// operatorCustomer finds a customer by email for the operator.
+func (s *Service) operatorCustomer(ctx context.Context, email string) (Customer, error) {
+	c, err := s.store.CustomerByEmail(ctx, normalizeEmail(email))
+	if errors.Is(err, ErrNotFound) {
+		return Customer{}, &UnknownCustomerError{Email: email}
+	}
+	if err != nil {
+		return Customer{}, internal("auth", fmt.Errorf("customer by email: %w", err))
+	}
+	return c, nil
+}
