@@ -7,7 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+
+	"shopauth/db"
 )
 
 // A command either needs the database to be there already, or seeds a new shop and may create it.
@@ -21,11 +22,6 @@ const (
 	seedDB                  // create a missing file and say so
 )
 
-// isDatabaseURL reports whether --db names a server database (PostgreSQL) rather than a file.
-func isDatabaseURL(path string) bool {
-	return strings.HasPrefix(path, "postgres://") || strings.HasPrefix(path, "postgresql://")
-}
-
 // errNoDatabase is returned for a --db file that does not exist, for a command that does not create one.
 type errNoDatabase struct{ path string }
 
@@ -36,7 +32,7 @@ func (e errNoDatabase) Error() string {
 // checkDB applies use to path before it is opened: it returns errNoDatabase for a missing file
 // that must exist, and reports whether opening will create the file.
 func checkDB(path string, use dbUse) (create bool, err error) {
-	if isDatabaseURL(path) {
+	if db.IsPostgres(path) {
 		return false, nil
 	}
 	_, err = os.Stat(path)

@@ -36,16 +36,16 @@ func notFound(err error) error {
 	return err
 }
 
-const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at`
+const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at, c.last_login_at`
 
 func scanCustomer(row pgx.Row, extra ...any) (auth.Customer, error) {
 	var c auth.Customer
-	var created, changed int64
-	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &c.Telephone, &c.PasswordHash, &created, &changed}, extra...)
+	var created, changed, lastLogin int64
+	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &c.Telephone, &c.PasswordHash, &created, &changed, &lastLogin}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return auth.Customer{}, notFound(err)
 	}
-	c.CreatedAt, c.SecurityChangedAt = fromMS(created), fromMS(changed)
+	c.CreatedAt, c.SecurityChangedAt, c.LastLoginAt = fromMS(created), fromMS(changed), fromMS(lastLogin)
 	return c, nil
 }
 
@@ -298,8 +298,9 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 }
 
 func (t *Tx) AddAudit(e auth.AuditEvent) error {
-	_, err := t.exec(`INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr) VALUES ($1, $2, $3, $4, $5)`,
-		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr)
+	_, err := t.exec(`INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid)
+		VALUES ($1, $2, $3, $4, $5, COALESCE(NULLIF($6, ''), (SELECT uuid FROM customers WHERE id = $2)))`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID)
 	return err
 }
 
