@@ -125,3 +125,16 @@ func redactDB(db string) string {
 	}
 	return u.Redacted()
 }
+
+// rememberIssuer stores the issuer with the database and warns when it differs from the last one.
+func (m *Main) rememberIssuer(ctx context.Context) error {
+	previous, err := m.Service.RememberIssuer(ctx)
+	if err != nil {
+		return err
+	}
+	if previous != "" {
+		m.Log.Warn("the issuer changed since this database was last served: tokens issued under the previous issuer stop working, so every customer must log in again",
+			"previous", previous, "issuer", m.Config.Issuer)
+	}
+	return nil
+}

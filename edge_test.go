@@ -146,3 +146,48 @@ func TestRedactDB(t *testing.T) {
 		}
 	}
 }
+
+// A database remembers the issuer it was served under; starting it under another one warns,
+// naming both, once.
+func TestChangedIssuerIsWarnedAbout(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	// Each start is a subtest, so that its server is closed before the next one opens the file.
+	start := func(issuer string) (out string) {
+		t.Run(issuer, func(t *testing.T) {
+			var logs testkit.LogBuffer
+			startServer(t, func(m *Main) {
+				m.DBPath = dbPath
+				m.Config.Issuer = issuer
+				m.Log = slog.New(slog.NewTextHandler(&logs, nil))
+			})
+			out = logs.String()
+		})
+		return out
+	}
+	steps := []struct {
+		issuer   string
+		wantWarn bool
+	}{
+		{"https://auth.shop.cz", false},  // first start: remembered
+		{"https://auth.shop.cz", false},  // unchanged
+		{"http://127.0.0.1:8000", true},  // changed
+		{"http://127.0.0.1:8000", false}, // warned once
+		{"https://auth.shop.cz", true},   // and back
+	}
+	previous := ""
+	for i, st := range steps {
+		out := start(st.issuer)
+		warned := strings.Contains(out, "level=WARN") && strings.Contains(out, "issuer changed")
+		if warned != st.wantWarn {
+			t.Fatalf("start %d under %s: warned = %v, want %v; log:\n%s", i+1, st.issuer, warned, st.wantWarn, out)
+		}
+		if warned {
+			for _, want := range []string{"previous=" + previous, "issuer=" + st.issuer, "stop working"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("start %d: warning lacks %q:\n%s", i+1, want, out)
+				}
+			}
+		}
+		previous = st.issuer
+	}
+}

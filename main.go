@@ -265,6 +265,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
 	}
+	if err := m.rememberIssuer(ctx); err != nil {
+		return err
+	}
 	// Without --smtp-url the mailer writes each recovery link to the log, so a local demo works.
 	mailer, err := mail.New(mail.Config{URL: m.SMTPURL, From: m.MailFrom, RecoveryURL: m.RecoveryURL}, m.Log)
 	if err != nil {
