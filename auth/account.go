@@ -95,7 +95,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (TokenPair, er
 	if err := v.err(); err != nil {
 		return TokenPair{}, err
 	}
-	end, err := s.beginAttempt(ctx, "register_throttled", registrationLimits(s.cfg, ClientFromContext(ctx).IP)...)
+	end, err := s.beginAttempt(ctx, EventRegisterThrottled, registrationLimits(s.cfg, ClientFromContext(ctx).IP)...)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPa
 	}
 	wrong := &Error{Code: EInvalidAccountOrPassword, Message: MsgInvalidAccount}
 	// Guessing the old password is guessing a password: throttled per customer and address like Login.
-	end, err := s.beginAttempt(ctx, "change_password_throttled", changePasswordLimits(s.cfg, p.Customer.UUID, ClientFromContext(ctx).IP)...)
+	end, err := s.beginAttempt(ctx, EventChangePasswordThrottled, changePasswordLimits(s.cfg, p.Customer.UUID, ClientFromContext(ctx).IP)...)
 	if err != nil {
 		return Customer{}, err
 	}

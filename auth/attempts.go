@@ -32,7 +32,7 @@ var errTooManyAttempts = &Error{Code: ETooManyLoginAttempts, Message: MsgTooMany
 
 // beginAttempt admits one attempt under limits (after the request's own budget), or answers
 // too-many-login-attempts and tells OnEvent throttledEvent. end must be called with the outcome.
-func (s *Service) beginAttempt(ctx context.Context, throttledEvent string, limits ...Limit) (end func(failed bool), err error) {
+func (s *Service) beginAttempt(ctx context.Context, throttledEvent Event, limits ...Limit) (end func(failed bool), err error) {
 	if !takeCheck(ctx) {
 		s.event(throttledEvent)
 		return nil, errTooManyAttempts

@@ -12,19 +12,19 @@ import (
 func (s *Service) Login(ctx context.Context, email, password string) (TokenPair, error) {
 	email = normalizeEmail(email)
 	failed := func() (TokenPair, error) {
-		s.event("login_failed")
+		s.event(EventLoginFailed)
 		return TokenPair{}, &Error{Code: EInvalidCredentials, Message: MsgLoginFailed}
 	}
 	if !plausibleEmail(email) {
 		// No account has it: answered before it becomes a throttle key.
 		if !takeCheck(ctx) {
-			s.event("login_throttled")
+			s.event(EventLoginThrottled)
 			return TokenPair{}, errTooManyAttempts
 		}
 		_, _, _ = s.hasher.Verify(ctx, dummyHash, password)
 		return failed()
 	}
-	end, err := s.beginAttempt(ctx, "login_throttled", loginLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	end, err := s.beginAttempt(ctx, EventLoginThrottled, loginLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
 	if err != nil {
 		return TokenPair{}, err
 	}
@@ -58,7 +58,7 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 	}
 	pair, err := s.startSession(ctx, &c, upgrade)
 	if err == nil {
-		s.event("login_ok")
+		s.event(EventLoginOK)
 	}
 	return pair, err
 }

@@ -56,10 +56,10 @@ func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) err
 	email = normalizeEmail(email)
 	if !plausibleEmail(email) {
 		// No account has it; answered before it becomes a throttle key.
-		s.event("recovery_requested")
+		s.event(EventRecoveryRequested)
 		return nil
 	}
-	end, err := s.beginAttempt(ctx, "recovery_throttled", recoveryLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	end, err := s.beginAttempt(ctx, EventRecoveryThrottled, recoveryLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) err
 	if err != nil {
 		return internal("auth.RequestPasswordRecovery", err)
 	}
-	s.event("recovery_requested")
+	s.event(EventRecoveryRequested)
 	if known {
 		s.sendRecovery(ctx, c, hash)
 	}
@@ -116,10 +116,10 @@ func (s *Service) sendRecovery(ctx context.Context, c Customer, hash string) {
 			// Never the hash: the log is not the customer's mailbox.
 			s.log.Error("password recovery mail not sent; the customer can ask again",
 				"customer", c.UUID, "err", err)
-			s.event("recovery_mail_failed")
+			s.event(EventRecoveryMailFailed)
 			return
 		}
-		s.event("recovery_mail_sent")
+		s.event(EventRecoveryMailSent)
 	}()
 }
 
@@ -137,7 +137,7 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 	}
 	email = normalizeEmail(email)
 	if len(hash) != recoveryHashLen || email == "" {
-		s.event("recovery_invalid")
+		s.event(EventRecoveryInvalid)
 		return TokenPair{}, errBadRecovery()
 	}
 	presented := hashSecret(hash)
@@ -172,7 +172,7 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 	if err != nil {
 		return TokenPair{}, s.recoveryError(err)
 	}
-	s.event("recovery_ok")
+	s.event(EventRecoveryOK)
 	return pair, nil
 }
 
@@ -217,7 +217,7 @@ func (s *Service) recoveryError(err error) error {
 	var e *Error
 	if errors.As(err, &e) {
 		if e.Code == EValidation {
-			s.event("recovery_invalid")
+			s.event(EventRecoveryInvalid)
 		}
 		return e
 	}

@@ -18,7 +18,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 	defer func() { s.logRefusal(ctx, refreshToken, raw, err) }()
 	claims, err := s.verifyRefresh(raw)
 	if err != nil {
-		s.event("refresh_invalid")
+		s.event(EventRefreshInvalid)
 		return TokenPair{}, invalidToken(err)
 	}
 	now := s.Now()
@@ -70,24 +70,24 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 	}
 	switch d.action {
 	case rotateChain:
-		s.event("refresh_ok")
+		s.event(EventRefreshOK)
 	case answerGrace:
 		// Rebuilt from the stored kid and signature with whichever key made it (the previous
 		// release signed refresh tokens with a public key of the ring): the same bytes again.
 		k := s.keys.anyKey(sess.KeyID)
 		if k == nil {
-			s.event("refresh_invalid")
+			s.event(EventRefreshInvalid)
 			return TokenPair{}, invalidToken(errors.New("grace successor's key is gone"))
 		}
 		refresh = k.assemble(s.refreshPayload(claims.UUID, claims.DeviceID, successor, sess.IssuedAt, sess.ExpiresAt), sess.Signature)
-		s.event("refresh_grace")
+		s.event(EventRefreshGrace)
 	case endReusedSession:
 		s.log.Warn("refresh token reuse: session ended", "customer", cust.UUID, "device", claims.DeviceID,
 			"remote", ClientFromContext(ctx).IP)
-		s.event("refresh_reused")
+		s.event(EventRefreshReused)
 		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
 	default:
-		s.event("refresh_invalid")
+		s.event(EventRefreshInvalid)
 		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
 	}
 	access, err := s.signAccess(&cust, claims.DeviceID, now)

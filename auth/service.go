@@ -35,9 +35,8 @@ type Service struct {
 	Throttle Throttle
 	// Mailer sends recovery mails; nil writes them to the log.
 	Mailer RecoveryMailer
-	// OnEvent, when set, is told of each outcome (metrics): "login_ok", "login_failed",
-	// "refresh_ok", "refresh_grace", "refresh_reused", "refresh_invalid".
-	OnEvent func(event string)
+	// OnEvent, when set, is told of each outcome (metrics); Events lists them.
+	OnEvent func(Event)
 }
 
 // chainKeySetting names the stored key that derives each refresh secret from its parent.
@@ -91,9 +90,9 @@ func (s *Service) Config() Config { return s.cfg }
 // Hasher returns the password hasher (the command line hashes imported passwords with it).
 func (s *Service) Hasher() *Hasher { return s.hasher }
 
-func (s *Service) event(name string) {
+func (s *Service) event(e Event) {
 	if s.OnEvent != nil {
-		s.OnEvent(name)
+		s.OnEvent(e)
 	}
 }
 

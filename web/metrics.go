@@ -11,32 +11,50 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"shopauth/auth"
 )
 
-// Metrics counts what an operator watches: login and refresh outcomes, request latency and open
-// sessions. It keeps its own registry, so two servers in one process (tests) never share counters.
+// Metrics counts what an operator watches: the outcomes the service reports, request latency and
+// open sessions. It keeps its own registry, so two servers in one process (tests) never share counters.
 type Metrics struct {
-	registry  *prometheus.Registry
-	logins    *prometheus.CounterVec
-	refreshes *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
-	log       *slog.Logger
+	registry *prometheus.Registry
+	outcomes map[string]*prometheus.CounterVec // by metric name
+	latency  *prometheus.HistogramVec
+	log      *slog.Logger
 }
 
-type metricEvent struct {
-	login  bool // shopauth_logins_total, else shopauth_refreshes_total
-	result string
+// outcomeCounters are the counters of the service's events, each with a result label.
+var outcomeCounters = map[string]string{
+	"shopauth_logins_total":              "Login attempts by result: ok, failed (unknown email or wrong password), throttled.",
+	"shopauth_refreshes_total":           "RefreshTokens calls by result: ok (rotated), grace (retry of the just-rotated token), reused (session ended), invalid.",
+	"shopauth_recovery_requests_total":   "RequestPasswordRecovery calls by result: accepted (known and unknown emails alike), throttled.",
+	"shopauth_recovery_mails_total":      "Recovery mails by result: sent, failed.",
+	"shopauth_password_recoveries_total": "RecoverPassword calls by result: ok, invalid (wrong, used or expired hash).",
+	"shopauth_registrations_total":       "Registrations refused by result: throttled.",
+	"shopauth_password_changes_total":    "ChangePassword calls refused by result: throttled.",
 }
 
-// Outcomes the service reports through auth.Service.OnEvent, split into metric and label.
-var metricEvents = map[string]metricEvent{
-	"login_ok":        {true, "ok"},
-	"login_failed":    {true, "failed"},
-	"login_throttled": {true, "throttled"},
-	"refresh_ok":      {false, "ok"},
-	"refresh_grace":   {false, "grace"},
-	"refresh_reused":  {false, "reused"},
-	"refresh_invalid": {false, "invalid"},
+// eventCounter says which counter and result label an event of the service counts as.
+type eventCounter struct{ metric, result string }
+
+// eventCounters maps every auth.Event to its counter (a test checks that none is missing).
+var eventCounters = map[auth.Event]eventCounter{
+	auth.EventLoginOK:                 {"shopauth_logins_total", "ok"},
+	auth.EventLoginFailed:             {"shopauth_logins_total", "failed"},
+	auth.EventLoginThrottled:          {"shopauth_logins_total", "throttled"},
+	auth.EventRefreshOK:               {"shopauth_refreshes_total", "ok"},
+	auth.EventRefreshGrace:            {"shopauth_refreshes_total", "grace"},
+	auth.EventRefreshReused:           {"shopauth_refreshes_total", "reused"},
+	auth.EventRefreshInvalid:          {"shopauth_refreshes_total", "invalid"},
+	auth.EventRecoveryRequested:       {"shopauth_recovery_requests_total", "accepted"},
+	auth.EventRecoveryThrottled:       {"shopauth_recovery_requests_total", "throttled"},
+	auth.EventRecoveryMailSent:        {"shopauth_recovery_mails_total", "sent"},
+	auth.EventRecoveryMailFailed:      {"shopauth_recovery_mails_total", "failed"},
+	auth.EventRecoveryOK:              {"shopauth_password_recoveries_total", "ok"},
+	auth.EventRecoveryInvalid:         {"shopauth_password_recoveries_total", "invalid"},
+	auth.EventRegisterThrottled:       {"shopauth_registrations_total", "throttled"},
+	auth.EventChangePasswordThrottled: {"shopauth_password_changes_total", "throttled"},
 }
 
 // NewMetrics builds the registry. openSessions, when set, is asked at each scrape how many sessions
@@ -47,14 +65,7 @@ func NewMetrics(openSessions func(ctx context.Context) (int, error), log *slog.L
 	}
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
-		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "shopauth_logins_total",
-			Help: "Login attempts by result: ok, failed (unknown email or wrong password), throttled.",
-		}, []string{"result"}),
-		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "shopauth_refreshes_total",
-			Help: "RefreshTokens calls by result: ok (rotated), grace (retry of the just-rotated token), reused (session ended), invalid.",
-		}, []string{"result"}),
+		outcomes: make(map[string]*prometheus.CounterVec, len(outcomeCounters)),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "shopauth_http_request_duration_seconds",
 			Help:    "Time to answer an HTTP request, by route and status code.",
@@ -62,11 +73,15 @@ func NewMetrics(openSessions func(ctx context.Context) (int, error), log *slog.L
 		}, []string{"route", "code"}),
 		log: log,
 	}
-	// Every result is exported from the start, at 0, so rate() works before the first event.
-	for _, e := range metricEvents {
-		m.vec(e.login).WithLabelValues(e.result)
+	for name, help := range outcomeCounters {
+		m.outcomes[name] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"result"})
+		m.registry.MustRegister(m.outcomes[name])
 	}
-	m.registry.MustRegister(m.logins, m.refreshes, m.latency,
+	// Every result is exported from the start, at 0, so rate() works before the first event.
+	for _, c := range eventCounters {
+		m.outcomes[c.metric].WithLabelValues(c.result)
+	}
+	m.registry.MustRegister(m.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if openSessions != nil {
 		m.registry.MustRegister(&sessionsCollector{
@@ -77,17 +92,10 @@ func NewMetrics(openSessions func(ctx context.Context) (int, error), log *slog.L
 	return m
 }
 
-func (m *Metrics) vec(login bool) *prometheus.CounterVec {
-	if login {
-		return m.logins
-	}
-	return m.refreshes
-}
-
-// Event counts one outcome; it has the signature of auth.Service.OnEvent. Unknown names are ignored.
-func (m *Metrics) Event(name string) {
-	if e, ok := metricEvents[name]; ok {
-		m.vec(e.login).WithLabelValues(e.result).Inc()
+// Event counts one outcome; it has the signature of auth.Service.OnEvent.
+func (m *Metrics) Event(e auth.Event) {
+	if c, ok := eventCounters[e]; ok {
+		m.outcomes[c.metric].WithLabelValues(c.result).Inc()
 	}
 }
 

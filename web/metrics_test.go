@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"shopauth/auth"
 )
 
 func scrape(t *testing.T, h http.Handler) (int, string) {
@@ -22,8 +24,8 @@ func scrape(t *testing.T, h http.Handler) (int, string) {
 func TestMetrics(t *testing.T) {
 	open := 3
 	m := NewMetrics(func(context.Context) (int, error) { return open, nil }, nil)
-	for _, e := range []string{"login_ok", "login_failed", "login_failed", "login_throttled",
-		"refresh_ok", "refresh_ok", "refresh_ok", "refresh_grace", "refresh_reused", "no_such_event"} {
+	for _, e := range []auth.Event{auth.EventLoginOK, auth.EventLoginFailed, auth.EventLoginFailed, auth.EventLoginThrottled,
+		auth.EventRefreshOK, auth.EventRefreshOK, auth.EventRefreshOK, auth.EventRefreshGrace, auth.EventRefreshReused, auth.Event(255)} {
 		m.Event(e)
 	}
 	m.Observe("/graphql", 200, 30*time.Millisecond)
@@ -63,7 +65,7 @@ func TestMetrics(t *testing.T) {
 func TestMetricsSessionCountFailureKeepsTheRest(t *testing.T) {
 	m := NewMetrics(func(context.Context) (int, error) { return 0, errors.New("database is closed") },
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	m.Event("login_ok")
+	m.Event(auth.EventLoginOK)
 	code, body := scrape(t, m.Handler())
 	if code != http.StatusOK || !strings.Contains(body, `shopauth_logins_total{result="ok"} 1`) {
 		t.Errorf("status %d, body:\n%s", code, body)
@@ -83,5 +85,31 @@ func TestMetricsRouteThroughHandler(t *testing.T) {
 	_, body := scrape(t, h)
 	if !strings.Contains(body, `shopauth_http_request_duration_seconds_count{code="404",route="other"} 2`) {
 		t.Errorf("unknown paths are not folded into route=other:\n%s", body)
+	}
+}
+
+// Every event the service reports is counted, each on its own result of one counter.
+func TestEveryEventIsCounted(t *testing.T) {
+	seen := map[eventCounter]auth.Event{}
+	for _, e := range auth.Events() {
+		t.Run(e.String(), func(t *testing.T) {
+			c, ok := eventCounters[e]
+			if !ok {
+				t.Fatalf("event %s has no counter in eventCounters", e)
+			}
+			if other, dup := seen[c]; dup {
+				t.Errorf("events %s and %s both count as %s{result=%q}", other, e, c.metric, c.result)
+			}
+			seen[c] = e
+			m := NewMetrics(nil, nil)
+			m.Event(e)
+			_, body := scrape(t, m.Handler())
+			if want := c.metric + `{result="` + c.result + `"} 1` + "\n"; !strings.Contains(body, want) {
+				t.Errorf("after one %s event the scrape lacks %q", e, want)
+			}
+		})
+	}
+	if len(eventCounters) != len(auth.Events()) {
+		t.Errorf("eventCounters has %d entries for %d events", len(eventCounters), len(auth.Events()))
 	}
 }
