@@ -16,6 +16,18 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
 		exit 1
 	fi
 fi
+# nginx: the deploy test runs deploy/nginx.conf in front of the server.
+if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+		echo "test.sh: installing Debian's nginx for the reverse-proxy test" >&2
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null 2>&1 ||
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null
+	else
+		echo "test.sh: nginx is missing; install it (sudo apt-get install nginx-light)" >&2
+		exit 1
+	fi
+fi
 if [ ! -d e2e/node_modules ] || [ e2e/package-lock.json -nt e2e/node_modules ]; then
 	npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 	touch e2e/node_modules
