@@ -21,6 +21,7 @@ type Config struct {
 	LoginFailuresPerIP    int // per minute
 	RegistrationsPerIP    int // per minute
 	AuditRetention        time.Duration
+	WebAuthn              RelyingParty // passkeys; a zero ID turns them off
 }
 
 // DefaultConfig returns the contract's defaults.
@@ -70,5 +71,5 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("signing algorithm %q: want RS256, ES256 or EdDSA", c.SigningAlgorithm)
 	}
-	return nil
+	return c.WebAuthn.validate()
 }

@@ -30,6 +30,8 @@ type fakeState struct {
 	keys           []SigningKey
 	settings       map[string][]byte
 	recoveries     map[int64]Recovery
+	passkeys       map[string]Passkey          // by string(credential id)
+	challenges     map[string]PasskeyChallenge // by string(hash)
 }
 
 var (
@@ -43,6 +45,8 @@ func newFakeStore() *fakeStore {
 		sessions:   map[string]Session{},
 		settings:   map[string][]byte{},
 		recoveries: map[int64]Recovery{},
+		passkeys:   map[string]Passkey{},
+		challenges: map[string]PasskeyChallenge{},
 	}}
 }
 
@@ -54,6 +58,8 @@ func (s fakeState) clone() fakeState {
 	c.sessions = maps.Clone(s.sessions)
 	c.settings = maps.Clone(s.settings)
 	c.recoveries = maps.Clone(s.recoveries)
+	c.passkeys = maps.Clone(s.passkeys)
+	c.challenges = maps.Clone(s.challenges)
 	c.audit = slices.Clone(s.audit)
 	c.keys = slices.Clone(s.keys)
 	return c
@@ -324,6 +330,11 @@ func (t *fakeTx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 			delete(t.st.recoveries, id)
 		}
 	}
+	for h, c := range t.st.challenges {
+		if !c.ExpiresAt.After(now) {
+			delete(t.st.challenges, h)
+		}
+	}
 	t.st.audit = slices.DeleteFunc(t.st.audit, func(e AuditEvent) bool { return e.At.Before(auditBefore) })
 	return n, nil
 }
@@ -440,6 +451,16 @@ func (t *fakeTx) DeleteCustomer(id int64) error {
 	for d, s := range t.st.sessions {
 		if s.CustomerID == id {
 			delete(t.st.sessions, d)
+		}
+	}
+	for k, p := range t.st.passkeys {
+		if p.CustomerID == id {
+			delete(t.st.passkeys, k)
+		}
+	}
+	for k, c := range t.st.challenges {
+		if c.CustomerID == id {
+			delete(t.st.challenges, k)
 		}
 	}
 	return nil

@@ -27,6 +27,7 @@ type Service struct {
 	hasher   *Hasher
 	log      *slog.Logger
 	mailing  sync.WaitGroup // recovery mails still being sent
+	passkeys passkeyRP
 
 	// Now is the clock; tests replace it to reach a boundary second without sleeping.
 	Now func() time.Time
@@ -53,7 +54,11 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 	}
 	s := &Service{store: store, cfg: cfg, hasher: NewHasher(), log: log, Now: time.Now,
 		Throttle: NewMemoryThrottle(DefaultThrottleKeys)}
-	err := store.Update(ctx, func(tx Tx) error {
+	var err error
+	if s.passkeys, err = newPasskeyRP(cfg); err != nil {
+		return nil, err
+	}
+	err = store.Update(ctx, func(tx Tx) error {
 		k, err := tx.Setting(chainKeySetting)
 		if errors.Is(err, ErrNotFound) {
 			k = make([]byte, 32)

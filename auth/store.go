@@ -114,6 +114,7 @@ type Store interface {
 	// expired at now.
 	Customers(ctx context.Context, now time.Time) ([]CustomerSummary, error)
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	PasskeyStore
 
 	Update(ctx context.Context, fn func(Tx) error) error
 }
@@ -136,6 +137,7 @@ type Tx interface {
 	DeleteSession(deviceID string) (bool, error)
 	// DeleteSessions ends every session of the customer except keepDeviceID ("" keeps none).
 	DeleteSessions(customerID int64, keepDeviceID string) (int, error)
+	// DeleteExpired deletes expired sessions, recoveries and passkey challenges, and older audit rows.
 	DeleteExpired(now time.Time, auditBefore time.Time) (int, error)
 
 	AddAudit(e AuditEvent) error
@@ -147,4 +149,6 @@ type Tx interface {
 	PutRecovery(r Recovery) error
 	Recovery(customerID int64) (Recovery, error)
 	DeleteRecovery(customerID int64) error
+
+	PasskeyTx
 }

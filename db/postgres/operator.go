@@ -68,6 +68,8 @@ func (t *Tx) DeleteCustomer(id int64) error {
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE customer_id = $1`,
 		`DELETE FROM recoveries WHERE customer_id = $1`,
+		`DELETE FROM passkeys WHERE customer_id = $1`,
+		`DELETE FROM passkey_challenges WHERE customer_id = $1`,
 		`DELETE FROM customers WHERE id = $1`,
 	} {
 		if _, err := t.exec(q, id); err != nil {

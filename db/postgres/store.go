@@ -293,6 +293,9 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 	if _, err := t.exec(`DELETE FROM recoveries WHERE expires_at <= $1`, ms(now)); err != nil {
 		return 0, err
 	}
+	if _, err := t.exec(`DELETE FROM passkey_challenges WHERE expires_at <= $1`, ms(now)); err != nil {
+		return 0, err
+	}
 	_, err = t.exec(`DELETE FROM audit_log WHERE at < $1`, ms(auditBefore))
 	return int(n), err
 }

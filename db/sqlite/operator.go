@@ -69,6 +69,8 @@ func (t *Tx) DeleteCustomer(id int64) error {
 	for _, q := range []string{
 		`DELETE FROM sessions WHERE customer_id = ?`,
 		`DELETE FROM recoveries WHERE customer_id = ?`,
+		`DELETE FROM passkeys WHERE customer_id = ?`,
+		`DELETE FROM passkey_challenges WHERE customer_id = ?`,
 		`DELETE FROM customers WHERE id = ?`,
 	} {
 		if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {

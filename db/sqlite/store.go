@@ -295,6 +295,9 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM recoveries WHERE expires_at <= ?`, ms(now)); err != nil {
 		return 0, err
 	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM passkey_challenges WHERE expires_at <= ?`, ms(now)); err != nil {
+		return 0, err
+	}
 	_, err = t.tx.ExecContext(t.ctx, `DELETE FROM audit_log WHERE at < ?`, ms(auditBefore))
 	return int(n), err
 }

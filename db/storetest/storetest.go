@@ -45,6 +45,7 @@ var cases = []struct {
 	{"CustomerListing", testCustomerListing},
 	{"AuditLog", testAuditLog},
 	{"DeleteCustomer", testDeleteCustomer},
+	{"Passkeys", testPasskeys},
 }
 
 // now is a fixed instant with milliseconds, the precision every store keeps.

@@ -1,0 +1,475 @@
+package auth
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/protocol/webauthncose"
+	"github.com/go-webauthn/webauthn/webauthn"
+)
+
+// Passkeys (WebAuthn) are verified by github.com/go-webauthn/webauthn: parsing the browser's JSON,
+// the CBOR attestation object and the COSE public key, and checking signatures, origins, the RP ID
+// hash and flags are its job. This file decides what is stored, for whom, and for how long.
+
+// PasskeyChallengeTTL is how long a ceremony's options stay usable.
+const PasskeyChallengeTTL = 5 * time.Minute
+
+// Client-safe messages of the passkey operations.
+const (
+	MsgPasskeyNotVerified = "The passkey could not be verified. Ask for new options and try again."
+	MsgPasskeyUnknown     = "No such passkey."
+	MsgPasskeyNameTooLong = "Passkey name cannot be longer than 100 characters"
+	MsgPasskeysDisabled   = "Passkeys are not enabled on this server."
+	EPasskeysDisabled     = "passkeys-disabled"
+	defaultPasskeyName    = "Passkey"
+	maxPasskeyNameRunes   = 100
+	maxCredentialJSON     = 64 << 10
+	passkeyHandleLabel    = "shopauth webauthn user handle\x00"
+	codePasskeyNotVerifed = "3f8e4a52-7d0b-4c41-9e0f-5b7a1c2d9e61" // ours: the credential did not verify
+	codePasskeyUnknown    = "0b6c1f9e-2a47-4d83-b5e2-8c9d4f1a7e30" // ours: no passkey of the caller has this id
+)
+
+// passkeyRP is the service's WebAuthn relying party; rp is nil when passkeys are off.
+type passkeyRP struct {
+	rp *webauthn.WebAuthn
+}
+
+func newPasskeyRP(cfg Config) (passkeyRP, error) {
+	var p passkeyRP
+	if cfg.WebAuthn.ID == "" {
+		return p, nil
+	}
+	rp, err := webauthn.New(&webauthn.Config{
+		RPID:          cfg.WebAuthn.ID,
+		RPDisplayName: cfg.WebAuthn.ID,
+		RPOrigins:     cfg.WebAuthn.Origins,
+		AuthenticatorSelection: protocol.AuthenticatorSelection{
+			ResidentKey:        protocol.ResidentKeyRequirementRequired,
+			RequireResidentKey: protocol.ResidentKeyRequired(),
+			UserVerification:   protocol.VerificationRequired,
+		},
+		AttestationPreference: protocol.PreferNoAttestation,
+		Timeouts: webauthn.TimeoutsConfig{
+			// Sent to the browser; the server enforces PasskeyChallengeTTL with its own clock.
+			Login:        webauthn.TimeoutConfig{Timeout: PasskeyChallengeTTL, TimeoutUVD: PasskeyChallengeTTL},
+			Registration: webauthn.TimeoutConfig{Timeout: PasskeyChallengeTTL, TimeoutUVD: PasskeyChallengeTTL},
+		},
+	})
+	if err != nil {
+		return p, fmt.Errorf("webauthn: %w", err)
+	}
+	p.rp = rp
+	return p, nil
+}
+
+// passkeyUser is a customer as go-webauthn sees one.
+type passkeyUser struct {
+	handle []byte
+	c      Customer
+	creds  []webauthn.Credential
+}
+
+func (u *passkeyUser) WebAuthnID() []byte                         { return u.handle }
+func (u *passkeyUser) WebAuthnName() string                       { return u.c.Email }
+func (u *passkeyUser) WebAuthnDisplayName() string                { return u.c.FirstName + " " + u.c.LastName }
+func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
+
+// userHandle is the customer's WebAuthn user handle: stable, opaque (it does not reveal the UUID or
+// email to whoever reads the authenticator) and derived, so no table holds it. A login finds the
+// passkey by its credential id and then checks that the handle the authenticator sent is this.
+func (s *Service) userHandle(c Customer) []byte {
+	m := hmac.New(sha256.New, s.chainKey)
+	m.Write([]byte(passkeyHandleLabel + c.UUID))
+	return m.Sum(nil)
+}
+
+// PasskeyInfo is one of the caller's passkeys, as the passkeys query lists it.
+type PasskeyInfo struct {
+	ID         string // base64url credential id
+	Name       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero if never used to log in
+}
+
+func passkeyInfo(p Passkey) PasskeyInfo {
+	return PasskeyInfo{ID: base64.RawURLEncoding.EncodeToString(p.CredentialID), Name: p.Name,
+		CreatedAt: p.CreatedAt, LastUsedAt: p.LastUsedAt}
+}
+
+// Passkeys lists the caller's passkeys, oldest first.
+func (s *Service) Passkeys(ctx context.Context, p *Principal) ([]PasskeyInfo, error) {
+	if p == nil {
+		return nil, errInvalidToken
+	}
+	list, err := s.store.Passkeys(ctx, p.Customer.ID)
+	if err != nil {
+		return nil, internal("auth.Passkeys", err)
+	}
+	out := make([]PasskeyInfo, len(list))
+	for i, x := range list {
+		out[i] = passkeyInfo(x)
+	}
+	return out, nil
+}
+
+func (s *Service) passkeysOn() error {
+	if s.passkeys.rp == nil {
+		return &Error{Code: EPasskeysDisabled, Message: MsgPasskeysDisabled}
+	}
+	return nil
+}
+
+// PasskeyRegistrationOptions begins registering a passkey for the caller. It answers the creation
+// options as `{"publicKey": {...}}` in the WebAuthn Level 3 JSON form (base64url), asking for a
+// discoverable credential and user verification and excluding the caller's passkeys.
+func (s *Service) PasskeyRegistrationOptions(ctx context.Context, p *Principal) (string, error) {
+	if p == nil {
+		return "", errInvalidToken
+	}
+	if err := s.passkeysOn(); err != nil {
+		return "", err
+	}
+	existing, err := s.store.Passkeys(ctx, p.Customer.ID)
+	if err != nil {
+		return "", internal("auth.PasskeyRegistrationOptions", err)
+	}
+	exclude := make([]protocol.CredentialDescriptor, len(existing))
+	for i, x := range existing {
+		exclude[i] = protocol.CredentialDescriptor{Type: protocol.PublicKeyCredentialType, CredentialID: x.CredentialID}
+	}
+	user := &passkeyUser{handle: s.userHandle(p.Customer), c: p.Customer}
+	creation, session, err := s.passkeys.rp.BeginRegistration(user, webauthn.WithExclusions(exclude),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementRequired))
+	if err != nil {
+		return "", internal("auth.PasskeyRegistrationOptions", err)
+	}
+	return s.storeChallenge(ctx, CeremonyRegistration, p.Customer.ID, session, creation)
+}
+
+// storeChallenge keeps the ceremony's session data server-side and returns options as JSON.
+func (s *Service) storeChallenge(ctx context.Context, ceremony string, customerID int64, session *webauthn.SessionData, options any) (string, error) {
+	op := "auth.passkey " + ceremony + " options"
+	sessionJSON, err := json.Marshal(session)
+	if err != nil {
+		return "", internal(op, err)
+	}
+	body, err := json.Marshal(options)
+	if err != nil {
+		return "", internal(op, err)
+	}
+	c := PasskeyChallenge{Hash: challengeHash(session.Challenge), Ceremony: ceremony, CustomerID: customerID,
+		Session: sessionJSON, ExpiresAt: s.Now().Add(PasskeyChallengeTTL)}
+	if err := s.store.Update(ctx, func(tx Tx) error { return tx.PutPasskeyChallenge(c) }); err != nil {
+		return "", internal(op, err)
+	}
+	return string(body), nil
+}
+
+func challengeHash(challenge string) []byte {
+	h := sha256.Sum256([]byte(challenge))
+	return h[:]
+}
+
+// findChallenge loads the live challenge a response names, of the given ceremony.
+func (s *Service) findChallenge(ctx context.Context, ceremony, challenge string) (PasskeyChallenge, webauthn.SessionData, error) {
+	var session webauthn.SessionData
+	c, err := s.store.PasskeyChallenge(ctx, challengeHash(challenge))
+	if err != nil {
+		return c, session, err
+	}
+	if c.Ceremony != ceremony {
+		return c, session, errors.New("the challenge belongs to another ceremony")
+	}
+	if !s.Now().Before(c.ExpiresAt) {
+		return c, session, errors.New("the challenge has expired")
+	}
+	if err := json.Unmarshal(c.Session, &session); err != nil {
+		return c, session, err
+	}
+	return c, session, nil
+}
+
+// RegisterPasskey finishes a registration: credential is the browser's
+// JSON.stringify(credential.toJSON()). Anything that does not verify is a validation error on
+// input.credential and stores nothing.
+func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential string, name *string) (PasskeyInfo, error) {
+	if p == nil {
+		return PasskeyInfo{}, errInvalidToken
+	}
+	if err := s.passkeysOn(); err != nil {
+		return PasskeyInfo{}, err
+	}
+	label := defaultPasskeyName
+	if name != nil && strings.TrimSpace(*name) != "" {
+		label = strings.TrimSpace(*name)
+	}
+	if utf8.RuneCountInString(label) > maxPasskeyNameRunes || !utf8.ValidString(label) {
+		var v validator
+		v.add("input.name", codeTooLong, MsgPasskeyNameTooLong)
+		return PasskeyInfo{}, v.err()
+	}
+	notVerified := func(cause error) (PasskeyInfo, error) {
+		s.log.InfoContext(ctx, "passkey registration refused", "customer", p.Customer.UUID, "reason", passkeyReason(cause))
+		e := &Error{Code: EValidation, Message: MsgValidation, Err: cause,
+			Validation: Violations{"input.credential": {{Message: MsgPasskeyNotVerified, Code: codePasskeyNotVerifed}}}}
+		return PasskeyInfo{}, e
+	}
+	if len(credential) > maxCredentialJSON {
+		return notVerified(errors.New("credential too large"))
+	}
+	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(credential))
+	if err != nil {
+		return notVerified(err)
+	}
+	ch, session, err := s.findChallenge(ctx, CeremonyRegistration, parsed.Response.CollectedClientData.Challenge)
+	if err != nil {
+		return notVerified(err)
+	}
+	if ch.CustomerID != p.Customer.ID {
+		return notVerified(errors.New("the challenge was given to another customer"))
+	}
+	user := &passkeyUser{handle: s.userHandle(p.Customer), c: p.Customer}
+	cred, err := s.passkeys.rp.CreateCredential(user, session, parsed)
+	if err != nil {
+		return notVerified(err)
+	}
+	if err := usablePublicKey(cred.PublicKey); err != nil {
+		return notVerified(err)
+	}
+	record, err := json.Marshal(cred)
+	if err != nil {
+		return PasskeyInfo{}, internal("auth.RegisterPasskey", err)
+	}
+	pk := Passkey{CredentialID: cred.ID, CustomerID: p.Customer.ID, Name: label, Credential: record,
+		SignCount: cred.Authenticator.SignCount, CreatedAt: s.Now()}
+	errUsed := errors.New("the challenge was used meanwhile")
+	err = s.store.Update(ctx, func(tx Tx) error {
+		if ok, err := tx.DeletePasskeyChallenge(ch.Hash); err != nil || !ok {
+			return cmpErr(err, errUsed)
+		}
+		return tx.CreatePasskey(pk)
+	})
+	switch {
+	case errors.Is(err, errUsed), errors.Is(err, ErrPasskeyTaken):
+		return notVerified(err)
+	case err != nil:
+		return PasskeyInfo{}, internal("auth.RegisterPasskey", err)
+	}
+	return passkeyInfo(pk), nil
+}
+
+// usablePublicKey refuses a key no assertion could ever verify against. With "none" attestation
+// nothing signs the key at registration, so a damaged one (an EC point off its curve) would
+// otherwise be stored and then fail every login.
+func usablePublicKey(cose []byte) error {
+	key, err := webauthncose.ParsePublicKey(cose)
+	if err != nil {
+		return err
+	}
+	if ec, ok := key.(webauthncose.EC2PublicKeyData); ok {
+		_, err = ec.ToECDSA()
+	}
+	return err
+}
+
+// cmpErr returns err, or instead when err is nil.
+func cmpErr(err, instead error) error {
+	if err != nil {
+		return err
+	}
+	return instead
+}
+
+// passkeyReason is a refusal's cause for the log: go-webauthn's details, never key material.
+func passkeyReason(err error) string {
+	var pe *protocol.Error
+	if errors.As(err, &pe) {
+		if pe.DevInfo != "" {
+			return pe.Details + ": " + pe.DevInfo
+		}
+		return pe.Details
+	}
+	return err.Error()
+}
+
+// RemovePasskey removes one of the caller's passkeys by its id (base64url credential id).
+func (s *Service) RemovePasskey(ctx context.Context, p *Principal, id string) error {
+	if p == nil {
+		return errInvalidToken
+	}
+	unknown := func() error {
+		var v validator
+		v.add("id", codePasskeyUnknown, MsgPasskeyUnknown)
+		return v.err()
+	}
+	credID, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(id, "="))
+	if err != nil || len(credID) == 0 {
+		return unknown()
+	}
+	var removed bool
+	err = s.store.Update(ctx, func(tx Tx) error {
+		var err error
+		removed, err = tx.DeletePasskey(p.Customer.ID, credID)
+		return err
+	})
+	if err != nil {
+		return internal("auth.RemovePasskey", err)
+	}
+	if !removed {
+		return unknown()
+	}
+	return nil
+}
+
+// PasskeyLoginOptions begins a login without an email: the request options list no credentials,
+// so the authenticator offers the discoverable ones it holds for the RP ID.
+func (s *Service) PasskeyLoginOptions(ctx context.Context) (string, error) {
+	if err := s.passkeysOn(); err != nil {
+		return "", err
+	}
+	// Each options request stores a challenge, so every one counts against the address.
+	end, err := s.beginAttempt(ctx, EventLoginThrottled, passkeyOptionsLimits(s.cfg, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return "", err
+	}
+	end(true)
+	assertion, session, err := s.passkeys.rp.BeginDiscoverableLogin(webauthn.WithUserVerification(protocol.VerificationRequired))
+	if err != nil {
+		return "", internal("auth.PasskeyLoginOptions", err)
+	}
+	return s.storeChallenge(ctx, CeremonyLogin, 0, session, assertion)
+}
+
+// passkeyLoginLimits are Login's, with "a passkey" where Login has the email: failures from an
+// address draw on the address's budget shared with password logins and on one of their own.
+func passkeyLoginLimits(cfg Config, ip string) []Limit {
+	a := addressKey(ip)
+	return []Limit{
+		{Key: "ip\x00" + a, PerMinute: cfg.LoginFailuresPerIP},
+		{Key: "passkey\x00" + a, PerMinute: cfg.LoginFailuresPerEmail},
+	}
+}
+
+// passkeyOptionsLimits bound how many login challenges an address can have stored at a time.
+func passkeyOptionsLimits(cfg Config, ip string) []Limit {
+	return []Limit{{Key: "passkey-options\x00" + addressKey(ip), PerMinute: cfg.LoginFailuresPerIP}}
+}
+
+// LoginWithPasskey finishes a discoverable login and starts a session exactly as Login does.
+// Whatever does not verify (a malformed, foreign, replayed, cloned or removed credential) is
+// "Log in failed." and changes nothing; failures count against the address like wrong passwords.
+func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (TokenPair, error) {
+	if err := s.passkeysOn(); err != nil {
+		return TokenPair{}, err
+	}
+	ip := ClientFromContext(ctx).IP
+	end, err := s.beginAttempt(ctx, EventLoginThrottled, passkeyLoginLimits(s.cfg, ip)...)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	failed := func(cause error) (TokenPair, error) {
+		end(true)
+		s.log.InfoContext(ctx, "passkey login refused", "remote", ip, "reason", passkeyReason(cause))
+		s.event(EventLoginFailed)
+		return TokenPair{}, &Error{Code: EInvalidCredentials, Message: MsgLoginFailed, Err: cause}
+	}
+	if len(credential) > maxCredentialJSON {
+		return failed(errors.New("credential too large"))
+	}
+	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(credential))
+	if err != nil {
+		return failed(err)
+	}
+	ch, session, err := s.findChallenge(ctx, CeremonyLogin, parsed.Response.CollectedClientData.Challenge)
+	if err != nil {
+		return failed(err)
+	}
+	var stored Passkey
+	var cust Customer
+	var storeErr error // a lookup that failed for another reason than an unknown credential
+	lookup := func(rawID, userHandle []byte) (webauthn.User, error) {
+		var err error
+		stored, cust, err = s.store.PasskeyCustomer(ctx, rawID)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				storeErr = err
+			}
+			return nil, err
+		}
+		handle := s.userHandle(cust)
+		if subtle.ConstantTimeCompare(handle, userHandle) != 1 {
+			return nil, errors.New("the user handle is not the passkey owner's")
+		}
+		var rec webauthn.Credential
+		if err := json.Unmarshal(stored.Credential, &rec); err != nil {
+			storeErr = err
+			return nil, err
+		}
+		rec.Authenticator.SignCount = stored.SignCount
+		return &passkeyUser{handle: handle, c: cust, creds: []webauthn.Credential{rec}}, nil
+	}
+	_, cred, err := s.passkeys.rp.ValidatePasskeyLogin(lookup, session, parsed)
+	if storeErr != nil {
+		end(false)
+		return TokenPair{}, internal("auth.LoginWithPasskey", storeErr)
+	}
+	if err != nil {
+		return failed(err)
+	}
+	now := s.Now()
+	if cred.Authenticator.CloneWarning {
+		// A counter that did not go up means two copies of the key exist: refuse, and say so.
+		reason := fmt.Sprintf("passkey sign count went backwards (stored %d, presented %d): possible clone",
+			stored.SignCount, parsed.Response.AuthenticatorData.Counter)
+		err := s.store.Update(ctx, func(tx Tx) error {
+			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, Reason: reason, RemoteAddr: ip})
+		})
+		if err != nil {
+			s.log.ErrorContext(ctx, "audit passkey clone", "err", err)
+		}
+		s.log.WarnContext(ctx, "passkey login refused: possible cloned authenticator", "customer", cust.UUID, "remote", ip)
+		return failed(errors.New(reason))
+	}
+	record, err := json.Marshal(cred)
+	if err != nil {
+		end(false)
+		return TokenPair{}, internal("auth.LoginWithPasskey", err)
+	}
+	errRace := errors.New("the challenge or the passkey changed meanwhile")
+	use := func(tx Tx) error {
+		ok, err := tx.DeletePasskeyChallenge(ch.Hash)
+		if err != nil || !ok {
+			return cmpErr(err, errRace)
+		}
+		cur, err := tx.Passkey(stored.CredentialID)
+		if errors.Is(err, ErrNotFound) || (err == nil && (cur.SignCount != stored.SignCount || cur.CustomerID != cust.ID)) {
+			return errRace // removed, or used by a parallel login with the same counter
+		}
+		if err != nil {
+			return err
+		}
+		cur.SignCount, cur.LastUsedAt, cur.Credential = cred.Authenticator.SignCount, now, record
+		return tx.UpdatePasskey(cur)
+	}
+	pair, err := s.startSession(ctx, &cust, use)
+	if errors.Is(err, errRace) {
+		return failed(errRace)
+	}
+	end(false)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	s.event(EventLoginOK)
+	return pair, nil
+}
