@@ -155,8 +155,13 @@ type Main struct {
 	SMTPURL     string
 	MailFrom    string
 	RecoveryURL string
-	Log         *slog.Logger
-	Stdout      io.Writer
+	// WebAuthnRPID and WebAuthnOrigins are the --webauthn-* flags; Open resolves their defaults
+	// into Config.WebAuthn.
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
+	rpResolved      bool
+	Log             *slog.Logger
+	Stdout          io.Writer
 	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
 	ShutdownTimeout time.Duration
 
@@ -204,6 +209,9 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(&m.MailFrom, "mail-from", m.MailFrom, "sender `address` of recovery mails")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
 	m.registerEdgeFlags(fs)
+	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
+	fs.Func("webauthn-origins", "comma-separated `origins` whose pages may use passkeys (default: the issuer's origin and --cors-origins)",
+		func(s string) error { m.WebAuthnOrigins = splitList(s); return nil })
 }
 
 // defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise:
@@ -239,6 +247,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.checkEdge(issuer != ""); err != nil {
 		return usageError(fs, "%v", err)
 	}
+	if err := m.resolveRelyingParty(); err != nil {
+		return usageError(fs, "invalid configuration: %v", err)
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -261,6 +272,11 @@ func (m *Main) Open(ctx context.Context) error {
 	var err error
 	if m.DB, err = db.Open(ctx, m.DBPath); err != nil {
 		return err
+	}
+	if !m.rpResolved {
+		if err := m.resolveRelyingParty(); err != nil {
+			return err
+		}
 	}
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
@@ -302,6 +318,23 @@ func (m *Main) Open(ctx context.Context) error {
 	m.logSummary()
 	if m.Demo {
 		return m.demo(ctx)
+	}
+	return nil
+}
+
+// resolveRelyingParty applies the --webauthn-* defaults to Config.WebAuthn and says what it left out.
+func (m *Main) resolveRelyingParty() error {
+	rp, err := auth.ResolveRelyingParty(m.Config.Issuer, m.WebAuthnRPID, m.WebAuthnOrigins, m.CORSOrigins)
+	if err != nil {
+		return err
+	}
+	m.Config.WebAuthn, m.rpResolved = rp, true
+	switch {
+	case rp.ID == "":
+		m.Log.Info("passkeys are off: the issuer's host cannot be a WebAuthn RP ID; set --webauthn-rp-id", "issuer", m.Config.Issuer)
+	case len(rp.Skipped) > 0:
+		m.Log.Warn("passkeys: origins outside the RP ID cannot use them; set --webauthn-rp-id to a domain they share",
+			"rp_id", rp.ID, "skipped", strings.Join(rp.Skipped, ","))
 	}
 	return nil
 }

@@ -21,6 +21,13 @@ type Service interface {
 	RevokeSessions(ctx context.Context, p *auth.Principal, scope auth.SessionScope) (int, error)
 	RequestPasswordRecovery(ctx context.Context, email string) error
 	RecoverPassword(ctx context.Context, email, hash, newPassword string) (auth.TokenPair, error)
+
+	Passkeys(ctx context.Context, p *auth.Principal) ([]auth.PasskeyInfo, error)
+	PasskeyRegistrationOptions(ctx context.Context, p *auth.Principal) (string, error)
+	RegisterPasskey(ctx context.Context, p *auth.Principal, credential string, name *string) (auth.PasskeyInfo, error)
+	RemovePasskey(ctx context.Context, p *auth.Principal, id string) error
+	PasskeyLoginOptions(ctx context.Context) (string, error)
+	LoginWithPasskey(ctx context.Context, credential string) (auth.TokenPair, error)
 }
 
 var _ Service = (*auth.Service)(nil)

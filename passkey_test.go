@@ -1,0 +1,128 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"shopauth/internal/testkit"
+)
+
+func TestPasskeyFlagsRefusedAtStart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "never.db")
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"RP ID a public suffix", []string{"--issuer", "https://auth.shop.co.uk", "--webauthn-rp-id", "co.uk"}, `"co.uk"`},
+		{"RP ID not covering the issuer", []string{"--issuer", "https://auth.shop.cz", "--webauthn-rp-id", "www.shop.cz"}, `"https://auth.shop.cz"`},
+		{"RP ID not covering a CORS origin", []string{"--issuer", "https://auth.shop.cz", "--webauthn-rp-id", "shop.cz",
+			"--cors-origins", "https://www.shop.cz,https://shop.example"}, `"https://shop.example"`},
+		{"origin outside the RP ID", []string{"--issuer", "https://auth.shop.cz", "--webauthn-origins", "https://evil.example"}, `"https://evil.example"`},
+		{"origin not an origin", []string{"--issuer", "https://shop.cz", "--webauthn-origins", "shop.cz"}, `"shop.cz"`},
+		{"RP ID an IP address", []string{"--webauthn-rp-id", "192.0.2.1"}, `"192.0.2.1"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SHOPAUTH_DB", db)
+			code, _, stderr := runArgs(t, "", tt.args...)
+			if code != 2 || !strings.Contains(stderr, "invalid configuration") || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want 2 naming %s; stderr:\n%s", code, tt.want, stderr)
+			}
+		})
+	}
+	t.Run("from the environment", func(t *testing.T) {
+		t.Setenv("SHOPAUTH_DB", db)
+		t.Setenv("SHOPAUTH_WEBAUTHN_RP_ID", "github.io")
+		if code, _, stderr := runArgs(t, "", "--issuer", "https://shop.github.io"); code != 2 || !strings.Contains(stderr, `"github.io"`) {
+			t.Errorf("exit %d, want 2 naming github.io; stderr:\n%s", code, stderr)
+		}
+	})
+	if _, err := os.Stat(db); err == nil {
+		t.Error("a refused configuration created the database")
+	}
+}
+
+// passkeyOptions runs an options mutation and returns its JSON string.
+func passkeyOptions(t *testing.T, url, field string, header map[string]string) string {
+	t.Helper()
+	r := gql(t, url, `mutation { `+field+` }`, nil, header)
+	var s string
+	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data[field], &s) != nil {
+		t.Fatalf("%s: %d %s", field, r.Status, r.Raw)
+	}
+	return s
+}
+
+func TestPasskeysOverGraphQL(t *testing.T) {
+	m := startServer(t, func(m *Main) {
+		m.Config.Issuer = "https://auth.shop.cz"
+		m.WebAuthnRPID = "shop.cz"
+		m.CORSOrigins = []string{"https://www.shop.cz"}
+	})
+	url := m.URL()
+	pair := register(t, url, "passkey@shop.cz", "password1")
+	me := bearer(pair.AccessToken)
+	authn := &testkit.Authenticator{Origin: "https://www.shop.cz"} // a CORS origin: accepted by default
+
+	cred, err := authn.Create(passkeyOptions(t, url, "PasskeyRegistrationOptions", me))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const registerPasskey = `mutation ($c: String!, $n: String) { RegisterPasskey(input: {credential: $c, name: $n}) { id name createdAt lastUsedAt } }`
+	r := gql(t, url, registerPasskey, map[string]any{"c": cred, "n": "Phone"}, me)
+	var added struct {
+		ID, Name, CreatedAt string
+		LastUsedAt          *string
+	}
+	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data["RegisterPasskey"], &added) != nil ||
+		added.ID != authn.CredentialIDs()[0] || added.Name != "Phone" || added.CreatedAt == "" || added.LastUsedAt != nil {
+		t.Fatalf("RegisterPasskey: %s", r.Raw)
+	}
+
+	// The same credential again: its challenge is used up.
+	r = gql(t, url, registerPasskey, map[string]any{"c": cred}, me)
+	r.wantError(t, 200, "validation", "validation")
+	if !strings.Contains(string(r.Raw), `"input.credential"`) || strings.Contains(string(r.Raw), "hallenge") {
+		t.Errorf("replayed registration: %s, want a validation error on input.credential without internals", r.Raw)
+	}
+
+	assertion, err := authn.Get(passkeyOptions(t, url, "PasskeyLoginOptions", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const loginWithPasskey = `mutation ($c: String!) { LoginWithPasskey(input: {credential: $c}) { accessToken refreshToken } }`
+	tok := gql(t, url, loginWithPasskey, map[string]any{"c": assertion}, nil).token(t, "LoginWithPasskey")
+	who := gql(t, url, `{ currentCustomerUser { email } customerSessions { current } passkeys { id name lastUsedAt } }`, nil, bearer(tok.AccessToken))
+	if !strings.Contains(string(who.Raw), `"email":"passkey@shop.cz"`) || strings.Count(string(who.Raw), `"current"`) != 2 ||
+		!strings.Contains(string(who.Raw), `"name":"Phone","lastUsedAt":"20`) {
+		t.Fatalf("after LoginWithPasskey: %s", who.Raw)
+	}
+	refresh(t, url, tok.RefreshToken).token(t, "RefreshTokens")
+
+	// Replayed, and then bad in every way the browser could send it: the same answer, no internals.
+	for name, c := range map[string]string{"replayed": assertion, "garbage": "{{", "empty": ""} {
+		r := gql(t, url, loginWithPasskey, map[string]any{"c": c}, nil)
+		r.wantError(t, 200, "Log in failed.", "invalid-credentials")
+		if len(r.Errors[0].Extensions) != 1 {
+			t.Errorf("%s: extensions %v, want only userCode", name, r.Errors[0].Extensions)
+		}
+	}
+
+	if r := gql(t, url, `mutation ($id: String!) { RemovePasskey(id: $id) }`, map[string]any{"id": added.ID}, me); string(r.Data["RemovePasskey"]) != "true" {
+		t.Fatalf("RemovePasskey: %s", r.Raw)
+	}
+	assertion, _ = authn.Get(passkeyOptions(t, url, "PasskeyLoginOptions", nil))
+	gql(t, url, loginWithPasskey, map[string]any{"c": assertion}, nil).wantError(t, 200, "Log in failed.", "invalid-credentials")
+	r = gql(t, url, `mutation ($id: String!) { RemovePasskey(id: $id) }`, map[string]any{"id": added.ID}, me)
+	r.wantError(t, 200, "validation", "validation")
+
+	// Anonymous calls of the authenticated ones.
+	for _, q := range []string{`{ passkeys { id } }`, `mutation { PasskeyRegistrationOptions }`,
+		`mutation { RegisterPasskey(input: {credential: "{}"}) { id } }`, `mutation { RemovePasskey(id: "AAAA") }`} {
+		gql(t, url, q, nil, nil).wantError(t, 200, "Token is not valid.", "invalid-token")
+	}
+}
