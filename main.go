@@ -165,6 +165,11 @@ type Main struct {
 	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
 	ShutdownTimeout time.Duration
 
+	// ShopName is given to the mail templates; MailTemplates is a folder of templates that replace
+	// the built-in ones (mail.LoadTemplates).
+	ShopName      string
+	MailTemplates string
+
 	// The edge (edge.go): --trusted-proxies, --metrics-addr and its listener, which serves metrics alone.
 	TrustedProxies  []netip.Prefix
 	MetricsAddr     string
@@ -208,6 +213,8 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(&m.SMTPURL, "smtp-url", "", "SMTP server `URL` (smtp://user:pass@host:587 or smtps://host:465); without it recovery mails go to the log")
 	fs.StringVar(&m.MailFrom, "mail-from", m.MailFrom, "sender `address` of recovery mails")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
+	fs.StringVar(&m.ShopName, "shop-name", "", "the shop's `name`, for the recovery mail")
+	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of recovery mail templates replacing the built-in ones: recovery.subject.txt, recovery.txt, recovery.html")
 	m.registerEdgeFlags(fs)
 	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
 	fs.Func("webauthn-origins", "comma-separated `origins` whose pages may use passkeys (default: the issuer's origin and --cors-origins)",
@@ -250,6 +257,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.resolveRelyingParty(); err != nil {
 		return usageError(fs, "invalid configuration: %v", err)
 	}
+	if _, err := mail.New(m.mailConfig(), m.Log); err != nil {
+		// A template that does not parse, a bad sender or link: refused before anything starts.
+		return usageError(fs, "%v", err)
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
@@ -285,7 +296,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return err
 	}
 	// Without --smtp-url the mailer writes each recovery link to the log, so a local demo works.
-	mailer, err := mail.New(mail.Config{URL: m.SMTPURL, From: m.MailFrom, RecoveryURL: m.RecoveryURL}, m.Log)
+	mailer, err := mail.New(m.mailConfig(), m.Log)
 	if err != nil {
 		return err
 	}
@@ -445,4 +456,10 @@ func (m *Main) Close() error {
 		err = errors.Join(err, m.DB.Close())
 	}
 	return err
+}
+
+// mailConfig is the recovery mail's configuration from the flags.
+func (m *Main) mailConfig() mail.Config {
+	return mail.Config{URL: m.SMTPURL, From: m.MailFrom, RecoveryURL: m.RecoveryURL, ShopName: m.ShopName,
+		TemplatesDir: m.MailTemplates}
 }

@@ -3,13 +3,11 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
 	"fmt"
-	htmltemplate "html/template"
 	"log/slog"
 	"net"
 	netmail "net/mail"
@@ -41,6 +39,10 @@ type Config struct {
 	// RecoveryURL is the storefront page the mail links to; {email} and {hash} are replaced by the
 	// customer's email and the recovery hash, query-escaped. It must contain {hash}.
 	RecoveryURL string
+	// ShopName is given to the templates (and names the sender when From has no name).
+	ShopName string
+	// TemplatesDir holds templates that replace the built-in ones (see LoadTemplates); "" keeps them.
+	TemplatesDir string
 	// Timeout bounds one delivery attempt, connection to QUIT; zero means DefaultTimeout.
 	Timeout time.Duration
 	// TLSConfig, when set, replaces the TLS settings for the mail server; tests use it to trust a
@@ -72,6 +74,8 @@ func New(cfg Config, log *slog.Logger) (auth.RecoveryMailer, error) {
 type composer struct {
 	from        *netmail.Address
 	recoveryURL string
+	shopName    string
+	templates   *Templates
 }
 
 func newComposer(cfg Config) (composer, error) {
@@ -85,7 +89,14 @@ func newComposer(cfg Config) (composer, error) {
 	if err := checkRecoveryURL(cfg.RecoveryURL); err != nil {
 		return composer{}, err
 	}
-	return composer{from: from, recoveryURL: cfg.RecoveryURL}, nil
+	templates, err := LoadTemplates(cfg.TemplatesDir)
+	if err != nil {
+		return composer{}, err
+	}
+	if from.Name == "" {
+		from.Name = cfg.ShopName
+	}
+	return composer{from: from, recoveryURL: cfg.RecoveryURL, shopName: cfg.ShopName, templates: templates}, nil
 }
 
 func checkRecoveryURL(raw string) error {
@@ -120,54 +131,32 @@ func displayName(cust auth.Customer) string {
 	}, name)
 }
 
-const subject = "Reset your password"
-
-var htmlBody = htmltemplate.Must(htmltemplate.New("recovery").Parse(`<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>` + subject + `</title></head>
-<body style="font-family: sans-serif; line-height: 1.5">
-<p>Hello{{if .Name}} {{.Name}}{{end}},</p>
-<p>we received a request to reset the password of your account {{.Email}}.</p>
-<p><a href="{{.Link}}">Choose a new password</a></p>
-<p>If the link does not open, copy this address into your browser:<br><span style="word-break: break-all">{{.Link}}</span></p>
-<p>The link works once and only for a limited time. If you did not ask for it, ignore this mail:
-your password stays as it is.</p>
-</body>
-</html>
-`))
-
-func textBody(name, email, link string) string {
-	greeting := "Hello,"
-	if name != "" {
-		greeting = "Hello " + name + ","
+// render fills the templates in for one customer.
+func (c composer) render(cust auth.Customer, hash string) (subject, text, html string, err error) {
+	subject, text, html, err = c.templates.render(TemplateData{ShopName: c.shopName, Name: displayName(cust),
+		FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Link: c.link(cust, hash)})
+	if err != nil {
+		return "", "", "", fmt.Errorf("recovery mail template: %w", err)
 	}
-	return greeting + "\n\n" +
-		"we received a request to reset the password of your account " + email + ".\n" +
-		"Open this link to choose a new password:\n\n" +
-		link + "\n\n" +
-		"The link works once and only for a limited time. If you did not ask for it, ignore this mail:\n" +
-		"your password stays as it is.\n"
+	return subject, text, html, nil
 }
 
 // message builds the mail: To the customer, a plain-text and an HTML alternative, Message-ID and Date.
 func (c composer) message(cust auth.Customer, hash string, now time.Time) (*gomail.Msg, error) {
-	link := c.link(cust, hash)
-	name := displayName(cust)
-	var html bytes.Buffer
-	err := htmlBody.Execute(&html, struct{ Name, Email, Link string }{name, cust.Email, link})
+	subject, text, html, err := c.render(cust, hash)
 	if err != nil {
 		return nil, err
 	}
 	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
 	m.FromMailAddress(c.from)
-	m.AddToMailAddress(&netmail.Address{Name: name, Address: cust.Email})
+	m.AddToMailAddress(&netmail.Address{Name: displayName(cust), Address: cust.Email})
 	m.Subject(subject)
 	m.SetMessageIDWithValue(rand.Text() + "@" + domain(c.from.Address))
 	m.SetDateWithValue(now)
 	// An automatic mail: out-of-office replies should not answer it (RFC 3834).
 	m.SetGenHeader("Auto-Submitted", "auto-generated")
-	m.SetBodyString(gomail.TypeTextPlain, textBody(name, cust.Email, link))
-	m.AddAlternativeString(gomail.TypeTextHTML, html.String())
+	m.SetBodyString(gomail.TypeTextPlain, text)
+	m.AddAlternativeString(gomail.TypeTextHTML, html)
 	return m, nil
 }
 
@@ -185,6 +174,10 @@ type logSender struct {
 }
 
 func (s *logSender) SendRecovery(ctx context.Context, cust auth.Customer, hash string) error {
+	subject, _, _, err := s.render(cust, hash)
+	if err != nil {
+		return err
+	}
 	s.log.InfoContext(ctx, "password recovery mail (no --smtp-url, so it is logged instead of sent)",
 		"to", cust.Email, "subject", subject, "link", s.link(cust, hash))
 	return nil

@@ -1,0 +1,162 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	texttemplate "text/template"
+)
+
+// The recovery mail is written by three templates. The built-in ones are the files in
+// mail/templates; a shop replaces any of them (to write the mail in Czech, say) with a file of the
+// same name in the folder given as --mail-templates.
+const (
+	SubjectTemplate = "recovery.subject.txt" // text/template; whitespace is collapsed to one line
+	TextTemplate    = "recovery.txt"         // text/template: the plain-text part
+	HTMLTemplate    = "recovery.html"        // html/template: the HTML part (values are escaped)
+)
+
+var templateNames = []string{SubjectTemplate, TextTemplate, HTMLTemplate}
+
+//go:embed templates/*
+var builtinTemplates embed.FS
+
+// TemplateData is what the templates are given.
+type TemplateData struct {
+	ShopName  string // --shop-name; may be empty
+	Name      string // the customer's first and last name, for a greeting
+	FirstName string
+	LastName  string
+	Email     string
+	Link      string // --recovery-url with the email and the hash filled in
+}
+
+// sampleData renders every template once when they are loaded, so that a template that cannot
+// render (a misspelt field, a wrong call) is refused at start, not at a customer's first recovery.
+var sampleData = TemplateData{ShopName: "Shop", Name: "Jan Novák", FirstName: "Jan", LastName: "Novák",
+	Email: "jan@example.com", Link: "https://shop.example.com/reset-password?email=jan%40example.com&hash=x"}
+
+// Templates renders the recovery mail.
+type Templates struct {
+	subject *texttemplate.Template
+	text    *texttemplate.Template
+	html    *htmltemplate.Template
+}
+
+// LoadTemplates returns the built-in templates, each replaced by the file of the same name in dir
+// when there is one (dir "" keeps them all). A template that does not parse or render is an error
+// naming the file and the line; so is a folder that is missing, holds none of the templates, or
+// holds a .txt or .html file that is not one of them (a misspelt name would be ignored silently).
+func LoadTemplates(dir string) (*Templates, error) {
+	own, err := templateFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	source := func(name string) (path string, body []byte, err error) {
+		if own[name] {
+			path = filepath.Join(dir, name)
+			body, err = os.ReadFile(path)
+			return path, body, err
+		}
+		body, err = builtinTemplates.ReadFile("templates/" + name)
+		return "built-in " + name, body, err
+	}
+	t := &Templates{}
+	paths := map[string]string{}
+	for _, name := range templateNames {
+		path, body, err := source(name)
+		paths[name] = path
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", path, err)
+		}
+		switch name {
+		case HTMLTemplate:
+			t.html, err = htmltemplate.New(name).Parse(string(body))
+		case SubjectTemplate:
+			t.subject, err = texttemplate.New(name).Parse(string(body))
+		default:
+			t.text, err = texttemplate.New(name).Parse(string(body))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", path, err)
+		}
+	}
+	subject, _, _, err := t.render(sampleData)
+	if err != nil {
+		return nil, fmt.Errorf("mail template %s: %w", paths[failedTemplate(err)], err)
+	}
+	if subject == "" {
+		return nil, fmt.Errorf("mail template %s: the subject is empty", filepath.Join(dir, SubjectTemplate))
+	}
+	return t, nil
+}
+
+// templateFiles checks the folder and says which templates it replaces.
+func templateFiles(dir string) (map[string]bool, error) {
+	own := map[string]bool{}
+	if dir == "" {
+		return own, nil
+	}
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("mail templates folder %s does not exist", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("mail templates folder %s: %w", dir, err)
+	}
+	known := strings.Join(templateNames, ", ")
+	for _, e := range entries {
+		name := e.Name()
+		switch {
+		case slices.Contains(templateNames, name):
+			own[name] = true
+		case strings.HasPrefix(name, "."):
+		case strings.HasSuffix(name, ".txt") || strings.HasSuffix(name, ".html"):
+			return nil, fmt.Errorf("mail templates folder %s: %s is not a template name (they are %s)", dir, name, known)
+		}
+	}
+	if len(own) == 0 {
+		return nil, fmt.Errorf("mail templates folder %s holds none of the templates (%s)", dir, known)
+	}
+	return own, nil
+}
+
+// failedTemplate names the template an execution error comes from.
+func failedTemplate(err error) string {
+	var exec texttemplate.ExecError
+	if errors.As(err, &exec) {
+		return exec.Name
+	}
+	var escape *htmltemplate.Error
+	if errors.As(err, &escape) {
+		return escape.Name
+	}
+	return HTMLTemplate // html/template reports its escaping errors as *Error; anything else is its too
+}
+
+// render writes the subject (one line), the plain-text and the HTML part. An error names the
+// template and the line, as the template packages word it ("template: recovery.txt:3:7: …").
+func (t *Templates) render(d TemplateData) (subject, text, html string, err error) {
+	var b bytes.Buffer
+	if err := t.subject.Execute(&b, d); err != nil {
+		return "", "", "", err
+	}
+	subject = strings.Join(strings.Fields(b.String()), " ")
+	b.Reset()
+	if err := t.text.Execute(&b, d); err != nil {
+		return "", "", "", err
+	}
+	text = b.String()
+	b.Reset()
+	if err := t.html.Execute(&b, d); err != nil {
+		return "", "", "", err
+	}
+	return subject, text, b.String(), nil
+}
