@@ -295,6 +295,9 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.rememberIssuer(ctx); err != nil {
 		return err
 	}
+	if shared, ok := m.DB.(interface{ Throttle() auth.Throttle }); ok {
+		m.Service.Throttle = shared.Throttle() // PostgreSQL: the limits hold across every process
+	}
 	// Without --smtp-url the mailer writes each recovery link to the log, so a local demo works.
 	mailer, err := mail.New(m.mailConfig(), m.Log)
 	if err != nil {

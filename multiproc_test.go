@@ -115,6 +115,24 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		refresh(t, b.url, pair.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
 	})
 
+	t.Run("login throttle counted across both", func(t *testing.T) {
+		register(t, a.url, "guessed@example.com", "correct horse")
+		const login = `mutation { Login(input: {email: "guessed@example.com", password: "wrong guess"}) { accessToken } }`
+		for i := range 5 { // --login-failures-per-email 5: A, B, A, B, A
+			s := a
+			if i%2 == 1 {
+				s = b
+			}
+			gql(t, s.url, login, nil, nil).wantError(t, 200, "Log in failed.", "invalid-credentials")
+		}
+		for name, s := range map[string]*binaryServer{"A": a, "B": b} {
+			r := gql(t, s.url, login, nil, nil)
+			if r.Status != 200 || len(r.Errors) == 0 || r.Errors[0].Extensions["userCode"] != "too-many-login-attempts" {
+				t.Errorf("sixth failure in a minute, on %s: %d %s; want too-many-login-attempts", name, r.Status, r.Raw)
+			}
+		}
+	})
+
 	t.Run("a key rotated by the command line reaches both", func(t *testing.T) {
 		out, err := exec.Command(bin, "keys", "rotate", "--now", "--db", dbURL).CombinedOutput()
 		if err != nil {

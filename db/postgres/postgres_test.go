@@ -2,9 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -90,5 +93,55 @@ func TestIsURL(t *testing.T) {
 		if got := postgres.IsURL(in); got != want {
 			t.Errorf("IsURL(%q) = %v, want %v", in, got, want)
 		}
+	}
+}
+
+// TestThrottleConformance runs the throttle conformance cases against the shared throttle, with
+// two stores on one database standing for two processes.
+func TestThrottleConformance(t *testing.T) {
+	pgtest.AdminURL(t)
+	storetest.RunThrottle(t, func(t *testing.T) auth.Throttle { return open(t, pgtest.NewDatabase(t)).Throttle() })
+}
+
+// TestThrottleSharedAcrossProcesses: failures counted through one process's throttle spend the
+// budget in another's, and parallel guesses split over both never get more checks than the budget.
+func TestThrottleSharedAcrossProcesses(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := open(t, url).Throttle(), open(t, url).Throttle()
+	now := time.Now()
+	l := auth.Limit{Key: "login\x00shared@x.cz\x00127.0.0.1", PerMinute: 3}
+	for i, th := range []auth.Throttle{a, b, a} {
+		end, err := th.Begin(context.Background(), now, l)
+		if err != nil {
+			t.Fatalf("failure %d refused: %v", i+1, err)
+		}
+		end(true)
+	}
+	for name, th := range map[string]auth.Throttle{"A": a, "B": b} {
+		if _, err := th.Begin(context.Background(), now, l); !errors.Is(err, auth.ErrThrottled) {
+			t.Errorf("after three failures over two processes, %s: err = %v, want ErrThrottled", name, err)
+		}
+	}
+
+	guess := auth.Limit{Key: "login\x00guess@x.cz\x00127.0.0.1", PerMinute: 4}
+	var admitted atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 30 {
+		th := a
+		if i%2 == 1 {
+			th = b
+		}
+		wg.Go(func() {
+			end, err := th.Begin(context.Background(), now, guess)
+			if err != nil {
+				return
+			}
+			admitted.Add(1)
+			end(true)
+		})
+	}
+	wg.Wait()
+	if n := admitted.Load(); n != 4 {
+		t.Errorf("30 parallel wrong guesses over two processes got %d checks, want the budget, 4", n)
 	}
 }

@@ -23,15 +23,23 @@ import (
 // the test ends.
 func Run(t *testing.T, open func(t *testing.T) auth.Store) {
 	t.Helper()
+	runCases(t, cases, open)
+}
+
+// testCase is one named conformance case over a fresh S (a store, a throttle).
+type testCase[S any] struct {
+	name string
+	run  func(t *testing.T, s S)
+}
+
+func runCases[S any](t *testing.T, cases []testCase[S], open func(t *testing.T) S) {
+	t.Helper()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { c.run(t, open(t)) })
 	}
 }
 
-var cases = []struct {
-	name string
-	run  func(t *testing.T, s auth.Store)
-}{
+var cases = []testCase[auth.Store]{
 	{"CustomersAndSessions", testCustomersAndSessions},
 	{"UpdateCustomer", testUpdateCustomer},
 	{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
