@@ -40,8 +40,10 @@ func (s *Service) beginAttempt(ctx context.Context, throttledEvent Event, limits
 	end, err = s.Throttle.Begin(ctx, s.Now(), limits...)
 	if err != nil {
 		if !errors.Is(err, ErrThrottled) && ctx.Err() == nil {
-			// A shared throttle that cannot answer refuses rather than lets guesses through.
+			// A shared throttle that cannot answer (its database is away) refuses rather than
+			// lets guesses through, and says what happened rather than blame the client.
 			s.log.Error("throttle unavailable; attempt refused", "err", err)
+			return nil, internal("auth.beginAttempt", err)
 		}
 		s.event(throttledEvent)
 		return nil, errTooManyAttempts
