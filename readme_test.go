@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestReadmeCurlExample sends the README's curl requests, in order, to a server on a fresh
+// database, as a newcomer would paste them: each must succeed, and the last must name the customer.
+func TestReadmeCurlExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(readme)
+	start := strings.Index(section, "## Try it")
+	if start < 0 {
+		t.Fatal("README has no Try it section")
+	}
+	section = section[start:]
+	if end := strings.Index(section[3:], "\n## "); end > 0 {
+		section = section[:end+3]
+	}
+	bodies := regexp.MustCompile(`(?s)-d '([^']*)'`).FindAllStringSubmatch(section, -1)
+	if len(bodies) < 2 {
+		t.Fatalf("found %d curl bodies in Try it, want the register-login-query walk", len(bodies))
+	}
+	m := startServer(t, nil)
+	var access, last string
+	for _, b := range bodies {
+		header := map[string]string{}
+		if access != "" && !strings.Contains(b[1], "mutation") {
+			header = bearer(access)
+		}
+		r := post(t, m.URL(), b[1], header)
+		if r.Status != 200 || len(r.Errors) > 0 {
+			t.Fatalf("README request %s: %d %s", b[1], r.Status, r.Raw)
+		}
+		for _, field := range r.Data {
+			var tok struct{ AccessToken string }
+			if json.Unmarshal(field, &tok) == nil && tok.AccessToken != "" {
+				access = tok.AccessToken
+			}
+		}
+		last = string(r.Raw)
+	}
+	if !strings.Contains(last, `"email":"jan@shop.cz"`) {
+		t.Errorf("the last README request answers %s, want the registered customer", last)
+	}
+}
+
+// TestDocsLinkInsideTheRepository: the README and docs/ link only to files that exist in the
+// repository (or to the web), never to ../shared or another checkout.
+func TestDocsLinkInsideTheRepository(t *testing.T) {
+	link := regexp.MustCompile(`\]\(([^)#\s]+)[^)]*\)`)
+	for _, file := range []string{"README.md", "docs/api.md"} {
+		body, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(body), "../") {
+			t.Errorf("%s points outside the repository (../)", file)
+		}
+		for _, m := range link.FindAllStringSubmatch(string(body), -1) {
+			target := m[1]
+			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+				continue
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(file), target)); err != nil {
+				t.Errorf("%s links to %s: %v", file, target, err)
+			}
+		}
+	}
+}
