@@ -377,7 +377,7 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { errc <- m.server.Serve(m.Listener) }()
 	select {
 	case err := <-errc:
-		return err
+		return errors.Join(err, stopMetrics(context.Background()))
 	case <-ctx.Done():
 	}
 	m.Log.Info("shutting down: no new connections, finishing requests in flight", "timeout", m.ShutdownTimeout)

@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"shopauth/web"
 )
@@ -134,5 +136,36 @@ func TestForwardedClientIsThrottledAndLogged(t *testing.T) {
 	}
 	if strings.Contains(out, `"remote":"10.0.0.1"`) || strings.Contains(out, "203.0.113.66") {
 		t.Errorf("access log names the proxy or the forged entry:\n%s", out)
+	}
+}
+
+// A refresh-token reuse seen through a trusted proxy is audited under the forwarded client.
+func TestForwardedClientIsAudited(t *testing.T) {
+	trusted, _ := web.ParseTrustedProxies("10.0.0.0/8")
+	s := newServer(t, func(c *web.Config) { c.TrustedProxies = trusted })
+	pair := s.tokens(`mutation { Register(input: {firstName: "Audit", lastName: "Proxy", email: "audit-proxy@shop.cz", password: "` + password + `"}) { accessToken refreshToken } }`)
+	refresh := func() string {
+		body, _ := json.Marshal(map[string]any{"query": `mutation { RefreshTokens(input: {refreshToken: "` + pair.RefreshToken + `"}) { refreshToken } }`})
+		r := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+		r.RemoteAddr = "10.0.0.1:40000"
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("X-Forwarded-For", "198.51.100.42")
+		w := httptest.NewRecorder()
+		s.h.ServeHTTP(w, r)
+		return w.Body.String()
+	}
+	if got := refresh(); !strings.Contains(got, `"refreshToken":"ey`) {
+		t.Fatalf("first refresh: %s", got)
+	}
+	s.advance(time.Minute) // past the grace interval: presenting it again is reuse
+	if got := refresh(); !strings.Contains(got, "invalid-token") {
+		t.Fatalf("reuse: %s", got)
+	}
+	events, err := s.db.AuditEvents(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].RemoteAddr != "198.51.100.42" {
+		t.Fatalf("audit events %+v, want one from 198.51.100.42", events)
 	}
 }
