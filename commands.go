@@ -34,6 +34,8 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		return runAudit(ctx, args, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args, stdout, stderr)
+	case "db":
+		return runDB(ctx, args, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "shopauth: unknown command %q\nsee shopauth help\n", cmd)
 	return errUsage
@@ -435,7 +437,7 @@ copy in place of shopauth.db and start the server.`, stderr)
 		return usageError(fs, "name one FILE to write")
 	}
 	if db.IsPostgres(*dbPath) {
-		return errors.New("shopauth backup copies a SQLite database; for PostgreSQL use pg_dump (pg_dump --format=custom --file=shopauth.dump \"$URL\")")
+		return errors.New("shopauth backup copies a SQLite database; for PostgreSQL use pg_dump (pg_dump --format=custom --file=shopauth.dump \"$URL\"), or shopauth db copy --from URL --to FILE.db for a SQLite copy")
 	}
 	if _, err := checkDB(*dbPath, existingDB); err != nil {
 		return err

@@ -28,6 +28,7 @@ Commands:
   customers delete          erase a customer; their tokens stop working at once
   audit                     the audit log, newest first (--customer EMAIL, --since 24h)
   backup                    write a consistent copy of the database to a file
+  db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
   version                   print the version and the Go version it was built with
   help                      print this list
 

@@ -1,0 +1,86 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"shopauth/db/postgres"
+	"shopauth/db/sqlite"
+)
+
+// CopyTables are the tables `shopauth db copy` moves, parents before children: everything a live
+// token, a grace answer, a passkey or a pending recovery needs (the chain key and the issuer are
+// settings; the signing and refresh keys are key rows), and the audit log. Not copied: the schema
+// version (each database keeps its own) and throttle counters (PostgreSQL only, a minute's worth).
+var CopyTables = []string{"customers", "sessions", "recoveries", "passkeys", "passkey_challenges",
+	"signing_keys", "settings", "audit_log"}
+
+// copier is what both stores offer db copy.
+type copier interface {
+	Columns(ctx context.Context, table string) ([]string, error)
+	ReadRows(ctx context.Context, tables []string, cols [][]string, fn func(table int, row []any) error) error
+	WriteRows(ctx context.Context, tables []string, cols [][]string, fill func(insert func(table int, row []any) error) error) error
+}
+
+// TableCount is how many rows of a table were copied.
+type TableCount struct {
+	Table string
+	Rows  int
+}
+
+// Copy copies every row of CopyTables from src to dst in one transaction on each side: the
+// source as of one instant, the destination all or nothing. dst must hold no customers; its own
+// keys and settings (a fresh database's) are replaced by the source's, or tokens would not verify.
+func Copy(ctx context.Context, src, dst Store) ([]TableCount, error) {
+	from, ok1 := src.(copier)
+	to, ok2 := dst.(copier)
+	if !ok1 || !ok2 {
+		return nil, errors.New("db copy: this store cannot be copied")
+	}
+	tables, cols := CopyTables, make([][]string, len(CopyTables))
+	for i, table := range tables {
+		want, err := to.Columns(ctx, table)
+		if err != nil {
+			return nil, fmt.Errorf("destination table %s: %w", table, err)
+		}
+		have, err := from.Columns(ctx, table)
+		if err != nil {
+			return nil, fmt.Errorf("source table %s: %w", table, err)
+		}
+		if !sameSet(want, have) {
+			return nil, fmt.Errorf("table %s has columns %v in the source and %v in the destination: migrate both with the same shopauth", table, have, want)
+		}
+		cols[i] = want
+	}
+	counts := make([]TableCount, len(tables))
+	for i, table := range tables {
+		counts[i].Table = table
+	}
+	err := to.WriteRows(ctx, tables, cols, func(insert func(int, []any) error) error {
+		return from.ReadRows(ctx, tables, cols, func(table int, row []any) error {
+			counts[table].Rows++
+			return insert(table, row)
+		})
+	})
+	if errors.Is(err, sqlite.ErrHasCustomers) || errors.Is(err, postgres.ErrHasCustomers) {
+		return nil, fmt.Errorf("%w; db copy only fills a new or empty database, and copies nothing here", err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
