@@ -74,6 +74,9 @@ func NewHandler(cfg Config) http.Handler {
 	}
 	mux.Handle("GET /{$}", page)
 	mux.Handle("GET "+GraphiQLAssetPrefix, page)
+	account := AccountHandler()
+	mux.Handle(AccountPath, account) // other methods: 405
+	mux.Handle(AccountPath+"/", account)
 	mux.Handle("GET /.well-known/jwks.json", JWKSHandler(cfg.Service))
 	mux.Handle("GET /.well-known/openid-configuration", DiscoveryHandler(cfg.Service))
 	mux.Handle("GET /healthz", HealthHandler(cfg.Service))
@@ -220,6 +223,9 @@ func route(path string) string {
 	}
 	if strings.HasPrefix(path, GraphiQLAssetPrefix) {
 		return GraphiQLAssetPrefix
+	}
+	if path == AccountPath || strings.HasPrefix(path, AccountPath+"/") {
+		return AccountPath
 	}
 	return "other"
 }
