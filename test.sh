@@ -58,3 +58,4 @@ export SHOPAUTH_E2E=1
 export SHOPAUTH_ARTIFACTS="${SHOPAUTH_ARTIFACTS:-$PWD/artifacts}"
 go test -race -count=1 -timeout 20m ./...
 echo "test.sh: GraphiQL screenshots at $SHOPAUTH_ARTIFACTS/graphiql.png and graphiql-session.png"
+echo "test.sh: account page screenshot at $SHOPAUTH_ARTIFACTS/account.png"

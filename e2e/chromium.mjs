@@ -52,6 +52,23 @@ export class Run {
   // open launches Chromium and loads baseURL + '/' until GraphiQL has
   // rendered; it returns the page and the response to the page load.
   async open(baseURL) {
+    const page = await this.newPage(baseURL);
+    this.step(`loading ${baseURL}/`);
+    const res = await page.goto(baseURL + '/', { waitUntil: 'load' });
+    if (!res || res.status() !== 200) {
+      await this.fail(`GET ${baseURL}/ answered ${res ? res.status() : 'nothing'}`);
+    }
+
+    // GraphiQL has rendered once its query editor (CodeMirror 5) and run button exist.
+    this.step('waiting for GraphiQL to render');
+    await page.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror');
+    await page.waitForSelector('.graphiql-execute-button');
+    return { page, res };
+  }
+
+  // newPage launches Chromium and returns a blank page that may only reach
+  // loopback hosts and whose errors and CSP violations are recorded.
+  async newPage(baseURL) {
     if (!isLoopback(baseURL)) await this.fail(`BASEURL ${baseURL} is not a loopback address`);
     this.step('launching Chromium');
     this.browser = await chromium.launch({
@@ -85,18 +102,7 @@ export class Run {
       const text = msg.text();
       if (/Content.Security.Policy/i.test(text)) this.problems.push(`CSP violation: ${text}`);
     });
-
-    this.step(`loading ${baseURL}/`);
-    const res = await page.goto(baseURL + '/', { waitUntil: 'load' });
-    if (!res || res.status() !== 200) {
-      await this.fail(`GET ${baseURL}/ answered ${res ? res.status() : 'nothing'}`);
-    }
-
-    // GraphiQL has rendered once its query editor (CodeMirror 5) and run button exist.
-    this.step('waiting for GraphiQL to render');
-    await page.waitForSelector('.graphiql-container .graphiql-query-editor .CodeMirror');
-    await page.waitForSelector('.graphiql-execute-button');
-    return { page, res };
+    return page;
   }
 
   // finish takes the screenshot (unless shoot is false: the check took it
