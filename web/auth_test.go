@@ -119,6 +119,7 @@ type scenario struct {
 	wantStatus int
 	want       []string
 	notWant    []string
+	count      map[string]int // substring: how many times the body must contain it
 }
 
 func (s *testServer) run(t *testing.T, scenarios []scenario) {
@@ -145,6 +146,11 @@ func (s *testServer) run(t *testing.T, scenarios []scenario) {
 			for _, want := range sc.want {
 				if !strings.Contains(body, want) {
 					t.Errorf("body lacks %q: %s", want, body)
+				}
+			}
+			for sub, n := range sc.count {
+				if got := strings.Count(body, sub); got != n {
+					t.Errorf("body has %q %d times, want %d: %.2000s", sub, got, n, body)
 				}
 			}
 			for _, not := range append(sc.notWant, "Internal error.") {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 
 	graphql "github.com/graph-gophers/graphql-go"
 
-	"shopauth/auth"
 	"shopauth/resolvers"
 )
 
@@ -42,7 +40,11 @@ type graphqlParams struct {
 // GraphQLHandler serves GraphQL over HTTP (POST with a JSON body, GET for queries), following
 // the GraphQL-over-HTTP spec: media type negotiation, and 400 for a request that could not be
 // executed when the client asked for application/graphql-response+json.
-func GraphQLHandler(schema *graphql.Schema) http.Handler {
+func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler {
+	lim := graphQLLimits{timeout: RequestTimeout}
+	for _, o := range opts {
+		o(&lim)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		media, ok := negotiate(r.Header.Values("Accept"))
 		if !ok {
@@ -73,21 +75,7 @@ func GraphQLHandler(schema *graphql.Schema) http.Handler {
 			writeError(w, status, msg, "")
 			return
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), RequestTimeout)
-		defer cancel()
-		// Aliases let one request ask for many password checks: a few, and the rest are refused.
-		ctx = auth.NewContextWithCheckBudget(ctx, auth.MaxPasswordChecksPerRequest)
-		resp := schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
-		body, err := json.Marshal(resp)
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, auth.MsgInternal, "")
-			return
-		}
-		status = http.StatusOK
-		if media == mediaGraphQLResponse && resp.Data == nil {
-			// Not executed at all: a parse, validation or variable error (spec: 400).
-			status = http.StatusBadRequest
-		}
+		status, body := lim.execute(r.Context(), schema, p, media == mediaGraphQLResponse)
 		w.Header().Set("Content-Type", media+"; charset=utf-8")
 		w.WriteHeader(status)
 		w.Write(body)
