@@ -205,6 +205,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.IntVar(&c.LoginFailuresPerEmail, "login-failures-per-email", c.LoginFailuresPerEmail, "failed logins allowed per minute per email and IP")
 	fs.IntVar(&c.LoginFailuresPerIP, "login-failures-per-ip", c.LoginFailuresPerIP, "failed logins allowed per minute per IP")
 	fs.IntVar(&c.RegistrationsPerIP, "registrations-per-ip", c.RegistrationsPerIP, "registrations allowed per minute per IP")
+	fs.IntVar(&c.SessionsPerCustomer, "sessions-per-customer", c.SessionsPerCustomer, "sessions a customer may hold; a new one ends the oldest beyond this")
 	fs.StringVar(&c.SigningAlgorithm, "signing-alg", c.SigningAlgorithm, "algorithm of new signing keys: RS256, ES256 or EdDSA")
 	fs.StringVar(cors, "cors-origins", "", "comma-separated `origins` allowed to call the API from a browser")
 	fs.BoolVar(&m.Metrics, "metrics", false, "serve Prometheus metrics at /metrics")

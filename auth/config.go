@@ -20,6 +20,7 @@ type Config struct {
 	LoginFailuresPerEmail int // per minute, per email and IP
 	LoginFailuresPerIP    int // per minute
 	RegistrationsPerIP    int // per minute
+	SessionsPerCustomer   int // a new session ends the oldest beyond this many
 	AuditRetention        time.Duration
 	WebAuthn              RelyingParty // passkeys; a zero ID turns them off
 }
@@ -38,6 +39,7 @@ func DefaultConfig() Config {
 		LoginFailuresPerEmail: 5,
 		LoginFailuresPerIP:    100,
 		RegistrationsPerIP:    60,
+		SessionsPerCustomer:   100,
 		AuditRetention:        90 * 24 * time.Hour,
 	}
 }
@@ -65,6 +67,8 @@ func (c Config) Validate() error {
 		return errors.New("login failure limits must be at least 1")
 	case c.RegistrationsPerIP < 1:
 		return errors.New("registrations per IP must be at least 1")
+	case c.SessionsPerCustomer < 1:
+		return errors.New("sessions per customer must be at least 1")
 	}
 	switch c.SigningAlgorithm {
 	case RS256, ES256, EdDSA:

@@ -316,11 +316,33 @@ func (t *fakeTx) DeleteSessions(customerID int64, keepDeviceID string) (int, err
 	return n, nil
 }
 
-func (t *fakeTx) DeleteExpired(now, auditBefore time.Time) (int, error) {
+func (t *fakeTx) TrimSessions(customerID int64, keep int) (int, error) {
+	t.check()
+	var mine []Session
+	for _, s := range t.st.sessions {
+		if s.CustomerID == customerID {
+			mine = append(mine, s)
+		}
+	}
+	slices.SortFunc(mine, func(a, b Session) int {
+		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.DeviceID, a.DeviceID)
+	})
+	n := 0
+	for _, s := range mine[min(keep, len(mine)):] {
+		delete(t.st.sessions, s.DeviceID)
+		n++
+	}
+	return n, nil
+}
+
+func (t *fakeTx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 	t.check()
 	n := 0
 	for id, s := range t.st.sessions {
-		if !s.ExpiresAt.After(now) {
+		if !s.ExpiresAt.After(now) && n < limit {
 			delete(t.st.sessions, id)
 			n++
 		}

@@ -86,10 +86,17 @@ func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) 
 		if err := tx.RecordLogin(c.ID, now); err != nil {
 			return err
 		}
-		return tx.CreateSession(Session{
+		err := tx.CreateSession(Session{
 			DeviceID: deviceID, CustomerID: c.ID, SecretHash: hashSecret(secret),
 			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: kid, Signature: sig,
 		})
+		if err != nil {
+			return err
+		}
+		// A customer's sessions are capped, the oldest ending first, so that no list of them
+		// (customerSessions, a revocation) grows without bound.
+		_, err = tx.TrimSessions(c.ID, s.cfg.SessionsPerCustomer)
+		return err
 	})
 	if err != nil {
 		var e *Error

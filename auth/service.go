@@ -107,14 +107,9 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 	if err := s.Throttle.Sweep(ctx, now); err != nil {
 		s.log.Warn("throttle sweep", "err", err)
 	}
-	var n int
-	err := s.store.Update(ctx, func(tx Tx) error {
-		var err error
-		n, err = tx.DeleteExpired(now, now.Add(-s.cfg.AuditRetention))
-		return err
-	})
+	n, err := s.pruneExpired(ctx, now)
 	if err != nil {
-		return 0, internal("auth.Prune", err)
+		return n, internal("auth.Prune", err)
 	}
 	return n, nil
 }

@@ -137,8 +137,12 @@ type Tx interface {
 	DeleteSession(deviceID string) (bool, error)
 	// DeleteSessions ends every session of the customer except keepDeviceID ("" keeps none).
 	DeleteSessions(customerID int64, keepDeviceID string) (int, error)
-	// DeleteExpired deletes expired sessions, recoveries and passkey challenges, and older audit rows.
-	DeleteExpired(now time.Time, auditBefore time.Time) (int, error)
+	// TrimSessions ends the customer's oldest sessions (by CreatedAt) beyond the newest keep.
+	TrimSessions(customerID int64, keep int) (int, error)
+	// DeleteExpired deletes at most limit sessions that expired by now, and at most limit each of
+	// expired recoveries and passkey challenges and of audit rows older than auditBefore, and
+	// returns how many sessions went.
+	DeleteExpired(now time.Time, auditBefore time.Time, limit int) (int, error)
 
 	AddAudit(e AuditEvent) error
 

@@ -34,6 +34,10 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 		graphql.MaxDepth(MaxDepth),
 		graphql.MaxQueryLength(MaxQueryLength),
 		graphql.MaxParallelism(MaxParallelism),
+		// Backstops behind web's weighing of each document: conflicting aliases cannot make
+		// validation compare (and report) pairs without end, nor fragments expand without end.
+		graphql.OverlapValidationLimit(10_000),
+		graphql.MaxSelections(10_000),
 		graphql.Logger(panicLogger{log}),
 		graphql.PanicHandler(panicHandler{}),
 	)

@@ -39,6 +39,7 @@ var listWeights = map[string]int{
 type documentCost struct {
 	selections int // every field selection, fragments counted once per spread
 	cost       int // the costliest operation's weighted cost
+	depth      int // the deepest field nesting, fragments expanded
 }
 
 type costToken struct {
@@ -101,16 +102,17 @@ func measureDocument(doc string) (c documentCost, ok bool) {
 	if r.bad {
 		return c, false
 	}
-	m := &costMeter{fragments: fragments, cost: map[string]int{}, count: map[string]int{}, active: map[string]bool{}}
+	m := &costMeter{fragments: fragments, cost: map[string]int{}, count: map[string]int{}, depth: map[string]int{}, active: map[string]bool{}}
 	text := 0
 	for _, s := range all {
 		text += s.textFields()
 	}
 	c.selections = text
 	for _, s := range ops {
-		sel, cost := m.measure(s)
+		sel, cost, depth := m.measure(s)
 		c.selections = max(c.selections, sel)
 		c.cost = max(c.cost, cost)
+		c.depth = max(c.depth, depth)
 	}
 	return c, true
 }
@@ -131,32 +133,34 @@ func (s *selectionSet) textFields() int {
 // costMeter expands fragments, remembering each one's figures; a fragment that spreads itself
 // counts nothing there (validation refuses the cycle).
 type costMeter struct {
-	fragments   map[string]*selectionSet
-	cost, count map[string]int
-	active      map[string]bool
+	fragments          map[string]*selectionSet
+	cost, count, depth map[string]int
+	active             map[string]bool
 }
 
 // saturate keeps sums from overflowing: anything past it is over every limit anyway.
 const saturate = 1 << 40
 
-func (m *costMeter) measure(s *selectionSet) (selections, cost int) {
+func (m *costMeter) measure(s *selectionSet) (selections, cost, depth int) {
 	for _, f := range s.fields {
 		selections++
 		cost++
+		depth = max(depth, 1)
 		if f.sub != nil {
-			sel, c := m.measure(f.sub)
+			sel, c, d := m.measure(f.sub)
 			w := listWeights[f.name]
 			if w == 0 {
 				w = 1
 			}
 			selections += sel
-			cost += c * w
+			cost += min(c, saturate) * w
+			depth = max(depth, d+1)
 		}
 		selections, cost = min(selections, saturate), min(cost, saturate)
 	}
 	for _, in := range s.inline {
-		sel, c := m.measure(in)
-		selections, cost = min(selections+sel, saturate), min(cost+c, saturate)
+		sel, c, d := m.measure(in)
+		selections, cost, depth = min(selections+sel, saturate), min(cost+c, saturate), max(depth, d)
 	}
 	for _, name := range s.spreads {
 		if _, done := m.cost[name]; !done {
@@ -165,12 +169,13 @@ func (m *costMeter) measure(s *selectionSet) (selections, cost int) {
 				continue
 			}
 			m.active[name] = true
-			m.count[name], m.cost[name] = m.measure(frag)
+			m.count[name], m.cost[name], m.depth[name] = m.measure(frag)
 			m.active[name] = false
 		}
 		selections, cost = min(selections+m.count[name], saturate), min(cost+m.cost[name], saturate)
+		depth = max(depth, m.depth[name])
 	}
-	return selections, cost
+	return selections, cost, depth
 }
 
 // maxCostNesting bounds the reader's recursion; the library refuses such depth anyway.

@@ -11,6 +11,7 @@ import (
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 
 	"shopauth/auth"
+	"shopauth/resolvers"
 )
 
 // GraphQLOption adjusts GraphQLHandler.
@@ -45,7 +46,8 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		if c.selections > MaxSelections {
 			return notExecuted, codedErrorBody(fmt.Sprintf("The query has %d field selections (fragments counted where spread), more than the limit of %d.", c.selections, MaxSelections), codeQueryTooComplex, false)
 		}
-		if c.cost > MaxCost {
+		// A document too deep gets the library's depth error instead (its breadth is bounded now).
+		if c.cost > MaxCost && c.depth <= resolvers.MaxDepth {
 			return notExecuted, codedErrorBody(fmt.Sprintf("The query could produce about %d values (a list field's selection counts once per item), more than the limit of %d.", c.cost, MaxCost), codeQueryTooComplex, false)
 		}
 	}

@@ -281,22 +281,33 @@ func (t *Tx) DeleteSessions(customerID int64, keepDeviceID string) (int, error) 
 
 // DeleteExpired prunes, unless another process is pruning at this moment (then it does nothing:
 // that process deletes the same rows).
-func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
+func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 	var mine bool
 	if err := t.tx.QueryRow(t.ctx, `SELECT pg_try_advisory_xact_lock($1)`, lockPrune).Scan(&mine); err != nil || !mine {
 		return 0, err
 	}
-	n, err := t.exec(`DELETE FROM sessions WHERE expires_at <= $1`, ms(now))
+	n, err := t.exec(`DELETE FROM sessions WHERE device_id IN
+		(SELECT device_id FROM sessions WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit)
 	if err != nil {
 		return 0, err
 	}
-	if _, err := t.exec(`DELETE FROM recoveries WHERE expires_at <= $1`, ms(now)); err != nil {
+	if _, err := t.exec(`DELETE FROM recoveries WHERE customer_id IN
+		(SELECT customer_id FROM recoveries WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
 		return 0, err
 	}
-	if _, err := t.exec(`DELETE FROM passkey_challenges WHERE expires_at <= $1`, ms(now)); err != nil {
+	if _, err := t.exec(`DELETE FROM passkey_challenges WHERE hash IN
+		(SELECT hash FROM passkey_challenges WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
 		return 0, err
 	}
-	_, err = t.exec(`DELETE FROM audit_log WHERE at < $1`, ms(auditBefore))
+	_, err = t.exec(`DELETE FROM audit_log WHERE id IN
+		(SELECT id FROM audit_log WHERE at < $1 LIMIT $2)`, ms(auditBefore), limit)
+	return int(n), err
+}
+
+func (t *Tx) TrimSessions(customerID int64, keep int) (int, error) {
+	n, err := t.exec(`DELETE FROM sessions WHERE customer_id = $1 AND device_id NOT IN
+		(SELECT device_id FROM sessions WHERE customer_id = $1 ORDER BY created_at DESC, device_id DESC LIMIT $2)`,
+		customerID, keep)
 	return int(n), err
 }
 

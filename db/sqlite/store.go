@@ -283,8 +283,20 @@ func (t *Tx) DeleteSessions(customerID int64, keepDeviceID string) (int, error) 
 	return int(n), err
 }
 
-func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
-	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now))
+func (t *Tx) TrimSessions(customerID int64, keep int) (int, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE customer_id = ? AND device_id NOT IN
+		(SELECT device_id FROM sessions WHERE customer_id = ? ORDER BY created_at DESC, device_id DESC LIMIT ?)`,
+		customerID, customerID, keep)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
+	res, err := t.tx.ExecContext(t.ctx, `DELETE FROM sessions WHERE device_id IN
+		(SELECT device_id FROM sessions WHERE expires_at <= ? LIMIT ?)`, ms(now), limit)
 	if err != nil {
 		return 0, err
 	}
@@ -292,13 +304,16 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM recoveries WHERE expires_at <= ?`, ms(now)); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM recoveries WHERE customer_id IN
+		(SELECT customer_id FROM recoveries WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
 		return 0, err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM passkey_challenges WHERE expires_at <= ?`, ms(now)); err != nil {
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM passkey_challenges WHERE hash IN
+		(SELECT hash FROM passkey_challenges WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
 		return 0, err
 	}
-	_, err = t.tx.ExecContext(t.ctx, `DELETE FROM audit_log WHERE at < ?`, ms(auditBefore))
+	_, err = t.tx.ExecContext(t.ctx, `DELETE FROM audit_log WHERE id IN
+		(SELECT id FROM audit_log WHERE at < ? LIMIT ?)`, ms(auditBefore), limit)
 	return int(n), err
 }
 

@@ -94,7 +94,7 @@ func testPasskeys(t *testing.T, s auth.Store) {
 	if got, err := s.PasskeyChallenge(ctx, old.Hash); err != nil || got.CustomerID != 0 || got.Ceremony != auth.CeremonyLogin {
 		t.Fatalf("login challenge = %+v, %v", got, err)
 	}
-	if err := s.Update(ctx, func(tx auth.Tx) error { _, err := tx.DeleteExpired(now, now.Add(-time.Hour)); return err }); err != nil {
+	if err := s.Update(ctx, func(tx auth.Tx) error { _, err := tx.DeleteExpired(now, now.Add(-time.Hour), 100); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.PasskeyChallenge(ctx, old.Hash); !errors.Is(err, auth.ErrNotFound) {

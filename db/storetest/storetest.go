@@ -46,6 +46,8 @@ var cases = []testCase[auth.Store]{
 	{"SessionRotation", testSessionRotation},
 	{"RotationExactlyOnce", testRotationExactlyOnce},
 	{"DeleteSessions", testDeleteSessions},
+	{"TrimSessions", testTrimSessions},
+	{"PruneInBatches", testPruneInBatches},
 	{"PruneExpired", testPruneExpired},
 	{"SigningKeys", testSigningKeys},
 	{"Settings", testSettings},
@@ -351,7 +353,7 @@ func testPruneExpired(t *testing.T, s auth.Store) {
 		if err := tx.PutRecovery(auth.Recovery{CustomerID: c.ID, HashSHA256: hash("r"), ExpiresAt: now.Add(time.Hour)}); err != nil {
 			return err
 		}
-		n, err := tx.DeleteExpired(now.Add(2*time.Hour), now)
+		n, err := tx.DeleteExpired(now.Add(2*time.Hour), now, 100)
 		if n != 2 {
 			t.Errorf("DeleteExpired removed %d sessions, want 2", n)
 		}
@@ -479,4 +481,74 @@ func testRecovery(t *testing.T, s auth.Store) {
 		}
 		return nil
 	})
+}
+
+func testTrimSessions(t *testing.T, s auth.Store) {
+	a := addCustomer(t, s, "trim@shop.cz")
+	b := addCustomer(t, s, "other@shop.cz")
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		for i := range 5 {
+			x := newSession(fmt.Sprintf("t%d", i), a.ID, fmt.Sprint("t", i), now.Add(time.Hour))
+			x.CreatedAt = now.Add(time.Duration(i) * time.Second) // t0 oldest, t4 newest
+			if err := tx.CreateSession(x); err != nil {
+				return err
+			}
+		}
+		return tx.CreateSession(newSession("o1", b.ID, "o1", now.Add(time.Hour)))
+	})
+	tests := []struct {
+		keep, deleted int
+		remaining     []string // newest first
+	}{
+		{5, 0, []string{"t4", "t3", "t2", "t1", "t0"}},
+		{3, 2, []string{"t4", "t3", "t2"}},
+		{3, 0, []string{"t4", "t3", "t2"}},
+		{1, 2, []string{"t4"}},
+	}
+	for _, tc := range tests {
+		mustUpdate(t, s, func(tx auth.Tx) error {
+			n, err := tx.TrimSessions(a.ID, tc.keep)
+			if err != nil || n != tc.deleted {
+				t.Errorf("TrimSessions(keep %d) = %d, %v; want %d", tc.keep, n, err, tc.deleted)
+			}
+			return err
+		})
+		list, err := s.Sessions(ctx(), a.ID)
+		var ids []string
+		for _, x := range list {
+			ids = append(ids, x.DeviceID)
+		}
+		if err != nil || fmt.Sprint(ids) != fmt.Sprint(tc.remaining) {
+			t.Errorf("keep %d: sessions left = %v, %v; want %v (the oldest end first)", tc.keep, ids, err, tc.remaining)
+		}
+	}
+	if list, _ := s.Sessions(ctx(), b.ID); len(list) != 1 {
+		t.Errorf("another customer's sessions were touched: %d left, want 1", len(list))
+	}
+}
+
+// testPruneInBatches: each DeleteExpired call deletes at most its limit, so a prune of many rows
+// holds the write lock in short turns.
+func testPruneInBatches(t *testing.T, s auth.Store) {
+	c := addCustomer(t, s, "batch@shop.cz")
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		for i := range 7 {
+			if err := tx.CreateSession(newSession(fmt.Sprintf("b%d", i), c.ID, fmt.Sprint("b", i), now)); err != nil {
+				return err
+			}
+		}
+		return tx.CreateSession(newSession("live", c.ID, "live", now.Add(time.Hour)))
+	})
+	for i, want := range []int{3, 3, 1, 0} {
+		mustUpdate(t, s, func(tx auth.Tx) error {
+			n, err := tx.DeleteExpired(now, now, 3)
+			if err != nil || n != want {
+				t.Errorf("batch %d: DeleteExpired = %d, %v; want %d", i, n, err, want)
+			}
+			return err
+		})
+	}
+	if list, err := s.Sessions(ctx(), c.ID); err != nil || len(list) != 1 || list[0].DeviceID != "live" {
+		t.Errorf("after the batches: %+v, %v; want only the live session", list, err)
+	}
 }
