@@ -176,19 +176,22 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPa
 	if err != nil {
 		return Customer{}, internal("auth.ChangePassword", err)
 	}
-	c, err := s.setPassword(ctx, p.Customer.ID, hash)
+	c, err := s.setPassword(ctx, p, hash)
 	if err != nil {
 		return Customer{}, internal("auth.ChangePassword", err)
 	}
 	return c, nil
 }
 
-// setPassword stores a new password hash, ends every session and any pending recovery.
-func (s *Service) setPassword(ctx context.Context, customerID int64, hash string) (Customer, error) {
+// setPassword stores the caller's new password hash, ends every session and any pending recovery.
+func (s *Service) setPassword(ctx context.Context, p *Principal, hash string) (Customer, error) {
 	var c Customer
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		if c, err = tx.CustomerByID(customerID); err != nil {
+		if c, err = tx.CustomerByID(p.Customer.ID); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, c, p.DeviceID, AuditCustomerPassword); err != nil {
 			return err
 		}
 		return s.resetPassword(tx, &c, hash)

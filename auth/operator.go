@@ -12,12 +12,23 @@ import (
 // same rules as the API: a password set here is checked as ChangePassword checks one and ends every
 // session; every change is audited.
 
-// Audit reasons of the operator's actions. Reuse detection is "refresh token reused".
+// Audit reasons: what the operator did, and the customer's own changes to their security. Reuse
+// detection is "refresh token reused".
 const (
 	AuditOperatorPassword = "password set by the operator"
 	AuditOperatorRevoke   = "sessions revoked by the operator"
 	AuditOperatorDelete   = "customer deleted by the operator"
+	AuditCustomerPassword = "password changed by the customer"
+	AuditCustomerRevoke   = "sessions revoked by the customer"
+	AuditRecovery         = "password reset with a recovery mail"
 )
+
+// audit records a security event in the caller's transaction, with the client address of the
+// request (none for the operator's commands).
+func (s *Service) audit(ctx context.Context, tx Tx, c Customer, deviceID, reason string) error {
+	return tx.AddAudit(AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, DeviceID: deviceID,
+		Reason: reason, RemoteAddr: ClientFromContext(ctx).IP})
+}
 
 // recentAuditEvents is how many of a customer's audit events CustomerReport includes.
 const recentAuditEvents = 20
@@ -144,7 +155,7 @@ func (s *Service) operatorUpdate(ctx context.Context, op, email, reason string, 
 		if err != nil {
 			return err
 		}
-		if err := tx.AddAudit(AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, Reason: reason}); err != nil {
+		if err := s.audit(ctx, tx, c, "", reason); err != nil {
 			return err
 		}
 		n, err = apply(tx, &c)

@@ -167,6 +167,9 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 			return errBadRecovery()
 		}
 		c = current
+		if err := s.audit(ctx, tx, c, "", AuditRecovery); err != nil {
+			return err
+		}
 		return s.resetPassword(tx, &c, passwordHash)
 	})
 	if err != nil {

@@ -78,8 +78,10 @@ func (s *Service) RevokeSessions(ctx context.Context, p *Principal, scope Sessio
 	var n int
 	err := s.store.Update(ctx, func(tx Tx) error {
 		var err error
-		n, err = tx.DeleteSessions(p.Customer.ID, keep)
-		return err
+		if n, err = tx.DeleteSessions(p.Customer.ID, keep); err != nil || n == 0 {
+			return err
+		}
+		return s.audit(ctx, tx, p.Customer, p.DeviceID, AuditCustomerRevoke+" ("+string(scope)+")")
 	})
 	if err != nil {
 		return 0, internal("auth.RevokeSessions", err)
