@@ -104,7 +104,8 @@ func (m *Main) logSummary() {
 		proxies[i] = p.String()
 	}
 	attrs := []any{"addr", m.Listener.Addr().String(), "issuer", m.Config.Issuer, "db", redactDB(m.DBPath),
-		"kid", kid, "alg", alg, "cors_origins", strings.Join(m.CORSOrigins, ","), "trusted_proxies", strings.Join(proxies, ",")}
+		"kid", kid, "alg", alg, "cors_origins", strings.Join(m.CORSOrigins, ","), "trusted_proxies", strings.Join(proxies, ","),
+		"webauthn_rp_id", m.Config.WebAuthn.ID, "webauthn_origins", strings.Join(m.Config.WebAuthn.Origins, ",")}
 	if m.MetricsListener != nil {
 		attrs = append(attrs, "metrics", m.MetricsListener.Addr().String())
 	} else if m.Metrics {

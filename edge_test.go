@@ -125,7 +125,8 @@ func TestStartupSummary(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"addr=" + m.Listener.Addr().String(), "issuer=https://auth.shop.cz", "db=" + m.DBPath,
-		"kid=" + kid, "alg=RS256", "cors_origins=https://shop.cz,https://www.shop.cz", "trusted_proxies=127.0.0.1/32,10.0.0.0/8"} {
+		"kid=" + kid, "alg=RS256", "cors_origins=https://shop.cz,https://www.shop.cz", "trusted_proxies=127.0.0.1/32,10.0.0.0/8",
+		"webauthn_rp_id=auth.shop.cz", "webauthn_origins=https://auth.shop.cz"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("summary lacks %s: %q\nlog:\n%s", want, line, logs.String())
 		}

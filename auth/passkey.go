@@ -433,7 +433,7 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 		reason := fmt.Sprintf("passkey sign count went backwards (stored %d, presented %d): possible clone",
 			stored.SignCount, parsed.Response.AuthenticatorData.Counter)
 		err := s.store.Update(ctx, func(tx Tx) error {
-			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, Reason: reason, RemoteAddr: ip})
+			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, CustomerUUID: cust.UUID, Reason: reason, RemoteAddr: ip})
 		})
 		if err != nil {
 			s.log.ErrorContext(ctx, "audit passkey clone", "err", err)
