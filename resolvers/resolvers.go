@@ -40,6 +40,7 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 		graphql.MaxSelections(10_000),
 		graphql.Logger(panicLogger{log}),
 		graphql.PanicHandler(panicHandler{}),
+		graphql.Tracer(mutationGuard{}),
 	)
 }
 

@@ -369,3 +369,9 @@ func (r *costReader) str() {
 	r.pos++
 	r.tok = costToken{'s', ""}
 }
+
+func isNameStart(c byte) bool {
+	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+func isNameChar(c byte) bool { return isNameStart(c) || ('0' <= c && c <= '9') }

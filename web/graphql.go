@@ -59,13 +59,6 @@ func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler 
 			p, status, msg = decodePost(w, r)
 		case http.MethodGet, http.MethodHead:
 			p, status, msg = decodeGet(r)
-			if status == 0 {
-				if op, known := operationType(p.Query, p.OperationName); known && op != "query" {
-					w.Header().Set("Allow", "POST")
-					writeError(w, http.StatusMethodNotAllowed, "Only queries may be sent with GET; send a "+op+" with POST.", "")
-					return
-				}
-			}
 		default:
 			w.Header().Set("Allow", "GET, POST")
 			writeError(w, http.StatusMethodNotAllowed, "Use POST (or GET for queries).", "")
@@ -75,7 +68,16 @@ func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler 
 			writeError(w, status, msg, "")
 			return
 		}
-		status, body := lim.execute(r.Context(), schema, p, media == mediaGraphQLResponse)
+		ctx, refused := r.Context(), func() bool { return false }
+		if r.Method != http.MethodPost {
+			ctx, refused = resolvers.QueriesOnly(ctx)
+		}
+		status, body := lim.execute(ctx, schema, p, media == mediaGraphQLResponse)
+		if refused() {
+			w.Header().Set("Allow", "POST")
+			writeError(w, http.StatusMethodNotAllowed, "Only queries may be sent with GET; send a mutation with POST.", "")
+			return
+		}
 		w.Header().Set("Content-Type", media+"; charset=utf-8")
 		w.WriteHeader(status)
 		w.Write(body)
@@ -187,113 +189,3 @@ func decodeParams(get func(string) (json.RawMessage, bool)) (graphqlParams, int,
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
-
-// operationType finds the type (query, mutation, subscription) of the operation a document would
-// run, with a small scanner that skips comments and strings. known is false when the document is
-// not well formed enough to tell; execution then reports the real error.
-func operationType(doc, operationName string) (op string, known bool) {
-	type found struct{ op, name string }
-	var ops []found
-	depth, parens := 0, 0
-	for i := 0; i < len(doc); {
-		c := doc[i]
-		switch {
-		case c == '#':
-			for i < len(doc) && doc[i] != '\n' && doc[i] != '\r' {
-				i++
-			}
-		case c == '"':
-			if strings.HasPrefix(doc[i:], `"""`) {
-				end := strings.Index(doc[i+3:], `"""`)
-				if end < 0 {
-					return "", false
-				}
-				i += 3 + end + 3
-				continue
-			}
-			i++
-			for i < len(doc) && doc[i] != '"' && doc[i] != '\n' {
-				if doc[i] == '\\' {
-					i++
-				}
-				i++
-			}
-			i++
-		case c == '(':
-			parens++
-			i++
-		case c == ')':
-			parens--
-			i++
-		case parens > 0:
-			i++
-		case c == '{':
-			if depth == 0 && (len(ops) == 0 || ops[len(ops)-1].op != "pending") {
-				ops = append(ops, found{op: "query"})
-			} else if depth == 0 {
-				ops[len(ops)-1].op = ops[len(ops)-1].name
-			}
-			depth++
-			i++
-		case c == '}':
-			depth--
-			i++
-		case depth == 0 && isNameStart(c):
-			j := i
-			for j < len(doc) && isNameChar(doc[j]) {
-				j++
-			}
-			word := doc[i:j]
-			i = j
-			switch word {
-			case "query", "mutation", "subscription", "fragment":
-				// The operation's type waits in name until its selection set opens.
-				ops = append(ops, found{op: "pending", name: word})
-				// An operation name may follow.
-				k := i
-				for k < len(doc) && (doc[k] == ' ' || doc[k] == '\t' || doc[k] == '\n' || doc[k] == '\r' || doc[k] == ',') {
-					k++
-				}
-				m := k
-				for m < len(doc) && isNameChar(doc[m]) {
-					m++
-				}
-				if m > k {
-					ops[len(ops)-1] = found{op: "pending", name: word + " " + doc[k:m]}
-					i = m
-				}
-			}
-		default:
-			i++
-		}
-	}
-	var candidates []found
-	for _, f := range ops {
-		kind, name, _ := strings.Cut(f.op, " ")
-		if f.op == "pending" {
-			return "", false
-		}
-		if kind == "fragment" {
-			continue
-		}
-		candidates = append(candidates, found{op: kind, name: name})
-	}
-	if operationName == "" {
-		if len(candidates) == 1 {
-			return candidates[0].op, true
-		}
-		return "", false
-	}
-	for _, f := range candidates {
-		if f.name == operationName {
-			return f.op, true
-		}
-	}
-	return "", false
-}
-
-func isNameStart(c byte) bool {
-	return c == '_' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
-}
-
-func isNameChar(c byte) bool { return isNameStart(c) || ('0' <= c && c <= '9') }
