@@ -87,6 +87,7 @@ func ErrorMessage(err error) string {
 var (
 	ErrNotFound   = errors.New("not found")
 	ErrEmailTaken = errors.New("email already registered")
+	ErrUUIDTaken  = errors.New("customer uuid already in use")
 )
 
 var (

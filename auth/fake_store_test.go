@@ -227,7 +227,7 @@ func (t *fakeTx) CreateCustomer(c *Customer) error {
 	}
 	for _, x := range t.st.customers {
 		if x.UUID == c.UUID {
-			return fmt.Errorf("fake store: customer uuid %s exists", c.UUID)
+			return ErrUUIDTaken
 		}
 	}
 	t.st.nextCustomerID++

@@ -76,7 +76,7 @@ func (s *Service) ImportCustomers(ctx context.Context, in []NewCustomer) ([]Cust
 				return err
 			}
 			err := tx.CreateCustomer(&out[i])
-			if errors.Is(err, ErrEmailTaken) { // not the email, so the other unique column
+			if errors.Is(err, ErrUUIDTaken) {
 				errs = append(errs, &RowError{Index: i, Reason: fmt.Sprintf("uuid %s is already in use", out[i].UUID)})
 				continue
 			}

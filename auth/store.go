@@ -121,7 +121,7 @@ type Store interface {
 
 // Tx is what may be done inside a write transaction.
 type Tx interface {
-	CreateCustomer(c *Customer) error // sets ID; ErrEmailTaken when the email is in use
+	CreateCustomer(c *Customer) error // sets ID; ErrEmailTaken when the email is in use, else ErrUUIDTaken when the uuid is
 	UpdateCustomer(c Customer) error
 	CustomerByEmail(email string) (Customer, error)
 	CustomerByID(id int64) (Customer, error)

@@ -180,6 +180,15 @@ func pgCode(err error) string {
 
 func isUniqueViolation(err error) bool { return pgCode(err) == "23505" }
 
+// pgConstraint names the constraint a PostgreSQL error is about, "" if none.
+func pgConstraint(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.ConstraintName
+	}
+	return ""
+}
+
 // retryable: PostgreSQL chose this transaction as the victim of a deadlock or a serialization
 // conflict; running it again is what the server asks for.
 func retryable(err error) bool {

@@ -218,6 +218,11 @@ func (t *Tx) CreateCustomer(c *auth.Customer) error {
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
 		c.UUID, c.Email, c.FirstName, c.LastName, c.Telephone, c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt)).Scan(&c.ID)
 	if isUniqueViolation(err) {
+		// The transaction is aborted now; the constraint's name (PostgreSQL's default for the
+		// uuid column's UNIQUE in 0001_init.sql) tells which column.
+		if pgConstraint(err) == "customers_uuid_key" {
+			return auth.ErrUUIDTaken
+		}
 		return auth.ErrEmailTaken
 	}
 	return err

@@ -204,7 +204,11 @@ func (t *Tx) CreateCustomer(c *auth.Customer) error {
 	res, err := t.exec(queryCreateCustomer,
 		c.UUID, c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt))
 	if isUniqueViolation(err) {
-		return auth.ErrEmailTaken
+		// The failed statement alone is undone, so the transaction can still tell which column.
+		if _, lookup := t.CustomerByEmail(c.Email); lookup == nil {
+			return auth.ErrEmailTaken
+		}
+		return auth.ErrUUIDTaken
 	}
 	if err != nil {
 		return err

@@ -110,6 +110,11 @@ func testCustomersAndSessions(t *testing.T, s auth.Store) {
 	if err := s.Update(ctx(), func(tx auth.Tx) error { return tx.CreateCustomer(&dup) }); !errors.Is(err, auth.ErrEmailTaken) {
 		t.Errorf("duplicate email: err = %v, want ErrEmailTaken", err)
 	}
+	dupUUID := c
+	dupUUID.Email = "someone.else@example.com"
+	if err := s.Update(ctx(), func(tx auth.Tx) error { return tx.CreateCustomer(&dupUUID) }); !errors.Is(err, auth.ErrUUIDTaken) {
+		t.Errorf("duplicate uuid: err = %v, want ErrUUIDTaken", err)
+	}
 	sess, got, err := s.SessionCustomer(ctx(), "dev-1")
 	if err != nil {
 		t.Fatal(err)
