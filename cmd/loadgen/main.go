@@ -15,6 +15,7 @@
 //
 //	go run ./cmd/loadgen                                     # RS256, ES256, EdDSA; 32 clients, 10 s each
 //	go run ./cmd/loadgen -prefill-customers 10000 -prefill-sessions 50000   # and RS256 again on a big database
+//	go run ./cmd/loadgen -db sqlite,postgres,postgres2 -pg-url postgres://…  # SQLite against PostgreSQL (dbcompare.go)
 package main
 
 import (
@@ -78,6 +79,8 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.StringVar(&floor, "floor-server", "", "internal: serve the constant JSON floor handler on this address")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to `file`")
+	dbs := flag.String("db", "", "compare stores instead: refresh, read and login on `list` of sqlite, postgres (one server process), postgres2 (two on one database)")
+	pgURL := flag.String("pg-url", os.Getenv("SHOPAUTH_TEST_POSTGRES"), "PostgreSQL `URL` of a user who may create databases, for -db postgres (default $SHOPAUTH_TEST_POSTGRES)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -100,6 +103,17 @@ func main() {
 	if o.prefillSessions > 0 && o.prefillCustomers == 0 {
 		fmt.Fprintln(os.Stderr, "loadgen: -prefill-sessions needs -prefill-customers")
 		os.Exit(2)
+	}
+	if *dbs != "" {
+		targets, err := parseDBTargets(*dbs)
+		if err == nil {
+			err = runDBComparison(o, targets, *pgURL)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(o); err != nil {
 		pprof.StopCPUProfile()

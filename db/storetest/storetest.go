@@ -51,6 +51,7 @@ var cases = []testCase[auth.Store]{
 	{"PruneExpired", testPruneExpired},
 	{"SigningKeys", testSigningKeys},
 	{"Settings", testSettings},
+	{"SettingCreatedOnce", testSettingCreatedOnce},
 	{"Recovery", testRecovery},
 	{"CustomerListing", testCustomerListing},
 	{"AuditLog", testAuditLog},
@@ -555,5 +556,40 @@ func testPruneInBatches(t *testing.T, s auth.Store) {
 	}
 	if list, err := s.Sessions(ctx(), c.ID); err != nil || len(list) != 1 || list[0].DeviceID != "live" {
 		t.Errorf("after the batches: %+v, %v; want only the live session", list, err)
+	}
+}
+
+// testSettingCreatedOnce: transactions that each read a setting and create it when missing (the
+// chain key, when several processes start at once on a new database) all end up with one value.
+func testSettingCreatedOnce(t *testing.T, s auth.Store) {
+	const n = 8
+	seen := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := s.Update(ctx(), func(tx auth.Tx) error {
+				v, err := tx.Setting("chain_key")
+				if errors.Is(err, auth.ErrNotFound) {
+					time.Sleep(20 * time.Millisecond) // (make the transactions overlap)
+					v = []byte(fmt.Sprintf("value of %d", i))
+					err = tx.SetSetting("chain_key", v)
+				}
+				seen[i] = v
+				return err
+			})
+			if err != nil {
+				t.Errorf("Update %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	stored, err := s.Setting(ctx(), "chain_key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range seen {
+		if !bytes.Equal(v, stored) {
+			t.Errorf("transaction %d went on with %q, but %q is stored", i, v, stored)
+		}
 	}
 }
