@@ -1,5 +1,6 @@
 // Command shopauth is a self-hosted customer login server for small shops: a GraphQL API in the
-// Shopsys Frontend API's auth dialect, a GraphiQL page and a JWKS document, over one SQLite file.
+// Shopsys Frontend API's auth dialect, a GraphiQL page and a JWKS document, over a SQLite file or a
+// PostgreSQL database. It only wires: README.md's Architecture section says who imports whom.
 package main
 
 import (

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,6 +75,55 @@ func TestDocsLinkInsideTheRepository(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(filepath.Dir(file), target)); err != nil {
 				t.Errorf("%s links to %s: %v", file, target, err)
 			}
+		}
+	}
+}
+
+// TestArchitectureMatchesImports keeps the README's Architecture list of who imports whom true:
+// every package it names imports exactly the shopauth packages listed (test files aside).
+func TestArchitectureMatchesImports(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(?m)^    ([a-z/]+) +->(.*)$`).FindAllStringSubmatch(string(readme), -1) {
+		listed[m[1]] = strings.Fields(m[2])
+	}
+	if len(listed) < 5 {
+		t.Fatalf("README's Architecture section lists %d packages; want the import list", len(listed))
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}}:{{join .Imports " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	actual := map[string][]string{}
+	short := func(path string) string {
+		if path == "shopauth" {
+			return "main"
+		}
+		return strings.TrimPrefix(path, "shopauth/")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, ":")
+		var ours []string
+		for _, imp := range strings.Fields(imports) {
+			if imp == "shopauth" || strings.HasPrefix(imp, "shopauth/") {
+				ours = append(ours, short(imp))
+			}
+		}
+		slices.Sort(ours)
+		actual[short(pkg)] = ours
+	}
+	for pkg, want := range listed {
+		got, ok := actual[pkg]
+		if !ok {
+			t.Errorf("README lists %s, which is not a package", pkg)
+			continue
+		}
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s imports %v; README says %v", pkg, got, want)
 		}
 	}
 }

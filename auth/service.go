@@ -1,6 +1,7 @@
 // Package auth is shopauth's domain: customers, passwords, sessions with rotating refresh-token
-// secret chains, and the signing-key ring. It knows nothing of HTTP or SQL; storage comes in
-// through the Store interface.
+// secret chains, the signing-key ring, throttles and passkeys. It knows nothing of HTTP or SQL and
+// imports no other shopauth package; storage, mail and shared throttle counters come in through
+// the interfaces it declares (Store, RecoveryMailer, Throttle).
 package auth
 
 import (

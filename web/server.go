@@ -1,5 +1,7 @@
-// Package web is shopauth's HTTP face: GraphQL over HTTP, the GraphiQL page, the JWKS document,
-// health and metrics, composed as plain http.Handlers.
+// Package web is shopauth's HTTP face: GraphQL over HTTP, the GraphiQL page, the JWKS and
+// discovery documents, health and metrics, composed as plain http.Handlers. Each handler depends
+// on the small interface it uses (TokenVerifier, KeySet, Pinger, DiscoverySource), not on
+// *auth.Service; the schema comes ready-made from main.
 package web
 
 import (
