@@ -20,6 +20,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/db"
+	"shopauth/internal/testkit"
 )
 
 // openTestService opens a database the way the commands do, for checking what they left.
@@ -448,6 +449,22 @@ func TestMissingDatabase(t *testing.T) {
 				t.Errorf("a refused command left %v behind", entries)
 			}
 		})
+	}
+}
+
+// TestServeSaysItCreatedTheDatabase: serve creates a missing database, as the seeding commands
+// do, and says so once.
+func TestServeSaysItCreatedTheDatabase(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "new.db")
+	for _, want := range []int{1, 0} {
+		var log testkit.LogBuffer
+		_, _, stop := serveArgsLog(t, &log, "serve", "--addr", "127.0.0.1:0", "--db", dbPath)
+		if code := stop(); code != 0 {
+			t.Fatalf("serve exit %d\n%s", code, log.String())
+		}
+		if got := strings.Count(log.String(), `msg="created a new database" path=`+dbPath); got != want {
+			t.Errorf("the log says %d times that it created the database, want %d:\n%s", got, want, log.String())
+		}
 	}
 }
 

@@ -50,11 +50,16 @@ func checkDB(path string, use dbUse) (create bool, err error) {
 // sayCreated tells the operator that a seeding command made a new database, on stderr so that
 // the command's own output stays what scripts expect.
 func sayCreated(stderr io.Writer, path string) {
+	fmt.Fprintf(stderr, "shopauth: created a new database %s\n", absPath(path))
+}
+
+// absPath is path made absolute, to name a file the operator can find whatever the working directory.
+func absPath(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		abs = path
+		return path
 	}
-	fmt.Fprintf(stderr, "shopauth: created a new database %s\n", abs)
+	return abs
 }
 
 // checkFolder refuses an output file whose folder does not exist, naming the folder: the

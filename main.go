@@ -263,10 +263,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// A template that does not parse, a bad sender or link: refused before anything starts.
 		return usageError(fs, "%v", err)
 	}
+	created, err := checkDB(m.DBPath, seedDB)
+	if err != nil {
+		return err
+	}
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	err := m.Run(ctx)
+	if created {
+		m.Log.Info("created a new database", "path", absPath(m.DBPath))
+	}
+	err = m.Run(ctx)
 	return errors.Join(err, m.Close())
 }
 

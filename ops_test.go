@@ -83,12 +83,18 @@ func TestServeCommandLineMistakes(t *testing.T) {
 // serveArgs runs `shopauth` with args until the returned stop is called, and returns its URL.
 func serveArgs(t *testing.T, args ...string) (url string, stdout *lockedBuffer, stop func() int) {
 	t.Helper()
+	return serveArgsLog(t, io.Discard, args...)
+}
+
+// serveArgsLog is serveArgs with the server's standard error (its log) going to stderr.
+func serveArgsLog(t *testing.T, stderr io.Writer, args ...string) (url string, stdout *lockedBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	stdout = &lockedBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		code := run(ctx, args, strings.NewReader(""), pw, io.Discard)
+		code := run(ctx, args, strings.NewReader(""), pw, stderr)
 		pw.Close()
 		done <- code
 	}()
