@@ -40,6 +40,13 @@ const (
 	codePasskeyUnknown    = "0b6c1f9e-2a47-4d83-b5e2-8c9d4f1a7e30" // ours: no passkey of the caller has this id
 )
 
+// Audit reasons of passkeys.
+const (
+	AuditPasskeyAdded   = "passkey added by the customer"
+	AuditPasskeyRemoved = "passkey removed by the customer"
+	AuditPasskeyClone   = "passkey refused: its sign count did not go up (a cloned authenticator?)"
+)
+
 // passkeyRP is the service's WebAuthn relying party; rp is nil when passkeys are off.
 type passkeyRP struct {
 	rp *webauthn.WebAuthn
@@ -258,7 +265,10 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 		if ok, err := tx.DeletePasskeyChallenge(ch.Hash); err != nil || !ok {
 			return cmpErr(err, errUsed)
 		}
-		return tx.CreatePasskey(pk)
+		if err := tx.CreatePasskey(pk); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, p.Customer, p.DeviceID, AuditPasskeyAdded)
 	})
 	switch {
 	case errors.Is(err, errUsed), errors.Is(err, ErrPasskeyTaken):
@@ -321,7 +331,10 @@ func (s *Service) RemovePasskey(ctx context.Context, p *Principal, id string) er
 	err = s.store.Update(ctx, func(tx Tx) error {
 		var err error
 		removed, err = tx.DeletePasskey(p.Customer.ID, credID)
-		return err
+		if err != nil || !removed {
+			return err
+		}
+		return s.audit(ctx, tx, p.Customer, p.DeviceID, AuditPasskeyRemoved)
 	})
 	if err != nil {
 		return internal("auth.RemovePasskey", err)
@@ -430,12 +443,9 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	now := s.Now()
 	if cred.Authenticator.CloneWarning {
 		// A counter that did not go up means two copies of the key exist: refuse, and say so.
-		reason := fmt.Sprintf("passkey sign count went backwards (stored %d, presented %d): possible clone",
+		reason := fmt.Sprintf("%s: stored %d, presented %d", AuditPasskeyClone,
 			stored.SignCount, parsed.Response.AuthenticatorData.Counter)
-		err := s.store.Update(ctx, func(tx Tx) error {
-			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, CustomerUUID: cust.UUID, Reason: reason, RemoteAddr: ip})
-		})
-		if err != nil {
+		if err := s.store.Update(ctx, func(tx Tx) error { return s.audit(ctx, tx, cust, "", reason) }); err != nil {
 			s.log.ErrorContext(ctx, "audit passkey clone", "err", err)
 		}
 		s.log.WarnContext(ctx, "passkey login refused: possible cloned authenticator", "customer", cust.UUID, "remote", ip)
