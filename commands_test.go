@@ -491,3 +491,22 @@ func TestBackupMistakes(t *testing.T) {
 		t.Error("backup created the missing folder")
 	}
 }
+
+// TestDBCopyMissingDatabase: db copy refuses a source that does not exist (creating neither file)
+// and creates a missing SQLite destination, saying so.
+func TestDBCopyMissingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	src, dst := filepath.Join(dir, "src.db"), filepath.Join(dir, "dst.db")
+	code, _, stderr := runArgs(t, "", "db", "copy", "--from", src, "--to", dst)
+	if code != 1 || !strings.Contains(stderr, "database "+src+" does not exist") {
+		t.Errorf("missing source: exit %d, want 1 naming it\n%s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a refused copy left %v behind", entries)
+	}
+	seedCustomer(t, src, "anna@shop.cz")
+	code, _, stderr = runArgs(t, "", "db", "copy", "--from", src, "--to", dst)
+	if code != 0 || !strings.Contains(stderr, "created a new database "+dst) {
+		t.Errorf("missing destination: exit %d, want 0 and a word about creating it\n%s", code, stderr)
+	}
+}

@@ -12,9 +12,10 @@ import (
 )
 
 // A command either needs the database to be there already, or seeds a new shop and may create it.
-// Only serve and the seeding commands (customers add, customers import, keys import) create a
-// missing SQLite file: anything else given a typo for --db would otherwise make an empty database
-// and report success on it (a backup cron job writing empty copies forever).
+// Only serve and the seeding commands (customers add, customers import, keys import, the
+// destination of db copy) create a missing SQLite file: anything else given a typo for --db would
+// otherwise make an empty database and report success on it (a backup cron job writing empty
+// copies forever).
 type dbUse int
 
 const (
@@ -26,7 +27,7 @@ const (
 type errNoDatabase struct{ path string }
 
 func (e errNoDatabase) Error() string {
-	return fmt.Sprintf("database %s does not exist (check --db; shopauth serve, customers add|import and keys import create one)", e.path)
+	return fmt.Sprintf("database %s does not exist (check --db; shopauth serve, customers add|import, keys import and db copy --to create one)", e.path)
 }
 
 // checkDB applies use to path before it is opened: it returns errNoDatabase for a missing file

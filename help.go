@@ -29,6 +29,7 @@ Commands:
   audit                     the audit log, newest first (--customer EMAIL, --since 24h)
   backup                    write a consistent copy of the database to a file
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
+  db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
   version                   print the version and the Go version it was built with
   help                      print this list
 
