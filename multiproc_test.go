@@ -103,6 +103,19 @@ func TestTwoServersOnOnePostgresDatabase(t *testing.T) {
 		}
 	})
 
+	t.Run("reuse detected on one ends the session on both, audited", func(t *testing.T) {
+		r0 := register(t, a.url, "reuse@example.com", "correct horse")
+		r1 := refresh(t, a.url, r0.RefreshToken).token(t, "RefreshTokens")
+		r2 := refresh(t, b.url, r1.RefreshToken).token(t, "RefreshTokens")
+		refresh(t, b.url, r0.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token") // the grandparent
+		refresh(t, a.url, r2.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+		gql(t, a.url, currentCustomerQuery, nil, bearer(r2.AccessToken)).wantError(t, 401, "Token is not valid.", "invalid-token")
+		out, err := exec.Command(bin, "audit", "--customer", "reuse@example.com", "--db", dbURL).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "reuse") {
+			t.Errorf("shopauth audit after a reuse: %v\n%s", err, out)
+		}
+	})
+
 	t.Run("logout on one, the access token refused on the other", func(t *testing.T) {
 		pair := register(t, a.url, "logout@example.com", "correct horse")
 		if r := gql(t, b.url, currentCustomerQuery, nil, bearer(pair.AccessToken)); r.Status != 200 {
