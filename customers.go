@@ -322,8 +322,8 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	fs, dbPath := newFlagSet("audit", `audit [--customer EMAIL] [--since 24h] [--json] [--db FILE]
 
 Prints the audit log, newest first: refresh-token reuse (the session was ended), customers'
-password changes, revocations and recoveries, and what the operator did (passwords set,
-sessions revoked, customers deleted). A deleted customer's events name their UUID only.
+own security changes (password changes, revocations, recoveries, passkeys), and what the
+operator did (passwords set, sessions revoked, customers deleted). A deleted customer's events name their UUID only.
 Events are kept for 90 days.`, stderr)
 	email := fs.String("customer", "", "only the events of the customer with this `EMAIL`")
 	since := fs.Duration("since", 0, "only events of this last `duration` (24h, 30m; default: all)")
