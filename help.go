@@ -29,13 +29,12 @@ Commands:
   audit                     the audit log, newest first (--customer EMAIL, --since 24h)
   backup                    write a consistent copy of the database to a file
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
-  db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
   version                   print the version and the Go version it was built with
   help                      print this list
 
 Every command takes --db (default shopauth.db; a postgres:// URL selects PostgreSQL) and
---help: shopauth serve --help lists the server's flags. Flags can also be set as SHOPAUTH_<FLAG> environment variables
-(SHOPAUTH_ACCESS_TTL=30m); a flag on the command line wins.
+--help: shopauth serve --help lists the server's flags. Flags can also be set as
+SHOPAUTH_<FLAG> environment variables (SHOPAUTH_ACCESS_TTL=30m); a flag on the command line wins.
 `
 
 func isHelpFlag(arg string) bool {
