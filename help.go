@@ -59,11 +59,9 @@ func usageError(fs *flag.FlagSet, format string, args ...any) error {
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("shopauth version", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: shopauth version\n\nPrints the module version (or the VCS revision and time it was built from) and the Go version.")
-	}
+	// Every command takes --db (contract §6), so a script may pass it to version too; version
+	// never opens the database.
+	fs, _ := newFlagSet("version", "version\n\nPrints the module version (or the VCS revision and time it was built from) and the Go version.", stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
