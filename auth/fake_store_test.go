@@ -96,6 +96,28 @@ func (s *fakeStore) SessionCustomer(ctx context.Context, deviceID string) (Sessi
 	return sess, c, nil
 }
 
+func (s *fakeStore) RotateSession(ctx context.Context, next Session, customerUUID string, now time.Time) (Customer, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return Customer{}, false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.updates++
+	old, ok := s.st.sessions[next.DeviceID]
+	if !ok || !bytes.Equal(old.SecretHash, next.PrevSecretHash) || !now.Before(old.ExpiresAt) {
+		return Customer{}, false, nil
+	}
+	c, ok := s.st.customers[old.CustomerID]
+	if !ok || c.UUID != customerUUID {
+		return Customer{}, false, nil
+	}
+	st := s.st.clone()
+	next.CustomerID, next.CreatedAt = old.CustomerID, old.CreatedAt
+	st.sessions[next.DeviceID] = next
+	s.st = st
+	return c, true, nil
+}
+
 func (s *fakeStore) Sessions(ctx context.Context, customerID int64) ([]Session, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()

@@ -13,7 +13,7 @@ import (
 // Refresh rotates a session's secret chain: the presented secret is used up and its successor
 // issued. The just-rotated token presented again inside the reuse interval gets the same successor
 // (byte for byte); any other used token ends the session and is audited. decideRefresh decides;
-// the transaction only loads the session and applies the decision.
+// applyRefresh only loads the session and applies the decision.
 func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err error) {
 	defer func() { s.logRefusal(ctx, refreshToken, raw, err) }()
 	claims, err := s.verifyRefresh(raw)
@@ -32,39 +32,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 	presented := presentedRefresh{customerUUID: claims.UUID, secretHash: hashSecret(claims.SecretChain),
 		next: issuedRefresh{secretHash: hashSecret(successor), issuedAt: iat, expires: exp, keyID: kid, signature: sig}}
 
-	var d refreshDecision
-	var sess Session
-	var cust Customer
-	err = s.store.Update(ctx, func(tx Tx) error {
-		var stored *Session
-		var err error
-		sess, err = tx.Session(claims.DeviceID)
-		switch {
-		case errors.Is(err, ErrNotFound):
-		case err != nil:
-			return err
-		default:
-			if cust, err = tx.CustomerByID(sess.CustomerID); err != nil {
-				return err
-			}
-			stored = &sess
-		}
-		d = decideRefresh(stored, cust.UUID, presented, now, s.cfg.ReuseInterval)
-		switch d.action {
-		case rotateChain:
-			return tx.UpdateSession(d.session)
-		case expireSession:
-			_, err := tx.DeleteSession(sess.DeviceID)
-			return err
-		case endReusedSession:
-			if _, err := tx.DeleteSession(sess.DeviceID); err != nil {
-				return err
-			}
-			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, DeviceID: sess.DeviceID,
-				Reason: string(d.reason), RemoteAddr: ClientFromContext(ctx).IP})
-		}
-		return nil
-	})
+	d, sess, cust, err := s.applyRefresh(ctx, claims.DeviceID, presented, now)
 	if err != nil {
 		return TokenPair{}, internal("auth.Refresh", err)
 	}
@@ -95,6 +63,56 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 		return TokenPair{}, internal("auth.Refresh", err)
 	}
 	return TokenPair{AccessToken: access, RefreshToken: refresh}, nil
+}
+
+// applyRefresh applies the refresh's decision to the stored session.
+//
+// Nearly every refresh presents the newest secret of a live session, and decideRefresh then
+// rotates. That rotation is tried first, without reading: RotateSession stores it in one statement
+// only while the session is in the state the decision needs (there, the customer's, not expired,
+// the presented secret the newest), and answers the customer for the access token. Otherwise (a
+// grace retry, reuse, expiry, a parallel refresh of the same token that rotated first) the session
+// is loaded inside a write transaction, which serialises with every other writer, decided on and
+// the decision applied: so N parallel refreshes of one token give one rotation, never a fork.
+func (s *Service) applyRefresh(ctx context.Context, deviceID string, p presentedRefresh, now time.Time) (refreshDecision, Session, Customer, error) {
+	next := rotated(Session{DeviceID: deviceID, SecretHash: p.secretHash}, p, now)
+	cust, swapped, err := s.store.RotateSession(ctx, next, p.customerUUID, now)
+	if err != nil || swapped {
+		return refreshDecision{action: rotateChain, session: next}, next, cust, err
+	}
+	var d refreshDecision
+	var sess Session
+	err = s.store.Update(ctx, func(tx Tx) error {
+		var stored *Session
+		var err error
+		sess, err = tx.Session(deviceID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return err
+		default:
+			if cust, err = tx.CustomerByID(sess.CustomerID); err != nil {
+				return err
+			}
+			stored = &sess
+		}
+		d = decideRefresh(stored, cust.UUID, p, now, s.cfg.ReuseInterval)
+		switch d.action {
+		case rotateChain:
+			return tx.UpdateSession(d.session)
+		case expireSession:
+			_, err := tx.DeleteSession(sess.DeviceID)
+			return err
+		case endReusedSession:
+			if _, err := tx.DeleteSession(sess.DeviceID); err != nil {
+				return err
+			}
+			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, DeviceID: sess.DeviceID,
+				Reason: string(d.reason), RemoteAddr: ClientFromContext(ctx).IP})
+		}
+		return nil
+	})
+	return d, sess, cust, err
 }
 
 // newSecret returns a fresh secret chain: 40 lowercase hex characters, 160 bits from the CSPRNG.

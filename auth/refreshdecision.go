@@ -68,12 +68,7 @@ func decideRefresh(stored *Session, owner string, p presentedRefresh, now time.T
 	case !now.Before(stored.ExpiresAt):
 		return refreshDecision{action: expireSession, reason: refusalSessionExpired}
 	case subtle.ConstantTimeCompare(p.secretHash, stored.SecretHash) == 1:
-		next := *stored
-		next.PrevSecretHash, next.SecretHash = stored.SecretHash, p.next.secretHash
-		next.RotatedAt, next.LastRefreshedAt = now, now
-		next.IssuedAt, next.ExpiresAt = p.next.issuedAt, p.next.expires
-		next.KeyID, next.Signature = p.next.keyID, p.next.signature
-		return refreshDecision{action: rotateChain, session: next}
+		return refreshDecision{action: rotateChain, session: rotated(*stored, p, now)}
 	case reuseInterval > 0 && len(stored.PrevSecretHash) > 0 &&
 		subtle.ConstantTimeCompare(p.secretHash, stored.PrevSecretHash) == 1 &&
 		subtle.ConstantTimeCompare(p.next.secretHash, stored.SecretHash) == 1 &&
@@ -82,4 +77,16 @@ func decideRefresh(stored *Session, owner string, p presentedRefresh, now time.T
 	default:
 		return refreshDecision{action: endReusedSession, reason: refusalReused}
 	}
+}
+
+// rotated is the session after the presented secret, its newest, is used up: the successor becomes
+// the newest, the presented one the previous, and the successor token's iat, exp, kid and signature
+// are kept for a grace answer.
+func rotated(stored Session, p presentedRefresh, now time.Time) Session {
+	next := stored
+	next.PrevSecretHash, next.SecretHash = p.secretHash, p.next.secretHash
+	next.RotatedAt, next.LastRefreshedAt = now, now
+	next.IssuedAt, next.ExpiresAt = p.next.issuedAt, p.next.expires
+	next.KeyID, next.Signature = p.next.keyID, p.next.signature
+	return next
 }

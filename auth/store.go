@@ -115,6 +115,11 @@ type Store interface {
 	Customers(ctx context.Context, now time.Time) ([]CustomerSummary, error)
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
 	PasskeyStore
+	// RotateSession stores the rotated session next in one statement, only if the session
+	// next.DeviceID exists, belongs to the customer customerUUID, has not expired at now and its
+	// newest secret hash is still next.PrevSecretHash (the state in which a refresh rotates), and
+	// returns that customer and whether it did. It keeps the session's customer and creation time.
+	RotateSession(ctx context.Context, next Session, customerUUID string, now time.Time) (Customer, bool, error)
 
 	Update(ctx context.Context, fn func(Tx) error) error
 }

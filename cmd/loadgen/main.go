@@ -9,7 +9,8 @@
 //   - login: each client logs in again and again (the cost is the argon2id hash).
 //
 // It also measures raw RSA-2048 signatures per second on all cores, in the same run, so that the
-// refresh rate can be stated as a ratio of its bound (two signatures per refresh). It prints
+// refresh rate can be stated as a ratio of its bound (one RSA signature per refresh: the access
+// token's; the refresh token is HS256), and the floor, so that the other rates read as ratios. It prints
 // requests/s, p50/p99 latency, errors, the server's CPU per request and its peak RSS (VmHWM, reset
 // before each phase through /proc/PID/clear_refs).
 //
@@ -168,8 +169,8 @@ func run(o options) error {
 		rs, err := runServer(&o, dir, alg, i == 0, false)
 		if i == 0 && o.sigsAfter > 0 {
 			sigs = (sigsBefore + o.sigsAfter) / 2
-			fmt.Printf("raw RSA-2048 signatures right after the %s refresh phase: %.0f/s; mean %.0f/s (refresh bound at 2 signatures each: %.0f/s)\n",
-				alg, o.sigsAfter, sigs, sigs/2)
+			fmt.Printf("raw RSA-2048 signatures right after the %s refresh phase: %.0f/s; mean %.0f/s (the refresh bound: one signature each)\n",
+				alg, o.sigsAfter, sigs)
 		}
 		results = append(results, rs...)
 		if err != nil {
@@ -715,24 +716,41 @@ func summarize(rs []result, sigs float64, o options) {
 		}
 		return nil
 	}
-	bound := sigs / 2
+	bound := sigs // one RSA signature per refresh (the access token's)
 	if r := find("RefreshTokens", "RS256"); r != nil {
 		ratio := r.rate() / bound
-		fmt.Printf("refresh RS256: %.0f/s = %.2f × bound (%.0f sigs/s / 2 signatures per refresh); target ≥ 0.70: %s\n",
+		fmt.Printf("refresh RS256: %.0f/s = %.2f × bound (%.0f RSA-2048 signatures/s, one per refresh); target ≥ 0.70: %s\n",
 			r.rate(), ratio, sigs, verdict(ratio >= 0.7 && r.errors == 0))
-		fmt.Printf("refresh peak RSS: %.1f MiB; target < 100 MiB: %s\n", float64(r.peakRSS)/(1<<20), verdict(r.peakRSS < 100<<20))
+	}
+	var peak int64
+	for _, r := range rs {
+		if r.name == "RefreshTokens" {
+			peak = max(peak, r.peakRSS)
+		}
+	}
+	if peak > 0 {
+		fmt.Printf("refresh peak RSS (all algorithms): %.1f MiB; target < 60 MiB: %s\n", float64(peak)/(1<<20), verdict(peak < 60<<20))
 	}
 	if small, big := find("RefreshTokens", o.algs[0]), find("RefreshTokens", o.algs[0]+", "); small != nil && big != nil && big != small {
 		fmt.Printf("refresh %s on %s: %.0f/s = %.2f × the empty database's %.0f/s, peak RSS %.1f MiB\n",
 			o.algs[0], strings.TrimPrefix(big.alg, o.algs[0]+", "), big.rate(), big.rate()/small.rate(), small.rate(),
 			float64(big.peakRSS)/(1<<20))
 	}
+	read, floor := find("currentCustomerUser", ""), find("floor: bare net/http", "")
 	for _, alg := range []string{"ES256", "EdDSA"} {
-		if r := find("RefreshTokens", alg); r != nil {
-			fmt.Printf("refresh %s: %.0f/s (%.1f × the RS256 bound)\n", alg, r.rate(), r.rate()/bound)
+		r := find("RefreshTokens", alg)
+		switch {
+		case r == nil:
+		case floor == nil:
+			fmt.Printf("refresh %s: %.0f/s (no floor measured)\n", alg, r.rate())
+		case alg == "EdDSA":
+			ratio := r.rate() / floor.rate()
+			fmt.Printf("refresh EdDSA: %.0f/s = %.2f × the net/http floor (%.0f/s); target ≥ 0.30: %s\n",
+				r.rate(), ratio, floor.rate(), verdict(ratio >= 0.3 && r.errors == 0))
+		default:
+			fmt.Printf("refresh %s: %.0f/s = %.2f × the net/http floor\n", alg, r.rate(), r.rate()/floor.rate())
 		}
 	}
-	read, floor := find("currentCustomerUser", ""), find("floor: bare net/http", "")
 	if read != nil && floor != nil {
 		ratio := read.rate() / floor.rate()
 		fmt.Printf("currentCustomerUser: %.0f/s = %.2f × the net/http floor (%.0f/s), p99 %s at %d clients; target ≥ 0.30: %s\n",

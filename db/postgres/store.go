@@ -274,6 +274,27 @@ func (t *Tx) UpdateSession(s auth.Session) error {
 	return err
 }
 
+const queryRotateSession = `UPDATE sessions s SET secret_hash = $1, prev_secret_hash = $2, rotated_at = $3,
+		last_refreshed_at = $4, issued_at = $5, expires_at = $6, key_id = $7, signature = $8
+		FROM customers c
+		WHERE s.device_id = $9 AND s.secret_hash = $10 AND s.expires_at > $11 AND c.id = s.customer_id AND c.uuid = $12
+		RETURNING ` + customerColumns
+
+// RotateSession stores a rotation in one statement, guarded by the state it was decided on (see
+// auth.Store). Under READ COMMITTED a parallel swap waits for the row and then finds the secret
+// changed, so exactly one of them applies.
+func (d *DB) RotateSession(ctx context.Context, next auth.Session, customerUUID string, now time.Time) (auth.Customer, bool, error) {
+	ctx, cancel := d.deadline(ctx)
+	defer cancel()
+	c, err := scanCustomer(d.pool.QueryRow(ctx, queryRotateSession,
+		next.SecretHash, next.PrevSecretHash, ms(next.RotatedAt), ms(next.LastRefreshedAt), ms(next.IssuedAt),
+		ms(next.ExpiresAt), next.KeyID, next.Signature, next.DeviceID, next.PrevSecretHash, ms(now), customerUUID))
+	if errors.Is(err, auth.ErrNotFound) {
+		return auth.Customer{}, false, nil
+	}
+	return c, err == nil, err
+}
+
 func (t *Tx) DeleteSession(deviceID string) (bool, error) {
 	n, err := t.exec(`DELETE FROM sessions WHERE device_id = $1`, deviceID)
 	return n > 0, err

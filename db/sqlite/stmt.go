@@ -19,6 +19,7 @@ var writerQueries = []string{
 	queryCustomerByID,
 	queryCustomerByEmail,
 	queryUpdateSession,
+	queryRotateSession,
 	queryCreateSession,
 	queryCreateCustomer,
 	queryDeleteSession,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"shopauth/auth"
@@ -265,6 +266,41 @@ func (t *Tx) UpdateSession(s auth.Session) error {
 		s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt),
 		s.KeyID, s.Signature, s.DeviceID)
 	return err
+}
+
+// queryRotateSession is a rotation guarded by the state it was decided on, answering the customer
+// in the same statement: scalar subqueries in RETURNING (which may name only the updated table),
+// one primary-key lookup each, for the columns of customerColumns.
+var queryRotateSession = `UPDATE sessions SET secret_hash = ?, prev_secret_hash = ?, rotated_at = ?,
+		last_refreshed_at = ?, issued_at = ?, expires_at = ?, key_id = ?, signature = ?
+		WHERE device_id = ? AND secret_hash = ? AND expires_at > ?
+			AND customer_id = (SELECT id FROM customers WHERE uuid = ?)
+		RETURNING customer_id` + returningCustomer()
+
+func returningCustomer() string {
+	var b strings.Builder
+	for _, col := range strings.Split(customerColumns, ", ")[1:] {
+		b.WriteString(", (SELECT " + col + " FROM customers c WHERE c.id = customer_id)")
+	}
+	return b.String()
+}
+
+// RotateSession stores a rotation in one statement, in its own implicit transaction, so a
+// refresh holds the write lock for one UPDATE; see auth.Store.
+func (d *DB) RotateSession(ctx context.Context, next auth.Session, customerUUID string, now time.Time) (auth.Customer, bool, error) {
+	args := []any{next.SecretHash, next.PrevSecretHash, ms(next.RotatedAt), ms(next.LastRefreshedAt), ms(next.IssuedAt),
+		ms(next.ExpiresAt), next.KeyID, next.Signature, next.DeviceID, next.PrevSecretHash, ms(now), customerUUID}
+	var row *sql.Row
+	if st := d.writeStmts.get(ctx, queryRotateSession); st != nil {
+		row = st.QueryRowContext(ctx, args...)
+	} else {
+		row = d.writer.QueryRowContext(ctx, queryRotateSession, args...)
+	}
+	c, err := scanCustomer(row)
+	if errors.Is(err, auth.ErrNotFound) {
+		return auth.Customer{}, false, nil
+	}
+	return c, err == nil, err
 }
 
 const queryDeleteSession = `DELETE FROM sessions WHERE device_id = ?`

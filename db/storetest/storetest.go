@@ -45,6 +45,7 @@ var cases = []testCase[auth.Store]{
 	{"UpdateRollsBackOnError", testUpdateRollsBackOnError},
 	{"SessionRotation", testSessionRotation},
 	{"RotationExactlyOnce", testRotationExactlyOnce},
+	{"RotateSessionSwapsOnce", testRotateSessionSwapsOnce},
 	{"DeleteSessions", testDeleteSessions},
 	{"TrimSessions", testTrimSessions},
 	{"PruneInBatches", testPruneInBatches},
@@ -286,6 +287,76 @@ func testRotationExactlyOnce(t *testing.T, s auth.Store) {
 	sess, _, err := s.SessionCustomer(ctx(), "dev-x")
 	if err != nil || !bytes.Equal(sess.PrevSecretHash, hash("s0")) {
 		t.Errorf("after the race: %+v, %v", sess, err)
+	}
+}
+
+// testRotateSessionSwapsOnce: RotateSession is a compare-and-swap on the state a rotation is
+// decided in: of parallel swaps presenting the same secret exactly one succeeds, it stores every
+// rotated field and answers the customer, and it keeps the session's customer and creation time.
+// Nothing is written for a session that is gone, expired, another customer's, or whose newest
+// secret is another.
+func testRotateSessionSwapsOnce(t *testing.T, s auth.Store) {
+	c := addCustomer(t, s, "cas@shop.cz")
+	other := addCustomer(t, s, "other@shop.cz")
+	mustUpdate(t, s, func(tx auth.Tx) error { return tx.CreateSession(newSession("dev-c", c.ID, "s0", now.Add(time.Hour))) })
+	later := now.Add(5 * time.Second)
+	next := func(i int) auth.Session {
+		return auth.Session{DeviceID: "dev-c", SecretHash: hash(fmt.Sprintf("s1-%d", i)), PrevSecretHash: hash("s0"),
+			RotatedAt: later, LastRefreshedAt: later, IssuedAt: later, ExpiresAt: later.Add(2 * time.Hour),
+			KeyID: "kid-2", Signature: fmt.Sprintf("sig-%d", i)}
+	}
+	for _, tc := range []struct {
+		name string
+		next auth.Session
+		uuid string
+		at   time.Time
+	}{
+		{"another customer's", next(0), other.UUID, later},
+		{"expired at the boundary millisecond", next(0), c.UUID, now.Add(time.Hour)},
+		{"another newest secret", func() auth.Session { n := next(0); n.PrevSecretHash = hash("s9"); return n }(), c.UUID, later},
+		{"gone", func() auth.Session { n := next(0); n.DeviceID = "no-such-device"; return n }(), c.UUID, later},
+	} {
+		if _, ok, err := s.RotateSession(ctx(), tc.next, tc.uuid, tc.at); ok || err != nil {
+			t.Errorf("RotateSession of a session %s = %v, %v; want false, nil", tc.name, ok, err)
+		}
+	}
+	if _, _, err := s.SessionCustomer(ctx(), "no-such-device"); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("a swap created a session: %v", err)
+	}
+
+	const n = 16
+	var wins, winner atomic.Int32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			cust, ok, err := s.RotateSession(ctx(), next(i), c.UUID, now.Add(time.Hour-time.Millisecond))
+			if err != nil {
+				t.Errorf("RotateSession: %v", err)
+			}
+			if ok {
+				wins.Add(1)
+				winner.Store(int32(i))
+				if cust.ID != c.ID || cust.UUID != c.UUID || cust.Email != c.Email || cust.FirstName != c.FirstName ||
+					cust.LastName != c.LastName || cust.PasswordHash != c.PasswordHash || !cust.CreatedAt.Equal(c.CreatedAt) {
+					t.Errorf("RotateSession answered the customer %+v, want %+v", cust, c)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if w := wins.Load(); w != 1 {
+		t.Fatalf("%d of %d parallel swaps succeeded, want exactly 1", w, n)
+	}
+	got, _, err := s.SessionCustomer(ctx(), "dev-c")
+	want := next(int(winner.Load()))
+	if err != nil || got.CustomerID != c.ID || !got.CreatedAt.Equal(now) ||
+		!bytes.Equal(got.SecretHash, want.SecretHash) || !bytes.Equal(got.PrevSecretHash, hash("s0")) ||
+		!got.RotatedAt.Equal(later) || !got.LastRefreshedAt.Equal(later) || !got.IssuedAt.Equal(later) ||
+		!got.ExpiresAt.Equal(want.ExpiresAt) || got.KeyID != "kid-2" || got.Signature != want.Signature {
+		t.Errorf("after the swap: %+v, %v", got, err)
+	}
+	if _, ok, err := s.RotateSession(ctx(), next(99), c.UUID, later); ok || err != nil {
+		t.Errorf("a swap presenting the old secret again = %v, %v; want false", ok, err)
 	}
 }
 
