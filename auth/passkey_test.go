@@ -30,7 +30,7 @@ type passkeyEnv struct {
 	authn *testkit.Authenticator
 }
 
-func newPasskeyEnv(t *testing.T, configure ...func(*auth.Config)) *passkeyEnv {
+func newPasskeyEnv(t testing.TB, configure ...func(*auth.Config)) *passkeyEnv {
 	t.Helper()
 	e := &passkeyEnv{testEnv: newEnv(t, append([]func(*auth.Config){withPasskeys}, configure...)...),
 		email: "passkey@shop.cz", authn: &testkit.Authenticator{Origin: shopOrigin}}
