@@ -47,6 +47,38 @@ func (c *validator) err() error {
 	return &Error{Code: EValidation, Message: MsgValidation, Validation: c.v}
 }
 
+// Validation messages, word for word as Shopsys answers them; each is written here once.
+const (
+	msgEnterFirstName      = "Please enter first name"
+	msgFirstNameTooLong    = "First name cannot be longer than 100 characters"
+	msgEnterLastName       = "Please enter last name"
+	msgLastNameTooLong     = "Last name cannot be longer than 100 characters"
+	msgEnterEmail          = "Please enter email"
+	msgEnterYourEmail      = "Please enter your email address"
+	msgEnterPassword       = "Please enter password"
+	msgPasswordTooShort    = "Password must be at least %d characters long"
+	msgEnterOldPassword    = "Please enter old password"
+	msgEnterNewPassword    = "Please enter new password"
+	msgNewPasswordTooShort = "New password must be at least %d characters long"
+)
+
+func (c *validator) firstName(path, value string) {
+	c.name(path, value, msgEnterFirstName, msgFirstNameTooLong)
+}
+
+func (c *validator) lastName(path, value string) {
+	c.name(path, value, msgEnterLastName, msgLastNameTooLong)
+}
+
+// password checks a customer's first password; newPassword one that replaces another.
+func (c *validator) password(path, value string, minLen int) {
+	c.passwordWith(path, value, msgEnterPassword, msgPasswordTooShort, minLen)
+}
+
+func (c *validator) newPassword(path, value string, minLen int) {
+	c.passwordWith(path, value, msgEnterNewPassword, msgNewPasswordTooShort, minLen)
+}
+
 func (c *validator) name(path, value, blankMsg, longMsg string) {
 	switch {
 	case strings.TrimSpace(value) == "":
@@ -67,7 +99,7 @@ func (c *validator) email(path, value, blankMsg string) {
 	}
 }
 
-func (c *validator) password(path, value, blankMsg, shortFmt string, minLen int) {
+func (c *validator) passwordWith(path, value, blankMsg, shortFmt string, minLen int) {
 	switch {
 	case value == "":
 		c.add(path, codeBlank, blankMsg)
@@ -87,10 +119,10 @@ func (c *validator) telephone(path string, value *string) {
 // Register creates a customer and logs them in on a new device.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (TokenPair, error) {
 	var v validator
-	v.name("input.firstName", in.FirstName, "Please enter first name", "First name cannot be longer than 100 characters")
-	v.name("input.lastName", in.LastName, "Please enter last name", "Last name cannot be longer than 100 characters")
-	v.email("input.email", in.Email, "Please enter email")
-	v.password("input.password", in.Password, "Please enter password", "Password must be at least %d characters long", s.cfg.MinPasswordLength)
+	v.firstName("input.firstName", in.FirstName)
+	v.lastName("input.lastName", in.LastName)
+	v.email("input.email", in.Email, msgEnterEmail)
+	v.password("input.password", in.Password, s.cfg.MinPasswordLength)
 	v.telephone("input.telephone", in.Telephone)
 	if err := v.err(); err != nil {
 		return TokenPair{}, err
@@ -145,11 +177,11 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPa
 		return Customer{}, errInvalidToken
 	}
 	var v validator
-	v.email("input.email", email, "Please enter your email address")
+	v.email("input.email", email, msgEnterYourEmail)
 	if oldPassword == "" {
-		v.add("input.oldPassword", codeBlank, "Please enter old password")
+		v.add("input.oldPassword", codeBlank, msgEnterOldPassword)
 	}
-	v.password("input.newPassword", newPassword, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
+	v.newPassword("input.newPassword", newPassword, s.cfg.MinPasswordLength)
 	if err := v.err(); err != nil {
 		return Customer{}, err
 	}
@@ -205,8 +237,8 @@ func (s *Service) ChangePersonalData(ctx context.Context, p *Principal, in Perso
 		return Customer{}, errInvalidToken
 	}
 	var v validator
-	v.name("input.firstName", in.FirstName, "Please enter first name", "First name cannot be longer than 100 characters")
-	v.name("input.lastName", in.LastName, "Please enter last name", "Last name cannot be longer than 100 characters")
+	v.firstName("input.firstName", in.FirstName)
+	v.lastName("input.lastName", in.LastName)
 	v.telephone("input.telephone", in.Telephone)
 	if err := v.err(); err != nil {
 		return Customer{}, err

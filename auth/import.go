@@ -100,16 +100,16 @@ func (s *Service) ImportCustomers(ctx context.Context, in []NewCustomer) ([]Cust
 // is wrong with it in the order of its fields.
 func (s *Service) checkNewCustomer(n NewCustomer) (Customer, []string) {
 	var v validator
-	v.email("email", n.Email, "Please enter email")
-	v.name("firstName", n.FirstName, "Please enter first name", "First name cannot be longer than 100 characters")
-	v.name("lastName", n.LastName, "Please enter last name", "Last name cannot be longer than 100 characters")
+	v.email("email", n.Email, msgEnterEmail)
+	v.firstName("firstName", n.FirstName)
+	v.lastName("lastName", n.LastName)
 	v.telephone("telephone", n.Telephone)
 	if n.PasswordHash != "" {
 		if !IsPasswordHash(n.PasswordHash) {
 			v.add("passwordHash", "", "not a bcrypt ($2y$, $2a$, $2b$) or argon2id hash")
 		}
 	} else {
-		v.password("password", n.Password, "Please enter password", "Password must be at least %d characters long", s.cfg.MinPasswordLength)
+		v.password("password", n.Password, s.cfg.MinPasswordLength)
 	}
 	c := Customer{
 		UUID: n.UUID, Email: normalizeEmail(n.Email), PasswordHash: n.PasswordHash,

@@ -100,7 +100,7 @@ func (s *Service) ShowCustomer(ctx context.Context, email string) (CustomerRepor
 // recovery, and is audited. It returns how many sessions ended.
 func (s *Service) SetPassword(ctx context.Context, email, password string) (int, error) {
 	var v validator
-	v.password("password", password, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
+	v.newPassword("password", password, s.cfg.MinPasswordLength)
 	if err := v.err(); err != nil {
 		return 0, err
 	}

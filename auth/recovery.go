@@ -128,7 +128,7 @@ func (s *Service) sendRecovery(ctx context.Context, c Customer, hash string) {
 // starts, whose tokens are returned. A hash that cannot be used changes nothing.
 func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword string) (TokenPair, error) {
 	var v validator
-	v.password("input.newPassword", newPassword, "Please enter new password", "New password must be at least %d characters long", s.cfg.MinPasswordLength)
+	v.newPassword("input.newPassword", newPassword, s.cfg.MinPasswordLength)
 	if err := v.err(); err != nil {
 		return TokenPair{}, err
 	}
