@@ -440,6 +440,8 @@ func TestRecoveryMailDeadline(t *testing.T) {
 	}
 }
 
+// Without a mailer the request still succeeds and says so in the log, but the hash, which is
+// only ever the customer's, stays out of it (the demo's logged link is mail's job: mail.New).
 func TestRequestPasswordRecoveryWithoutMailer(t *testing.T) {
 	e := newRecoveryEnv(t)
 	e.register(recoveryEmail, "Jan", "Novák")
@@ -448,16 +450,11 @@ func TestRequestPasswordRecoveryWithoutMailer(t *testing.T) {
 		t.Fatal(err)
 	}
 	logs := e.logs.String()
-	if !strings.Contains(logs, "level=INFO") || !strings.Contains(logs, recoveryEmail) {
-		t.Fatalf("demo mode does not log the recovery:\n%s", logs)
+	if !strings.Contains(logs, "level=WARN") || !strings.Contains(logs, "no mailer") {
+		t.Fatalf("a recovery without a mailer is not logged as unsent:\n%s", logs)
 	}
-	i := strings.Index(logs, "hash=")
-	if i < 0 || len(logs) < i+5+recoveryHashLen {
-		t.Fatalf("no hash in the log:\n%s", logs)
-	}
-	hash := logs[i+5 : i+5+recoveryHashLen]
-	if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "new password 2"); err != nil {
-		t.Fatalf("the logged hash does not work: %v", err)
+	if strings.Contains(logs, "hash=") {
+		t.Fatalf("the hash is in the log:\n%s", logs)
 	}
 }
 

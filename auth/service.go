@@ -35,7 +35,8 @@ type Service struct {
 	// Throttle counts failed password checks and other attempts per minute; New makes an in-memory
 	// one, a deployment of several processes replaces it with one they share.
 	Throttle Throttle
-	// Mailer sends recovery mails; nil writes them to the log.
+	// Mailer sends recovery mails (mail.New writes them to the log when no mail server is set);
+	// nil sends none.
 	Mailer RecoveryMailer
 	// OnEvent, when set, is told of each outcome (metrics); Events lists them.
 	OnEvent func(Event)
