@@ -127,3 +127,43 @@ func TestArchitectureMatchesImports(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsSchemaIsTheServedSchema: the schema in docs/api.md is the one the server serves
+// (schema.graphql), definition for definition, descriptions and layout aside.
+func TestDocsSchemaIsTheServedSchema(t *testing.T) {
+	docs, err := os.ReadFile("docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```graphql\n(.*?)```").FindStringSubmatch(string(docs))
+	if block == nil {
+		t.Fatal("docs/api.md has no graphql block")
+	}
+	if got, want := schemaDefinitions(block[1]), schemaDefinitions(schemaSDL); !slices.Equal(got, want) {
+		t.Errorf("docs/api.md's schema differs from schema.graphql:\ndocs:   %q\nserved: %q", got, want)
+	}
+}
+
+// schemaDefinitions returns each top-level definition of an SDL document as its tokens, sorted.
+func schemaDefinitions(sdl string) []string {
+	sdl = regexp.MustCompile(`(?s)""".*?"""|"(?:[^"\\\n]|\\.)*"|#[^\n]*`).ReplaceAllString(sdl, " ")
+	tokens := regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*|[!:\[\](){}=|]`).FindAllString(sdl, -1)
+	var defs []string
+	depth := 0
+	for _, tok := range tokens {
+		switch {
+		case tok == "{":
+			depth++
+		case tok == "}":
+			depth--
+		case depth == 0 && slices.Contains([]string{"type", "input", "enum", "scalar", "interface", "union", "schema"}, tok):
+			defs = append(defs, tok)
+			continue
+		}
+		if len(defs) > 0 {
+			defs[len(defs)-1] += " " + tok
+		}
+	}
+	slices.Sort(defs)
+	return defs
+}
