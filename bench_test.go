@@ -37,12 +37,8 @@ const benchPassword = "correct horse battery"
 
 func benchMain(b *testing.B, alg string) *Main {
 	b.Helper()
-	m := NewMain()
-	m.Addr = "127.0.0.1:0"
-	m.DBPath = filepath.Join(b.TempDir(), "bench.db")
+	m := newTestMain(b)
 	m.Config.SigningAlgorithm = alg
-	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	m.Stdout = io.Discard
 	if err := m.Open(context.Background()); err != nil {
 		b.Fatal(err)
 	}

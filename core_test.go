@@ -17,14 +17,22 @@ import (
 	"shopauth/internal/testkit"
 )
 
+// newTestMain is the one way the root tests build a Main: the server as `shopauth serve` builds it,
+// on a free port and a temp database, logging nothing; not yet opened.
+func newTestMain(tb testing.TB) *Main {
+	tb.Helper()
+	m := NewMain()
+	m.Addr = "127.0.0.1:0"
+	m.DBPath = filepath.Join(tb.TempDir(), "shop.db")
+	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	m.Stdout = io.Discard
+	return m
+}
+
 // startServer runs the server exactly as `shopauth serve` does, on a free port and a temp database.
 func startServer(t *testing.T, configure func(*Main)) *Main {
 	t.Helper()
-	m := NewMain()
-	m.Addr = "127.0.0.1:0"
-	m.DBPath = filepath.Join(t.TempDir(), "shop.db")
-	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	m.Stdout = io.Discard
+	m := newTestMain(t)
 	if configure != nil {
 		configure(m)
 	}

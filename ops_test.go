@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -175,21 +174,11 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	}
 }
 
-// newQuietMain is a Main on a free port and a temp database that logs nothing, not yet opened.
-func newQuietMain(t *testing.T) *Main {
-	m := NewMain()
-	m.Addr = "127.0.0.1:0"
-	m.DBPath = filepath.Join(t.TempDir(), "shop.db")
-	m.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
-	m.Stdout = io.Discard
-	return m
-}
-
 // TestGracefulShutdown holds requests inside the handler, ends the server's context and checks
 // that the listener closes at once, the held requests still get their answer, and the database
 // is checkpointed and closed (no WAL left).
 func TestGracefulShutdown(t *testing.T) {
-	m := newQuietMain(t)
+	m := newTestMain(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := m.Open(ctx); err != nil {
@@ -281,7 +270,7 @@ func TestGracefulShutdown(t *testing.T) {
 }
 
 func TestGracefulShutdownIsBounded(t *testing.T) {
-	m := newQuietMain(t)
+	m := newTestMain(t)
 	m.ShutdownTimeout = 200 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := m.Open(ctx); err != nil {
