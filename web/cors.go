@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -47,4 +49,26 @@ func CheckCORSOrigin(origin string, allowCredentials bool) error {
 		return fmt.Errorf("CORS origin %q names the default port, which browsers leave out: write %s://%s", origin, scheme, u.Hostname())
 	}
 	return nil
+}
+
+// canonicalRequestHeaders rewrites a preflight's Access-Control-Request-Headers into the form the
+// Fetch standard has browsers send (lower case, sorted, no repeats, comma-separated), the only form
+// the CORS middleware accepts: a client that writes "Content-Type, Authorization" by hand, as curl
+// users and some HTTP libraries do, would otherwise get a preflight without any CORS headers.
+func canonicalRequestHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if values, ok := r.Header["Access-Control-Request-Headers"]; ok && r.Method == http.MethodOptions {
+			var names []string
+			for _, v := range values {
+				for name := range strings.SplitSeq(v, ",") {
+					if name = strings.ToLower(strings.TrimSpace(name)); name != "" {
+						names = append(names, name)
+					}
+				}
+			}
+			slices.Sort(names)
+			r.Header.Set("Access-Control-Request-Headers", strings.Join(slices.Compact(names), ","))
+		}
+		next.ServeHTTP(w, r)
+	})
 }

@@ -96,6 +96,7 @@ func NewHandler(cfg Config) http.Handler {
 			AllowedHeaders: []string{"Authorization", "X-Auth-Token", "Content-Type", "Accept"},
 			MaxAge:         600,
 		}).Handler(h)
+		h = canonicalRequestHeaders(h)
 	}
 	return Recover(cfg.Logger, WithClient(cfg.TrustedProxies, AccessLog(cfg.Logger, cfg.Observe, h)))
 }
