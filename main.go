@@ -202,7 +202,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", c.RefreshTTL, "refresh token lifetime")
 	fs.DurationVar(&c.ReuseInterval, "refresh-reuse-interval", c.ReuseInterval, "grace interval in which the just-rotated refresh token still answers (0 disables)")
 	fs.IntVar(&c.MinPasswordLength, "min-password-length", c.MinPasswordLength, "minimum password length")
-	fs.DurationVar(&c.ClockLeeway, "clock-leeway", c.ClockLeeway, "clock leeway when checking exp, nbf and iat (at most 60s)")
+	fs.DurationVar(&c.ClockLeeway, "clock-leeway", c.ClockLeeway, "clock leeway when checking exp, nbf and iat (default 0s, at most 60s)")
 	fs.IntVar(&c.LoginFailuresPerEmail, "login-failures-per-email", c.LoginFailuresPerEmail, "failed logins allowed per minute per email and IP")
 	fs.IntVar(&c.LoginFailuresPerIP, "login-failures-per-ip", c.LoginFailuresPerIP, "failed logins allowed per minute per IP")
 	fs.IntVar(&c.RegistrationsPerIP, "registrations-per-ip", c.RegistrationsPerIP, "registrations allowed per minute per IP")

@@ -32,3 +32,24 @@ func TestEverySubcommandTakesDBAndHelp(t *testing.T) {
 		t.Errorf("version --db: exit %d, stdout %q, stderr %q; want 0 and the version", code, stdout, stderr)
 	}
 }
+
+// Contract §6: serve --help names every flag with the contract's default, the zero ones included
+// (the flag package leaves a zero default out, so --clock-leeway says its own).
+func TestServeHelpShowsTheContractDefaults(t *testing.T) {
+	_, stdout, stderr := runArgs(t, "", "serve", "--help")
+	help := stdout + stderr
+	tests := []struct{ flag, want string }{
+		{"addr", `default "127.0.0.1:8000"`}, {"db", `default "shopauth.db"`}, {"issuer", "default http:// + addr"},
+		{"access-ttl", "default 1h0m0s"}, {"refresh-ttl", "default 336h0m0s"}, {"refresh-reuse-interval", "default 10s"},
+		{"min-password-length", "default 8"}, {"clock-leeway", "default 0s"}, {"login-failures-per-email", "default 5"},
+		{"login-failures-per-ip", "default 100"}, {"registrations-per-ip", "default 60"}, {"signing-alg", `default "RS256"`},
+		{"recovery-ttl", "default 1h0m0s"},
+	}
+	for _, tt := range tests {
+		_, usage, ok := strings.Cut(help, "\n  -"+tt.flag+" ")
+		usage, _, _ = strings.Cut(usage, "\n  -")
+		if !ok || !strings.Contains(usage, tt.want) {
+			t.Errorf("--%s: usage %q lacks %q", tt.flag, usage, tt.want)
+		}
+	}
+}
