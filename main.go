@@ -34,7 +34,8 @@ import (
 var schemaSDL string
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (a closed terminal, or an operator expecting a reload) stops gracefully like SIGTERM.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
 		<-ctx.Done()
@@ -289,9 +290,15 @@ func splitList(s string) []string {
 
 // Open opens the database, builds the service and the HTTP handler, and starts listening.
 func (m *Main) Open(ctx context.Context) error {
-	var err error
+	created, err := checkDB(m.DBPath, seedDB)
+	if err != nil {
+		return err
+	}
 	if m.DB, err = db.Open(ctx, m.DBPath); err != nil {
 		return err
+	}
+	if created {
+		m.warnCreated()
 	}
 	if !m.rpResolved {
 		if err := m.resolveRelyingParty(); err != nil {
@@ -380,14 +387,18 @@ func (m *Main) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	go m.background(bg)
+	fatal := make(chan error, 1)
+	go m.watchDatabaseFile(bg, fatal)
 	stopMetrics := m.serveMetrics(m.metrics)
 	fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.Listener) }()
+	var failure error
 	select {
 	case err := <-errc:
 		return errors.Join(err, stopMetrics(context.Background()))
 	case <-ctx.Done():
+	case failure = <-fatal: // serving on would answer writes that are then lost
 	}
 	m.Log.Info("shutting down: no new connections, finishing requests in flight", "timeout", m.ShutdownTimeout)
 	shutdown, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
@@ -402,7 +413,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
-	return err
+	return errors.Join(failure, err)
 }
 
 // background prunes expired sessions and picks up keys rotated by `shopauth keys rotate`.

@@ -118,6 +118,7 @@ func (c *validator) telephone(path string, value *string) {
 
 // Register creates a customer and logs them in on a new device.
 func (s *Service) Register(ctx context.Context, in RegisterInput) (TokenPair, error) {
+	in.FirstName, in.LastName, in.Telephone = cleanText(in.FirstName), cleanText(in.LastName), cleanOptional(in.Telephone)
 	var v validator
 	v.firstName("input.firstName", in.FirstName)
 	v.lastName("input.lastName", in.LastName)
@@ -236,6 +237,7 @@ func (s *Service) ChangePersonalData(ctx context.Context, p *Principal, in Perso
 	if p == nil {
 		return Customer{}, errInvalidToken
 	}
+	in.FirstName, in.LastName, in.Telephone = cleanText(in.FirstName), cleanText(in.LastName), cleanOptional(in.Telephone)
 	var v validator
 	v.firstName("input.firstName", in.FirstName)
 	v.lastName("input.lastName", in.LastName)

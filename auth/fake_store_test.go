@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // fakeStore is an in-memory Store for the domain's tests. It behaves as the SQLite store does
@@ -157,6 +159,20 @@ func (s *fakeStore) Setting(ctx context.Context, name string) ([]byte, error) {
 }
 
 func (s *fakeStore) Ping(ctx context.Context) error { return ctx.Err() }
+
+func (s *fakeStore) BcryptCosts(ctx context.Context) ([]int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	seen := map[int]bool{}
+	var out []int
+	for _, c := range s.st.customers {
+		if cost, err := bcrypt.Cost([]byte(c.PasswordHash)); err == nil && !seen[cost] {
+			seen[cost] = true
+			out = append(out, cost)
+		}
+	}
+	return out, nil
+}
 
 // Update runs fn on a copy of the state and keeps the copy only when fn succeeds.
 func (s *fakeStore) Update(ctx context.Context, fn func(Tx) error) error {

@@ -99,6 +99,7 @@ func (s *Service) ImportCustomers(ctx context.Context, in []NewCustomer) ([]Cust
 // checkNewCustomer validates one customer as Register would and returns it normalised, with what
 // is wrong with it in the order of its fields.
 func (s *Service) checkNewCustomer(n NewCustomer) (Customer, []string) {
+	n.FirstName, n.LastName, n.Telephone = cleanText(n.FirstName), cleanText(n.LastName), cleanOptional(n.Telephone)
 	var v validator
 	v.email("email", n.Email, msgEnterEmail)
 	v.firstName("firstName", n.FirstName)

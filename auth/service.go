@@ -29,12 +29,16 @@ type Service struct {
 	log      *slog.Logger
 	mailing  sync.WaitGroup // recovery mails still being sent
 	passkeys passkeyRP
+	floor    failureFloor // how long a failed login takes at least
+	health   writeHealth
 
 	// Now is the clock; tests replace it to reach a boundary second without sleeping.
 	Now func() time.Time
 	// Throttle counts failed password checks and other attempts per minute; New makes an in-memory
 	// one, a deployment of several processes replaces it with one they share.
 	Throttle Throttle
+	// Sleep waits (to pad a failure's answer to the floor); tests replace it to see the waits.
+	Sleep func(ctx context.Context, d time.Duration)
 	// Mailer sends recovery mails (mail.New writes them to the log when no mail server is set);
 	// nil sends none.
 	Mailer RecoveryMailer
@@ -55,7 +59,8 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 		log = slog.Default()
 	}
 	s := &Service{store: store, cfg: cfg, hasher: NewHasher(), log: log, Now: time.Now,
-		Throttle: NewMemoryThrottle(DefaultThrottleKeys)}
+		Throttle: NewMemoryThrottle(DefaultThrottleKeys), Sleep: sleep}
+	s.store = watchedStore{Store: store, s: s}
 	var err error
 	if s.passkeys, err = newPasskeyRP(cfg); err != nil {
 		return nil, err
@@ -88,6 +93,7 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 	if err := s.ensureRefreshKey(ctx); err != nil {
 		return nil, err
 	}
+	s.calibrateFloor(ctx)
 	return s, nil
 }
 
@@ -109,6 +115,7 @@ func (s *Service) Prune(ctx context.Context) (int, error) {
 	if err := s.Throttle.Sweep(ctx, now); err != nil {
 		s.log.Warn("throttle sweep", "err", err)
 	}
+	s.calibrateFloor(ctx) // customers imported meanwhile may have slower hashes
 	n, err := s.pruneExpired(ctx, now)
 	if err != nil {
 		return n, internal("auth.Prune", err)
@@ -128,6 +135,3 @@ func (s *Service) Drain(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
-
-// Ping reports whether storage answers.
-func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }

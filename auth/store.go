@@ -114,6 +114,9 @@ type Store interface {
 	// expired at now.
 	Customers(ctx context.Context, now time.Time) ([]CustomerSummary, error)
 	AuditLog(ctx context.Context, q AuditQuery) ([]AuditEvent, error)
+	// BcryptCosts lists the distinct costs of the bcrypt hashes stored (imported from Shopsys),
+	// so that a failed login can take as long as checking the slowest of them.
+	BcryptCosts(ctx context.Context) ([]int, error)
 	PasskeyStore
 	// RotateSession stores the rotated session next in one statement, only if the session
 	// next.DeviceID exists, belongs to the customer customerUUID, has not expired at now and its

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -162,6 +163,28 @@ func (d *DB) Setting(ctx context.Context, name string) ([]byte, error) {
 	var v []byte
 	err := d.pool.QueryRow(ctx, querySetting, name).Scan(&v)
 	return v, notFound(err)
+}
+
+// BcryptCosts reads the two cost digits of $2y$13$… hashes.
+func (d *DB) BcryptCosts(ctx context.Context) ([]int, error) {
+	ctx, cancel := d.deadline(ctx)
+	defer cancel()
+	rows, err := d.pool.Query(ctx, `SELECT DISTINCT substr(password_hash, 5, 2) FROM customers WHERE password_hash LIKE '$2_$%'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var digits string
+		if err := rows.Scan(&digits); err != nil {
+			return nil, err
+		}
+		if n, err := strconv.Atoi(digits); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out, rows.Err()
 }
 
 // Ping checks that the database answers a query.

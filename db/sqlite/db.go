@@ -27,6 +27,7 @@ var migrations embed.FS
 // DB is an open database: a writer and a reader pool over the same file.
 type DB struct {
 	path   string
+	file   os.FileInfo // as opened, to notice the file deleted or replaced
 	writer *sql.DB
 	reader *sql.DB
 
@@ -63,7 +64,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	fi, err := f.Stat()
 	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
 	w, err := sql.Open("sqlite", dsn(abs, false))
 	if err != nil {
 		return nil, err
@@ -72,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	d := &DB{path: abs, writer: w}
+	d := &DB{path: abs, file: fi, writer: w}
 	if err := d.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -158,7 +163,10 @@ func (d *DB) migrate(ctx context.Context) error {
 }
 
 // Backup writes a consistent copy of the live database to path (VACUUM INTO), which must not exist.
-func (d *DB) Backup(ctx context.Context, path string) error {
+// The copy holds the private keys and every password hash, so it is never readable by others, not
+// even while it is written: it goes to a 0600 temporary file in the same folder, which takes the
+// name only when complete. A failed backup leaves no file behind.
+func (d *DB) Backup(ctx context.Context, path string) (err error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
@@ -166,16 +174,36 @@ func (d *DB) Backup(ctx context.Context, path string) error {
 	if _, err := os.Stat(abs); err == nil {
 		return fmt.Errorf("%s already exists", path)
 	}
+	tmp, err := os.CreateTemp(filepath.Dir(abs), "."+filepath.Base(abs)+".*.tmp") // mode 0600
+	if err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	tmpPath := tmp.Name()
+	tmp.Close()
+	defer func() {
+		if err != nil {
+			os.Remove(tmpPath)
+			os.Remove(tmpPath + "-journal")
+		}
+	}()
 	// A connection of its own: the readers are query-only, and the writer must stay free for requests.
 	c, err := sql.Open("sqlite", dsn(d.path, false))
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	if _, err := c.ExecContext(ctx, "VACUUM INTO ?", abs); err != nil {
+	// VACUUM INTO writes into an existing file when it is empty, keeping its mode.
+	if _, err := c.ExecContext(ctx, "VACUUM INTO ?", tmpPath); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	return os.Chmod(abs, 0o600)
+	if err := os.Chmod(tmpPath, 0o600); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	// A link fails if path appeared meanwhile, where a rename would replace it.
+	if err := os.Link(tmpPath, abs); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return os.Remove(tmpPath)
 }
 
 func isUniqueViolation(err error) bool {

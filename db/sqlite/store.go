@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,8 +163,33 @@ func setting(ctx context.Context, q queryer, name string) ([]byte, error) {
 	return v, notFound(err)
 }
 
-// Ping checks that the database answers a query.
+// queryBcryptCosts reads the two cost digits of $2y$13$… hashes.
+const queryBcryptCosts = `SELECT DISTINCT substr(password_hash, 5, 2) FROM customers WHERE password_hash LIKE '$2_$%'`
+
+func (d *DB) BcryptCosts(ctx context.Context) ([]int, error) {
+	rows, err := d.reader.QueryContext(ctx, queryBcryptCosts)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int
+	for rows.Next() {
+		var digits string
+		if err := rows.Scan(&digits); err != nil {
+			return nil, err
+		}
+		if n, err := strconv.Atoi(digits); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out, rows.Err()
+}
+
+// Ping checks that the database file is still there and answers a query.
 func (d *DB) Ping(ctx context.Context) error {
+	if err := d.CheckFile(); err != nil {
+		return err
+	}
 	var one int
 	return d.reader.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }

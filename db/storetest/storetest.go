@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -49,6 +50,7 @@ var cases = []testCase[auth.Store]{
 	{"DeleteSessions", testDeleteSessions},
 	{"TrimSessions", testTrimSessions},
 	{"PruneInBatches", testPruneInBatches},
+	{"BcryptCosts", testBcryptCosts},
 	{"PruneExpired", testPruneExpired},
 	{"SigningKeys", testSigningKeys},
 	{"Settings", testSettings},
@@ -662,5 +664,21 @@ func testSettingCreatedOnce(t *testing.T, s auth.Store) {
 		if !bytes.Equal(v, stored) {
 			t.Errorf("transaction %d went on with %q, but %q is stored", i, v, stored)
 		}
+	}
+}
+
+func testBcryptCosts(t *testing.T, s auth.Store) {
+	if got, err := s.BcryptCosts(ctx()); err != nil || len(got) != 0 {
+		t.Fatalf("BcryptCosts of an empty store = %v, %v", got, err)
+	}
+	for i, h := range []string{"$2y$13$abc", "$2a$10$abc", "$2b$13$xyz", "$argon2id$v=19$m=19456,t=2,p=1$a$b"} {
+		c := auth.Customer{UUID: fmt.Sprintf("7d0c2b1e-1111-4c55-9a8e-%012d", i), Email: fmt.Sprintf("b%d@shop.cz", i),
+			FirstName: "Jan", LastName: "Novák", PasswordHash: h, CreatedAt: now}
+		mustUpdate(t, s, func(tx auth.Tx) error { return tx.CreateCustomer(&c) })
+	}
+	got, err := s.BcryptCosts(ctx())
+	slices.Sort(got)
+	if err != nil || fmt.Sprint(got) != "[10 13]" {
+		t.Errorf("BcryptCosts = %v, %v; want [10 13]", got, err)
 	}
 }

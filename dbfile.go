@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"time"
+)
+
+// fileCheckInterval is how often a running server checks that its SQLite file is still the one it
+// opened.
+const fileCheckInterval = 5 * time.Second
+
+// warnCreated says loudly that serve made a new database: on a server that had customers this
+// means the database went missing (a wrong --db, a deleted file), and a new signing key and
+// empty customer table are about to be used.
+func (m *Main) warnCreated() {
+	abs, err := filepath.Abs(m.DBPath)
+	if err != nil {
+		abs = m.DBPath
+	}
+	m.Log.Warn("CREATED A NEW, EMPTY DATABASE: if this server had customers, its database is missing "+
+		"(check --db, or restore a backup) and every token issued before stops working", "path", abs)
+}
+
+// watchDatabaseFile stops the server when its SQLite file is deleted or replaced under it: SQLite
+// would go on answering writes into the unlinked file, all lost at the next start.
+func (m *Main) watchDatabaseFile(ctx context.Context, fatal chan<- error) {
+	f, ok := m.DB.(interface{ CheckFile() error })
+	if !ok { // PostgreSQL: no file
+		return
+	}
+	t := time.NewTicker(fileCheckInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := f.CheckFile(); err != nil {
+				m.Log.Error("STOPPING: the database file was deleted or replaced under the running server; "+
+					"writes would be lost. Restore it (or a backup) and start again", "err", err)
+				fatal <- err
+				return
+			}
+		}
+	}
+}

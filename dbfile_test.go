@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"shopauth/internal/testkit"
+)
+
+// TestDatabaseFileDeletedStopsServing (issue 16 item 8): the SQLite file deleted under a running
+// server turns /healthz to 503 at once and stops the server with a clear log line, instead of
+// answering writes that are lost at the next start; a start on a missing file says loudly that it
+// made a new database.
+func TestDatabaseFileDeletedStopsServing(t *testing.T) {
+	logs := &testkit.LogBuffer{}
+	m := NewMain()
+	m.Addr = "127.0.0.1:0"
+	m.DBPath = filepath.Join(t.TempDir(), "shop.db")
+	m.Log = slog.New(slog.NewTextHandler(logs, nil))
+	m.Stdout = logs
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !strings.Contains(logs.String(), "CREATED A NEW, EMPTY DATABASE") {
+		t.Errorf("no loud line about the new database in:\n%s", logs)
+	}
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	health := func() int {
+		resp, err := http.Get(m.URL() + "/healthz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := health(); code != 200 {
+		t.Fatalf("healthz before = %d", code)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(m.DBPath + suffix)
+	}
+	if code := health(); code != 503 {
+		t.Errorf("healthz with the file deleted = %d, want 503", code)
+	}
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "is gone") {
+			t.Errorf("Run ended with %v, want the file named gone", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the server went on serving a deleted database")
+	}
+	if !strings.Contains(logs.String(), "STOPPING: the database file was deleted") {
+		t.Errorf("no clear log line:\n%s", logs)
+	}
+}
