@@ -81,3 +81,29 @@ func TestDecideRefresh(t *testing.T) {
 		})
 	}
 }
+
+// TestVerifyRefreshAllocations: checking an HS256 refresh token is an HMAC over the compact form
+// and one decode of the payload; the budget catches a slide back to a general JWS parse (which
+// cost about 60 allocations).
+func TestVerifyRefreshAllocations(t *testing.T) {
+	now := time.Now()
+	rk, err := GenerateRefreshKey(now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{cfg: DefaultConfig(), Now: func() time.Time { return now }}
+	s.keys.set([]SigningKey{rk})
+	tok, _, _, err := s.signRefresh(s.refreshPayload("6f1f3c36-7d6c-4d53-9f43-6a1b0c9d2e11", "0b7c1a52-3c55-4c1e-9b7e-2f0e8a9c4d33",
+		"0123456789abcdef0123456789abcdef01234567", now, now.Add(time.Hour)), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := s.verifyRefresh(tok); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 24 {
+		t.Errorf("verifying an HS256 refresh token costs %v allocations, budget 24", allocs)
+	}
+}
