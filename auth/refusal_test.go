@@ -36,12 +36,9 @@ func TestRefusalsAreLoggedWithTheirReason(t *testing.T) {
 	parts := strings.Split(rotated.AccessToken, ".")
 	header, _ := json.Marshal(map[string]string{"alg": "RS256", "kid": "no-such-key", "typ": "JWT"})
 	unknownKid := base64.RawURLEncoding.EncodeToString(header) + "." + parts[1] + "." + parts[2]
-	sig := []byte(parts[2])
-	sig[10] ^= 'A' ^ 'B'
-	if sig[10] == parts[2][10] {
-		t.Fatal("signature not changed")
-	}
-	badSignature := parts[0] + "." + parts[1] + "." + string(sig)
+	// flipMiddle keeps the signature valid base64url, so the refusal is the signature's, not a
+	// malformed token's (XOR-ing a byte could turn '-' into '.').
+	badSignature := tamper(rotated.AccessToken, 2, flipMiddle)
 
 	tests := []struct {
 		name    string
