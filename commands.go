@@ -74,7 +74,7 @@ func runGroup(ctx context.Context, name, usage string, cmds map[string]command, 
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stdout, usage)
 		return flag.ErrHelp
 	}
 	run, ok := cmds[args[0]]
@@ -117,7 +117,7 @@ func noArgs(fs *flag.FlagSet) error {
 }
 
 func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("keys list", "keys list [--db FILE]\n\nLists the keys, oldest first: the signing keys (in the JWKS while live) and the refresh keys\n(HS256, never published). STATUS says which key signs new tokens, which is next (published,\nsigns from SIGNS FROM), which are live (may still have unexpired tokens) and which came from Shopsys.", stderr)
+	fs, dbPath := newFlagSet("keys list", "keys list [--db FILE]\n\nLists the keys, oldest first: the signing keys (in the JWKS while live) and the refresh keys\n(HS256, never published). STATUS says which key signs new tokens, which is next (published,\nsigns from SIGNS FROM), which are live (may still have unexpired tokens) and which came from Shopsys.", stdout, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -156,7 +156,7 @@ func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 }
 
 func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--now] [--db FILE]\n\nMakes a new signing key and a new refresh key. The signing key is published in the JWKS at\nonce (a running server reloads the ring within 30 s) and signs once it has been published for\nthe JWKS cache lifetime (5 minutes), so verifiers holding a cached JWKS never meet an unknown\nkid; --now signs with it at once (for a key that leaked). Older keys keep verifying until the\ntokens they signed have expired: nobody is logged out.", stderr)
+	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--now] [--db FILE]\n\nMakes a new signing key and a new refresh key. The signing key is published in the JWKS at\nonce (a running server reloads the ring within 30 s) and signs once it has been published for\nthe JWKS cache lifetime (5 minutes), so verifiers holding a cached JWKS never meet an unknown\nkid; --now signs with it at once (for a key that leaked). Older keys keep verifying until the\ntokens they signed have expired: nobody is logged out.", stdout, stderr)
 	cfg := auth.DefaultConfig()
 	fs.StringVar(&cfg.SigningAlgorithm, "signing-alg", cfg.SigningAlgorithm, "algorithm of the new key: RS256, ES256 or EdDSA")
 	now := fs.Bool("now", false, "sign with the new keys at once (for a key that leaked)")
@@ -191,7 +191,7 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 }
 
 func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("keys import", "keys import --private-key FILE.pem [--db FILE]\n\nImports a Shopsys private.key (RSA, PKCS#1 or PKCS#8 PEM, not encrypted) and signs with it\nfrom now on, so services that trust its public key accept shopauth's tokens unchanged, and\naccess tokens Shopsys issued (they carry no kid) keep verifying until they expire.", stderr)
+	fs, dbPath := newFlagSet("keys import", "keys import --private-key FILE.pem [--db FILE]\n\nImports a Shopsys private.key (RSA, PKCS#1 or PKCS#8 PEM, not encrypted) and signs with it\nfrom now on, so services that trust its public key accept shopauth's tokens unchanged, and\naccess tokens Shopsys issued (they carry no kid) keep verifying until they expire.", stdout, stderr)
 	keyFile := fs.String("private-key", "", "PEM `file` of the private key")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -228,7 +228,7 @@ func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stde
 }
 
 func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers add", "customers add --email E --first-name F --last-name L [--telephone T] [--db FILE] < password\n\nAdds a customer. The password is the first line of standard input, so it stays out of\nthe shell history and the process list: printf '%s\\n' \"$PASSWORD\" | shopauth customers add ...", stderr)
+	fs, dbPath := newFlagSet("customers add", "customers add --email E --first-name F --last-name L [--telephone T] [--db FILE] < password\n\nAdds a customer. The password is the first line of standard input, so it stays out of\nthe shell history and the process list: printf '%s\\n' \"$PASSWORD\" | shopauth customers add ...", stdout, stderr)
 	var n auth.NewCustomer
 	var tel string
 	fs.StringVar(&n.Email, "email", "", "email `address`")
@@ -288,7 +288,7 @@ transaction: if any row is wrong nothing is added, and each wrong row is named a
                                kept and upgraded at the customer's next login, or a plain
                                password, hashed now
   uuid                         optional: the Shopsys customer UUID, so that tokens Shopsys
-                               issued keep naming the same customer (default: a new one)`, stderr)
+                               issued keep naming the same customer (default: a new one)`, stdout, stderr)
 	cfg := auth.DefaultConfig()
 	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum length of plain passwords")
 	files, err := parseInterspersed(fs, args)
@@ -428,7 +428,7 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 Writes a consistent copy of the database to FILE (which must not exist), also while the
 server runs: one read transaction, so the copy is the database as of one instant. To
 restore, stop the server, remove shopauth.db-wal and shopauth.db-shm if present, put the
-copy in place of shopauth.db and start the server.`, stderr)
+copy in place of shopauth.db and start the server.`, stdout, stderr)
 	files, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

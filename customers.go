@@ -25,7 +25,7 @@ func runCustomersList(ctx context.Context, args []string, _ io.Reader, stdout, s
 	fs, dbPath := newFlagSet("customers list", `customers list [--search TEXT] [--json] [--db FILE]
 
 Lists the customers, oldest first: email, name, UUID, when they registered and last logged in,
-and how many live sessions (devices) they have. Never a password hash.`, stderr)
+and how many live sessions (devices) they have. Never a password hash.`, stdout, stderr)
 	search := fs.String("search", "", "only customers whose email or name contains `TEXT` (any case), or whose UUID it is")
 	asJSON := fs.Bool("json", false, "print one JSON array of objects")
 	if err := parseFlags(fs, args); err != nil {
@@ -170,7 +170,7 @@ func runCustomersShow(ctx context.Context, args []string, _ io.Reader, stdout, s
 	fs, dbPath := newFlagSet("customers show", `customers show EMAIL [--json] [--db FILE]
 
 Shows one customer: what customers list shows, their live sessions and their most recent audit
-events. Never the password hash.`, stderr)
+events. Never the password hash.`, stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	email, err := emailCommand(fs, args)
 	if err != nil {
@@ -245,7 +245,7 @@ func runCustomersSetPassword(ctx context.Context, args []string, stdin io.Reader
 
 Sets the customer's password to the first line of standard input, checked as ChangePassword
 checks a new one, and ends every session of theirs: their access tokens stop working at once
-and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth customers set-password EMAIL`, stderr)
+and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth customers set-password EMAIL`, stdout, stderr)
 	cfg := auth.DefaultConfig()
 	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length (use the server's)")
 	email, err := emailCommand(fs, args)
@@ -276,7 +276,7 @@ func runCustomersRevoke(ctx context.Context, args []string, _ io.Reader, stdout,
 	fs, dbPath := newFlagSet("customers revoke", `customers revoke EMAIL [--db FILE]
 
 Ends every session of the customer: their access tokens stop working at once and their refresh
-tokens are refused, so every device logs in again. The password stays. Audited.`, stderr)
+tokens are refused, so every device logs in again. The password stays. Audited.`, stdout, stderr)
 	email, err := emailCommand(fs, args)
 	if err != nil {
 		return err
@@ -300,7 +300,7 @@ func runCustomersDelete(ctx context.Context, args []string, _ io.Reader, stdout,
 Erases the customer (a GDPR erasure request): the account with its sessions, passkeys and
 recovery hashes. Their tokens stop working at once, Shopsys-issued ones included. The audit log
 keeps its events and the deletion under the customer's UUID, never the email. Take a backup
-first if you may need it back: there is no undo.`, stderr)
+first if you may need it back: there is no undo.`, stdout, stderr)
 	email, err := emailCommand(fs, args)
 	if err != nil {
 		return err
@@ -324,7 +324,7 @@ func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 Prints the audit log, newest first: refresh-token reuse (the session was ended), customers'
 own security changes (password changes, revocations, recoveries, passkeys), and what the
 operator did (passwords set, sessions revoked, customers deleted). A deleted customer's events name their UUID only.
-Events are kept for 90 days.`, stderr)
+Events are kept for 90 days.`, stdout, stderr)
 	email := fs.String("customer", "", "only the events of the customer with this `EMAIL`")
 	since := fs.Duration("since", 0, "only events of this last `duration` (24h, 30m; default: all)")
 	asJSON := fs.Bool("json", false, "print one JSON array of objects")

@@ -28,7 +28,7 @@ file or a PostgreSQL URL (postgres://… or postgresql://…) on either side. Ev
 token, refresh token and grace answer keeps working on the destination. The source is read as
 of one instant (a server may keep running on it; stop it before you switch over, or the
 sessions it rotates after the copy are lost). DST is created if it is a missing SQLite file; it
-must hold no customers, and its own keys and settings are replaced by the source's.`, stderr)
+must hold no customers, and its own keys and settings are replaced by the source's.`, stdout, stderr)
 	from := fs.String("from", "", "source database: SQLite `file` or PostgreSQL URL (default: --db)")
 	to := fs.String("to", "", "destination database: SQLite `file` or PostgreSQL URL")
 	if err := parseFlags(fs, args); err != nil {

@@ -61,7 +61,7 @@ func usageError(fs *flag.FlagSet, format string, args ...any) error {
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	// Every command takes --db (contract §6), so a script may pass it to version too; version
 	// never opens the database.
-	fs, _ := newFlagSet("version", "version\n\nPrints the module version (or the VCS revision and time it was built from) and the Go version.", stderr)
+	fs, _ := newFlagSet("version", "version\n\nPrints the module version (or the VCS revision and time it was built from) and the Go version.", stdout, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}

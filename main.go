@@ -79,15 +79,20 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// newFlagSet returns a flag set whose errors and usage go to stderr, with --db on it. synopsis
+// newFlagSet returns a flag set whose errors go to stderr and whose asked-for usage (--help) goes
+// to stdout, with --db on it. synopsis
 // is the usage line after "shopauth ", then a blank line and what the command does.
-func newFlagSet(name, synopsis string, stderr io.Writer) (*flag.FlagSet, *string) {
+func newFlagSet(name, synopsis string, stdout, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("shopauth "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: shopauth %s\n\nFlags:\n", synopsis)
+		// Asked-for help goes to standard output, as `shopauth help` does, so that
+		// `shopauth serve --help | less` works; mistakes go to standard error.
+		fs.SetOutput(stdout)
+		defer fs.SetOutput(stderr)
+		fmt.Fprintf(stdout, "Usage: shopauth %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
-		fmt.Fprintln(stderr, "\nEvery flag can also be set as an environment variable: SHOPAUTH_ and the flag's name\nin capitals with - as _ (--access-ttl is SHOPAUTH_ACCESS_TTL). Flags win over the environment.")
+		fmt.Fprintln(stdout, "\nEvery flag can also be set as an environment variable: SHOPAUTH_ and the flag's name\nin capitals with - as _ (--access-ttl is SHOPAUTH_ACCESS_TTL). Flags win over the environment.")
 	}
 	return fs, fs.String("db", "shopauth.db", "SQLite database `file`, or PostgreSQL URL (postgres://user:pass@host:5432/name)")
 }
@@ -236,7 +241,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m := NewMain()
 	m.Stdout = stdout
 	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
-	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the JWKS at /.well-known/jwks.json and /healthz.\nOther commands: shopauth help", stderr)
+	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the JWKS at /.well-known/jwks.json and /healthz.\nOther commands: shopauth help", stdout, stderr)
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
 	if err := parseFlags(fs, args); err != nil {

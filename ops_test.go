@@ -60,16 +60,20 @@ func TestServeCommandLineMistakes(t *testing.T) {
 			for k, v := range tt.env {
 				t.Setenv(k, v)
 			}
-			code, _, stderr := runArgs(t, "", tt.args...)
+			code, stdout, stderr := runArgs(t, "", tt.args...)
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, stderr)
 			}
 			if code == 2 && strings.Contains(stderr, "Flags:") {
 				t.Errorf("a mistake printed the whole usage, burying the message:\n%s", stderr)
 			}
+			out, name := stderr, "stderr"
+			if tt.wantCode == 0 { // asked-for help goes to stdout
+				out, name = stdout, "stdout"
+			}
 			for _, want := range tt.wantStderr {
-				if !strings.Contains(stderr, want) {
-					t.Errorf("stderr lacks %q:\n%s", want, stderr)
+				if !strings.Contains(out, want) {
+					t.Errorf("%s lacks %q:\n%s", name, want, out)
 				}
 			}
 		})

@@ -8,7 +8,8 @@ import (
 )
 
 // Contract §6: every subcommand takes --db and --help. Asking for help with --db given opens
-// nothing and creates nothing; version takes --db too (and never opens it).
+// nothing and creates nothing, and prints the usage on standard output, as shopauth help does
+// (so `shopauth serve --help | grep` works); version takes --db too (and never opens it).
 func TestEverySubcommandTakesDBAndHelp(t *testing.T) {
 	commands := [][]string{{"serve"}, {"keys", "rotate"}, {"keys", "list"}, {"keys", "import"},
 		{"customers", "add"}, {"customers", "import"}, {"customers", "list"}, {"customers", "show"},
@@ -19,13 +20,18 @@ func TestEverySubcommandTakesDBAndHelp(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "shop.db")
 			code, stdout, stderr := runArgs(t, "", append(cmd, "--db", dbPath, "--help")...)
-			if code != 0 || !strings.Contains(stdout+stderr, "Usage: shopauth") {
-				t.Errorf("exit %d, want 0 and the usage\n%s%s", code, stdout, stderr)
+			if code != 0 || !strings.Contains(stdout, "Usage: shopauth") || stderr != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 0 and the usage on stdout", code, stdout, stderr)
 			}
 			if _, err := os.Stat(dbPath); err == nil {
 				t.Errorf("--help created %s", dbPath)
 			}
 		})
+	}
+	for _, group := range []string{"keys", "customers", "db"} {
+		if code, stdout, stderr := runArgs(t, "", group, "--help"); code != 0 || !strings.Contains(stdout, "Usage:") || stderr != "" {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q; want 0 and the usage on stdout", group, code, stdout, stderr)
+		}
 	}
 	code, stdout, stderr := runArgs(t, "", "version", "--db", filepath.Join(t.TempDir(), "shop.db"))
 	if code != 0 || !strings.HasPrefix(stdout, "shopauth ") {
