@@ -262,6 +262,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.checkEdge(issuer != ""); err != nil {
 		return usageError(fs, "%v", err)
 	}
+	if issuer == "" {
+		if err := m.listenOnPickedPort(); err != nil {
+			return err
+		}
+		defer func() { // a start refused below leaves no listener behind
+			if m.server == nil && m.Listener != nil {
+				m.Listener.Close()
+			}
+		}()
+	}
 	if err := m.resolveRelyingParty(); err != nil {
 		return usageError(fs, "invalid configuration: %v", err)
 	}
@@ -281,6 +291,22 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	err = m.Run(ctx)
 	return errors.Join(err, m.Close())
+}
+
+// listenOnPickedPort listens at once when --addr asks the kernel for a port (HOST:0) and no
+// --issuer is given, so that the default issuer (http:// + addr) names the port the server got:
+// http://127.0.0.1:0 in every token and in the discovery document points at no server.
+func (m *Main) listenOnPickedPort() error {
+	if _, port, err := net.SplitHostPort(m.Addr); err != nil || port != "0" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		return err
+	}
+	m.Listener = ln
+	m.Config.Issuer = "http://" + ln.Addr().String()
+	return nil
 }
 
 func splitList(s string) []string {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -58,4 +62,36 @@ func TestServeHelpShowsTheContractDefaults(t *testing.T) {
 			t.Errorf("--%s: usage %q lacks %q", tt.flag, usage, tt.want)
 		}
 	}
+}
+
+// serve --addr 127.0.0.1:0 (no --issuer): the default issuer names the port the kernel picked,
+// as the discovery document and every token's iss do, never port 0.
+func TestServeOnAPickedPortIssuesForThatPort(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	out := &stopWhenListening{w: &stdout, stop: cancel}
+	code := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "shop.db")},
+		strings.NewReader(""), out, &stderr)
+	listening := regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`).FindStringSubmatch(stdout.String())
+	if code != 0 || listening == nil {
+		t.Fatalf("exit %d\n%s%s", code, stdout.String(), stderr.String())
+	}
+	if want := "issuer=" + listening[1] + " "; !strings.Contains(stderr.String(), want) {
+		t.Errorf("start-up log lacks %q:\n%s", want, stderr.String())
+	}
+}
+
+// stopWhenListening cancels serve once it says it is listening.
+type stopWhenListening struct {
+	w    io.Writer
+	stop context.CancelFunc
+}
+
+func (s *stopWhenListening) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if bytes.Contains(p, []byte("listening on")) {
+		s.stop()
+	}
+	return n, err
 }
