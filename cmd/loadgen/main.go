@@ -584,7 +584,9 @@ func runServer(o *options, dir, alg string, first, big bool) ([]result, error) {
 	start := func() (*server, error) {
 		// A fixed issuer: the port changes with each start, and iss/aud must not.
 		return startProcess(dir, name, o.bin, "--addr", "serve", "--db", dbPath, "--signing-alg", alg,
-			"--issuer", "http://127.0.0.1:8000")
+			"--issuer", "http://127.0.0.1:8000",
+			// Every client registers from one address; registration is limited per address.
+			"--registrations-per-ip", "100000")
 	}
 	s, err := start()
 	if err != nil {
