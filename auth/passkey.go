@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -27,17 +28,19 @@ const PasskeyChallengeTTL = 5 * time.Minute
 
 // Client-safe messages of the passkey operations.
 const (
-	MsgPasskeyNotVerified = "The passkey could not be verified. Ask for new options and try again."
-	MsgPasskeyUnknown     = "No such passkey."
-	MsgPasskeyNameTooLong = "Passkey name cannot be longer than 100 characters"
-	MsgPasskeysDisabled   = "Passkeys are not enabled on this server."
-	EPasskeysDisabled     = "passkeys-disabled"
-	defaultPasskeyName    = "Passkey"
-	maxPasskeyNameRunes   = 100
-	maxCredentialJSON     = 64 << 10
-	passkeyHandleLabel    = "shopauth webauthn user handle\x00"
-	codePasskeyNotVerifed = "3f8e4a52-7d0b-4c41-9e0f-5b7a1c2d9e61" // ours: the credential did not verify
-	codePasskeyUnknown    = "0b6c1f9e-2a47-4d83-b5e2-8c9d4f1a7e30" // ours: no passkey of the caller has this id
+	MsgPasskeyNotVerified  = "The passkey could not be verified. Ask for new options and try again."
+	MsgPasskeyUnknown      = "No such passkey."
+	MsgPasskeyNameTooLong  = "Passkey name cannot be longer than 100 characters"
+	MsgPasskeyNameInvalid  = "Passkey name cannot contain control characters"
+	MsgPasskeysDisabled    = "Passkeys are not enabled on this server."
+	EPasskeysDisabled      = "passkeys-disabled"
+	defaultPasskeyName     = "Passkey"
+	maxPasskeyNameRunes    = 100
+	maxCredentialJSON      = 64 << 10
+	passkeyHandleLabel     = "shopauth webauthn user handle\x00"
+	codePasskeyNotVerified = "3f8e4a52-7d0b-4c41-9e0f-5b7a1c2d9e61" // ours: the credential did not verify
+	codePasskeyUnknown     = "0b6c1f9e-2a47-4d83-b5e2-8c9d4f1a7e30" // ours: no passkey of the caller has this id
+	codePasskeyBadName     = "6a2d8e14-95c3-4b7f-a0d6-3e1f7c9b2a58" // ours: control characters in the name
 )
 
 // Audit reasons of passkeys.
@@ -221,15 +224,21 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 	if name != nil && strings.TrimSpace(*name) != "" {
 		label = strings.TrimSpace(*name)
 	}
-	if utf8.RuneCountInString(label) > maxPasskeyNameRunes || !utf8.ValidString(label) {
-		var v validator
+	var v validator
+	switch {
+	case utf8.RuneCountInString(label) > maxPasskeyNameRunes:
 		v.add("input.name", codeTooLong, MsgPasskeyNameTooLong)
-		return PasskeyInfo{}, v.err()
+	case !utf8.ValidString(label) || strings.ContainsFunc(label, unicode.IsControl):
+		// The name is shown in lists and logs: no line breaks or terminal escapes in it.
+		v.add("input.name", codePasskeyBadName, MsgPasskeyNameInvalid)
+	}
+	if err := v.err(); err != nil {
+		return PasskeyInfo{}, err
 	}
 	notVerified := func(cause error) (PasskeyInfo, error) {
 		s.log.InfoContext(ctx, "passkey registration refused", "customer", p.Customer.UUID, "reason", passkeyReason(cause))
 		e := &Error{Code: EValidation, Message: MsgValidation, Err: cause,
-			Validation: Violations{"input.credential": {{Message: MsgPasskeyNotVerified, Code: codePasskeyNotVerifed}}}}
+			Validation: Violations{"input.credential": {{Message: MsgPasskeyNotVerified, Code: codePasskeyNotVerified}}}}
 		return PasskeyInfo{}, e
 	}
 	if len(credential) > maxCredentialJSON {

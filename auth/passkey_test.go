@@ -532,6 +532,15 @@ func TestPasskeyNames(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Code != auth.EValidation || ae.Validation["input.name"] == nil {
 		t.Fatalf("101-character name: %v, want a validation error on input.name", err)
 	}
+	for _, bad := range []string{"Phone\nAdmin", "\x1b[31mred", "tab\there"} {
+		_, err = e.svc.RegisterPasskey(ctx, e.p, e.registrationCredential(), &bad)
+		if !errors.As(err, &ae) || ae.Code != auth.EValidation || ae.Validation["input.name"][0].Message != auth.MsgPasskeyNameInvalid {
+			t.Errorf("name %q: %v, want a validation error on input.name", bad, err)
+		}
+	}
+	if got := len(e.storedPasskeys()); got != 1 {
+		t.Errorf("%d passkeys stored, want only the first", got)
+	}
 }
 
 func TestPasskeyOperationsNeedALogin(t *testing.T) {
