@@ -453,7 +453,8 @@ func TestMissingDatabase(t *testing.T) {
 }
 
 // TestServeSaysItCreatedTheDatabase: serve creates a missing database, as the seeding commands
-// do, and says so once.
+// do, and says so once: one warning line (two landings once made it say so twice, a shouted
+// warning and an info line).
 func TestServeSaysItCreatedTheDatabase(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "new.db")
 	for _, want := range []int{1, 0} {
@@ -462,8 +463,11 @@ func TestServeSaysItCreatedTheDatabase(t *testing.T) {
 		if code := stop(); code != 0 {
 			t.Fatalf("serve exit %d\n%s", code, log.String())
 		}
-		if got := strings.Count(log.String(), `msg="created a new database" path=`+dbPath); got != want {
+		if got := strings.Count(strings.ToLower(log.String()), "created a new"); got != want {
 			t.Errorf("the log says %d times that it created the database, want %d:\n%s", got, want, log.String())
+		}
+		if want == 1 && !strings.Contains(log.String(), `msg="created a new database" path=`+dbPath) {
+			t.Errorf("the line does not name %s:\n%s", dbPath, log.String())
 		}
 	}
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 )
 
@@ -10,16 +9,14 @@ import (
 // opened.
 const fileCheckInterval = 5 * time.Second
 
-// warnCreated says loudly that serve made a new database: on a server that had customers this
-// means the database went missing (a wrong --db, a deleted file), and a new signing key and
-// empty customer table are about to be used.
+// warnCreated says, once and at warning level, that serve made a new database: on a first start
+// that is expected, but on a server that had customers it means the database went missing (a
+// wrong --db, a deleted file), and a new signing key and an empty customer table are about to be
+// used.
 func (m *Main) warnCreated() {
-	abs, err := filepath.Abs(m.DBPath)
-	if err != nil {
-		abs = m.DBPath
-	}
-	m.Log.Warn("CREATED A NEW, EMPTY DATABASE: if this server had customers, its database is missing "+
-		"(check --db, or restore a backup) and every token issued before stops working", "path", abs)
+	m.Log.Warn("created a new database", "path", absPath(m.DBPath),
+		"note", "expected on a first start; if this server had customers, its database is missing "+
+			"(check --db, or restore a backup) and every token issued before stops working")
 }
 
 // watchDatabaseFile stops the server when its SQLite file is deleted or replaced under it: SQLite

@@ -30,7 +30,7 @@ func TestDatabaseFileDeletedStopsServing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if !strings.Contains(logs.String(), "CREATED A NEW, EMPTY DATABASE") {
+	if !strings.Contains(logs.String(), `level=WARN msg="created a new database"`) {
 		t.Errorf("no loud line about the new database in:\n%s", logs)
 	}
 	done := make(chan error, 1)

@@ -279,17 +279,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// A template that does not parse, a bad sender or link: refused before anything starts.
 		return usageError(fs, "%v", err)
 	}
-	created, err := checkDB(m.DBPath, seedDB)
-	if err != nil {
-		return err
-	}
+	// Open checks the database path (checkDB) and says if it created a new database.
 	if err := m.Open(ctx); err != nil {
 		return err
 	}
-	if created {
-		m.Log.Info("created a new database", "path", absPath(m.DBPath))
-	}
-	err = m.Run(ctx)
+	err := m.Run(ctx)
 	return errors.Join(err, m.Close())
 }
 
