@@ -2,8 +2,9 @@
 // authenticator (CDP WebAuthn domain: ctap2, internal, resident keys, user
 // verification): log in with a password, add a passkey, log out, log in with
 // the passkey by clicking, check currentCustomerUser with the page's token,
-// remove the passkey, and check that it no longer logs in. The page may make
-// no request off this machine and throw no error.
+// remove the passkey, and check that it no longer logs in; then end the other
+// sessions and change the password. The page may make no request off this
+// machine and throw no error.
 //
 // Usage: node e2e/account.mjs http://localhost:PORT /tmp/account.png
 //
@@ -113,6 +114,29 @@ try {
   if ((await status()) !== 'Log in failed.' || (await page.locator('#account').isVisible())) {
     await run.fail(`the removed passkey: status ${JSON.stringify(await status())}, want "Log in failed." and no login`);
   }
+
+  run.step('logging in with the password again and ending the other sessions');
+  await page.locator('#password-login [name=email]').fill(email);
+  await page.locator('#password-login [name=password]').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.locator('#who').filter({ hasText: email }).waitFor();
+  await page.getByRole('button', { name: 'End all other sessions' }).click();
+  await page.locator('#status', { hasText: 'session(s) ended.' }).waitFor();
+  if ((await page.locator('#sessions tr').count()) !== 1) await run.fail('other sessions are still listed');
+
+  run.step('changing the password');
+  const newPassword = 'another horse battery';
+  await page.locator('#change-password [name=oldPassword]').fill(password);
+  await page.locator('#change-password [name=newPassword]').fill(newPassword);
+  await page.getByRole('button', { name: 'Change password' }).click();
+  await page.locator('#status', { hasText: 'Password changed' }).waitFor();
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.locator('#password-login').waitFor({ state: 'visible' });
+  await page.locator('#password-login [name=email]').fill(email);
+  await page.locator('#password-login [name=password]').fill(newPassword);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.locator('#who').filter({ hasText: email }).waitFor();
+
   await run.finish(page, screenshot, false);
 } catch (err) {
   await run.fail(err?.message || String(err));
