@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test: the Go suites (race detector on) and the external checks against the real
-# server (GraphQL-over-HTTP audit, GraphiQL in headless Chromium, JWKS verified by jose).
+# Runs every test: gofmt, go vet, the Go suites (race detector on) and the external checks against
+# the real server (GraphQL-over-HTTP audit, GraphiQL and /account in headless Chromium, JWKS verified
+# by jose, OpenID discovery, nginx in front), the PostgreSQL tests on a throwaway cluster.
 # Installs what those need first: Node packages (pinned in e2e/package-lock.json) and, as root,
-# Debian's chromium.
+# Debian's chromium, nginx-light and postgresql.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -57,5 +58,5 @@ go vet ./...
 export SHOPAUTH_E2E=1
 export SHOPAUTH_ARTIFACTS="${SHOPAUTH_ARTIFACTS:-$PWD/artifacts}"
 go test -race -count=1 -timeout 20m ./...
-echo "test.sh: GraphiQL screenshots at $SHOPAUTH_ARTIFACTS/graphiql.png and graphiql-session.png"
+echo "test.sh: GraphiQL screenshots at $SHOPAUTH_ARTIFACTS/graphiql.png, graphiql-session.png and graphiql-tabs.png"
 echo "test.sh: account page screenshot at $SHOPAUTH_ARTIFACTS/account.png"

@@ -1,4 +1,4 @@
-# Sourced by test.sh and .ci/run (bash): starts a throwaway PostgreSQL cluster for the tests and
+# Sourced by test.sh (which .ci/run runs): starts a throwaway PostgreSQL cluster for the tests and
 # exports SHOPAUTH_TEST_POSTGRES (a postgres:// URL) and SHOPAUTH_TEST_PG_CTL (a command that runs
 # pg_ctl on that cluster, for the outage test). The cluster lives in a temporary folder, listens on
 # a free loopback port with trust authentication, and is stopped and deleted when the calling
