@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -118,10 +119,30 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	case !printed.wrote:
 		// The flag package prints the command-line mistakes it finds; ff's environment
 		// mistakes nobody has printed yet.
-		fmt.Fprintln(out, err)
+		fmt.Fprintln(out, envMistake(fs, err))
 	}
 	printHint(fs)
 	return errUsage
+}
+
+// envMistake words ff's error for a bad SHOPAUTH_* value as the flag package words a bad flag:
+// the command, the value, the variable and its flag (ff names neither the command nor the value).
+func envMistake(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	fs.VisitAll(func(f *flag.Flag) {
+		key := "SHOPAUTH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if !strings.Contains(msg, strconv.Quote(key)) {
+			return
+		}
+		cause := err // ff wraps the flag's own error twice: environment, then variable
+		for range 2 {
+			if inner := errors.Unwrap(cause); inner != nil {
+				cause = inner
+			}
+		}
+		msg = fmt.Sprintf("%s: invalid value %q for %s (--%s): %v", fs.Name(), os.Getenv(key), key, f.Name, cause)
+	})
+	return msg
 }
 
 // writeWatcher remembers whether anything was written through it.
