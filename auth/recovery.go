@@ -51,7 +51,7 @@ func errBadRecovery() error {
 // email (replacing any earlier one) and mails it. It answers nil for known and unknown emails
 // alike, after the same work, and does not wait for the mail server: a failed mail is logged and
 // the customer can ask again. Requests are throttled per email+IP and per IP, every request
-// counting, with the same error as Login.
+// counting; a throttled request is still answered nil but mails nothing.
 func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) error {
 	start := s.Now()
 	email = normalizeEmail(email)
@@ -62,6 +62,13 @@ func (s *Service) RequestPasswordRecovery(ctx context.Context, email string) err
 		return nil
 	}
 	end, err := s.beginAttempt(ctx, EventRecoveryThrottled, recoveryLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	if ErrorCode(err) == ETooManyLoginAttempts {
+		// The contract's answer is always "success": a throttled request is answered like any
+		// other, at the same moment, and simply mails nothing, so nobody's inbox can be flooded.
+		s.log.Info("password recovery request throttled; no mail sent", "client", ClientFromContext(ctx).IP)
+		s.padTo(ctx, start, recoveryFloor)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
