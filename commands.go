@@ -55,7 +55,7 @@ Run shopauth keys COMMAND --help for its flags.
 `
 
 const customersUsage = `Usage:
-  shopauth customers add --email E --first-name F --last-name L [--telephone T] < password
+  shopauth customers add --email E --first-name F --last-name L [--telephone T] [--uuid U] < password
   shopauth customers import FILE.csv
   shopauth customers list [--search TEXT] [--json]   email, name, UUID, created, last login, sessions
   shopauth customers show EMAIL [--json]             the same, the live sessions and recent audit events
@@ -332,7 +332,11 @@ transaction: if any row is wrong nothing is added, and each wrong row is named a
 		}
 		return fmt.Errorf("%s: nothing imported:\n%s", files[0], strings.Join(msgs, "\n"))
 	}
-	fmt.Fprintf(stdout, "imported %d customers\n", len(added))
+	noun := "customers"
+	if len(added) == 1 {
+		noun = "customer"
+	}
+	fmt.Fprintf(stdout, "imported %d %s\n", len(added), noun)
 	return nil
 }
 

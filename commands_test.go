@@ -149,6 +149,11 @@ func TestCustomersImport(t *testing.T) {
 			csv:      "email,firstName,lastName,telephone,password\ncyril@shop.cz,Cyril,Černý,,correct horse\ndana@shop.cz,Dana,Malá,123,battery staple\n",
 			wantCode: 0, wantOut: []string{"imported 2 customers"}, wantCount: 3,
 		},
+		{
+			name:     "one row: one customer, singular",
+			csv:      "email,firstName,lastName,password\neva@shop.cz,Eva,Malá,correct horse\n",
+			wantCode: 0, wantOut: []string{"imported 1 customer\n"}, wantCount: 2,
+		},
 		{name: "header only", csv: "email,firstName,lastName,password\n", wantCode: 0, wantOut: []string{"imported 0 customers"}, wantCount: 1},
 		{
 			name: "every bad row named, nothing imported",

@@ -16,7 +16,7 @@ Usage: shopauth COMMAND [flags]
 
 Commands:
   serve                     serve GraphQL, GraphiQL and the JWKS (the default when no command is given)
-  keys list                 the signing keys: which one signs, which are still in the JWKS
+  keys list                 the signing and refresh keys: which one signs, which are still live
   keys rotate               make a new signing key
   keys import               sign with an existing Shopsys private.key
   customers add             add a customer (password on standard input)
@@ -26,7 +26,7 @@ Commands:
   customers set-password    set a customer's password (from standard input); ends every session
   customers revoke          end every session of a customer
   customers delete          erase a customer; their tokens stop working at once
-  audit                     the audit log, newest first (--customer EMAIL, --since 24h)
+  audit                     the audit log, newest first (--customer EMAIL, --since 24h, --json)
   backup                    write a consistent copy of the database to a file
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
   version                   print the version and the Go version it was built with

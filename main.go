@@ -262,7 +262,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m := NewMain()
 	m.Stdout = stdout
 	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
-	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the JWKS at /.well-known/jwks.json and /healthz.\nOther commands: shopauth help", stdout, stderr)
+	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the customer's page at /account, the JWKS at\n/.well-known/jwks.json, OpenID discovery at /.well-known/openid-configuration and /healthz.\nOther commands: shopauth help", stdout, stderr)
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
 	if err := parseFlags(fs, args); err != nil {
