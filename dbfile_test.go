@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -62,5 +63,30 @@ func TestDatabaseFileDeletedStopsServing(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "STOPPING: the database file was deleted") {
 		t.Errorf("no clear log line:\n%s", logs)
+	}
+}
+
+// TestServeOnABusyAddressCreatesNoDatabase: a serve that cannot listen exits 1 naming the address
+// and leaves no database behind; it used to create (and leave open) a new database first, so the
+// next start no longer said that it had made one.
+func TestServeOnABusyAddressCreatesNoDatabase(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	dir := t.TempDir()
+	dbPath := filepath.Join(dir, "shop.db")
+	for _, args := range [][]string{
+		{"serve", "--addr", busy.Addr().String(), "--db", dbPath},
+		{"serve", "--addr", busy.Addr().String(), "--issuer", "https://auth.shop.cz", "--db", dbPath},
+	} {
+		code, _, stderr := runArgs(t, "", args...)
+		if code != 1 || !strings.Contains(stderr, busy.Addr().String()) {
+			t.Errorf("%v: exit %d, want 1 naming %s:\n%s", args, code, busy.Addr(), stderr)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Fatalf("%v: a serve that could not listen left %v behind", args, entries)
+		}
 	}
 }

@@ -287,12 +287,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if err := m.listenOnPickedPort(); err != nil {
 			return err
 		}
-		defer func() { // a start refused below leaves no listener behind
-			if m.server == nil && m.Listener != nil {
-				m.Listener.Close()
-			}
-		}()
 	}
+	defer func() { // a start refused below leaves no listener behind
+		if m.server == nil && m.Listener != nil {
+			m.Listener.Close()
+		}
+	}()
 	if err := m.resolveRelyingParty(); err != nil {
 		return usageError(fs, "invalid configuration: %v", err)
 	}
@@ -300,9 +300,18 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// A template that does not parse, a bad sender or link: refused before anything starts.
 		return usageError(fs, "%v", err)
 	}
+	// Listen before the database is opened, so that a busy --addr is refused before a new database
+	// is created (the next start would not say it made one) and nothing is left open.
+	if m.Listener == nil {
+		ln, err := net.Listen("tcp", m.Addr)
+		if err != nil {
+			return err
+		}
+		m.Listener = ln
+	}
 	// Open checks the database path (checkDB) and says if it created a new database.
 	if err := m.Open(ctx); err != nil {
-		return err
+		return errors.Join(err, m.Close())
 	}
 	err := m.Run(ctx)
 	return errors.Join(err, m.Close())
