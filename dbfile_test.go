@@ -80,6 +80,7 @@ func TestServeOnABusyAddressCreatesNoDatabase(t *testing.T) {
 	for _, args := range [][]string{
 		{"serve", "--addr", busy.Addr().String(), "--db", dbPath},
 		{"serve", "--addr", busy.Addr().String(), "--issuer", "https://auth.shop.cz", "--db", dbPath},
+		{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", busy.Addr().String(), "--db", dbPath},
 	} {
 		code, _, stderr := runArgs(t, "", args...)
 		if code != 1 || !strings.Contains(stderr, busy.Addr().String()) {

@@ -60,7 +60,7 @@ func isWildcardAddr(addr string) bool {
 
 // openMetricsListener listens on --metrics-addr, when set.
 func (m *Main) openMetricsListener() error {
-	if m.MetricsAddr == "" {
+	if m.MetricsAddr == "" || m.MetricsListener != nil { // serve opens it before the database
 		return nil
 	}
 	var err error

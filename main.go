@@ -300,14 +300,17 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// A template that does not parse, a bad sender or link: refused before anything starts.
 		return usageError(fs, "%v", err)
 	}
-	// Listen before the database is opened, so that a busy --addr is refused before a new database
-	// is created (the next start would not say it made one) and nothing is left open.
+	// Listen before the database is opened, so that a busy --addr or --metrics-addr is refused before a
+	// new database is created (the next start would not say it made one) and nothing is left open.
 	if m.Listener == nil {
 		ln, err := net.Listen("tcp", m.Addr)
 		if err != nil {
 			return err
 		}
 		m.Listener = ln
+	}
+	if err := m.openMetricsListener(); err != nil {
+		return err
 	}
 	// Open checks the database path (checkDB) and says if it created a new database.
 	if err := m.Open(ctx); err != nil {
