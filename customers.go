@@ -273,34 +273,28 @@ and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth cu
 }
 
 func runCustomersRevoke(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers revoke", `customers revoke EMAIL [--db FILE]
+	return runCustomerAction(ctx, args, stdout, stderr, "customers revoke", `customers revoke EMAIL [--db FILE]
 
 Ends every session of the customer: their access tokens stop working at once and their refresh
-tokens are refused, so every device logs in again. The password stays. Audited.`, stdout, stderr)
-	email, err := emailCommand(fs, args)
-	if err != nil {
-		return err
-	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	n, err := svc.RevokeCustomer(ctx, email)
-	if err != nil {
-		return customerError(err)
-	}
-	fmt.Fprintf(stdout, "%d sessions of %s ended\n", n, email)
-	return nil
+tokens are refused, so every device logs in again. The password stays. Audited.`,
+		(*auth.Service).RevokeCustomer, "%[2]d sessions of %[1]s ended\n")
 }
 
 func runCustomersDelete(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers delete", `customers delete EMAIL [--db FILE]
+	return runCustomerAction(ctx, args, stdout, stderr, "customers delete", `customers delete EMAIL [--db FILE]
 
 Erases the customer (a GDPR erasure request): the account with its sessions, passkeys and
 recovery hashes. Their tokens stop working at once, Shopsys-issued ones included. The audit log
 keeps its events and the deletion under the customer's UUID, never the email. Take a backup
-first if you may need it back: there is no undo.`, stdout, stderr)
+first if you may need it back: there is no undo.`,
+		(*auth.Service).DeleteCustomer, "customer %[1]s deleted; %[2]d sessions ended\n")
+}
+
+// runCustomerAction runs an operator action on one customer named by email and reports how many
+// sessions it ended, in format (%[1]s the email, %[2]d the count).
+func runCustomerAction(ctx context.Context, args []string, stdout, stderr io.Writer, name, usage string,
+	act func(*auth.Service, context.Context, string) (int, error), format string) error {
+	fs, dbPath := newFlagSet(name, usage, stdout, stderr)
 	email, err := emailCommand(fs, args)
 	if err != nil {
 		return err
@@ -310,11 +304,11 @@ first if you may need it back: there is no undo.`, stdout, stderr)
 		return err
 	}
 	defer d.Close()
-	n, err := svc.DeleteCustomer(ctx, email)
+	n, err := act(svc, ctx, email)
 	if err != nil {
 		return customerError(err)
 	}
-	fmt.Fprintf(stdout, "customer %s deleted; %d sessions ended\n", email, n)
+	fmt.Fprintf(stdout, format, email, n)
 	return nil
 }
 
