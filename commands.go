@@ -471,11 +471,7 @@ func (m *Main) demo(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create demo customer: %w", err)
 	}
-	if password != "" {
-		fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", auth.DemoEmail, password)
-	} else {
-		fmt.Fprintf(m.Stdout, "demo customer: %s (its password was changed; use yours or RequestPasswordRecovery)\n", auth.DemoEmail)
-	}
+	fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", auth.DemoEmail, password)
 	fmt.Fprintf(m.Stdout, "GraphiQL: %s/\n", m.URL())
 	return nil
 }

@@ -15,39 +15,46 @@ const (
 	demoPasswordSetting = "demo_password"
 )
 
-// DemoCustomer makes sure the demo customer exists and returns its password: a new one when it is
-// created now, the stored one while it still logs in, or "" once the customer changed it. Only the
-// operator's command line calls it, so errors come back as they are, for the operator to read.
+// DemoCustomer makes sure the demo customer exists and returns a password that logs it in: the
+// stored one while it still does, otherwise a new random one (when the customer is created now,
+// or after someone changed its password, which the new one replaces, ending its sessions as every
+// password reset does). So `--demo` always prints credentials that work. Only the operator's
+// command line calls it, so errors come back as they are, for the operator to read.
 func (s *Service) DemoCustomer(ctx context.Context) (password string, err error) {
 	c, err := s.store.CustomerByEmail(ctx, DemoEmail)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		password = rand.Text()[:16]
-		hash, err := s.hasher.Hash(ctx, password)
-		if err != nil {
-			return "", err
-		}
-		c = Customer{UUID: uuid.NewString(), Email: DemoEmail, FirstName: "Demo", LastName: "Customer",
-			PasswordHash: hash, CreatedAt: s.Now()}
-		err = s.store.Update(ctx, func(tx Tx) error {
-			if err := tx.CreateCustomer(&c); err != nil {
-				return err
-			}
-			return tx.SetSetting(demoPasswordSetting, []byte(password))
-		})
-		if err != nil {
-			return "", err
-		}
-		return password, nil
 	case err != nil:
 		return "", err
+	default:
+		if stored, err := s.store.Setting(ctx, demoPasswordSetting); err == nil {
+			if ok, _, _ := s.hasher.Verify(ctx, c.PasswordHash, string(stored)); ok {
+				return string(stored), nil
+			}
+		}
 	}
-	stored, err := s.store.Setting(ctx, demoPasswordSetting)
+	password = rand.Text()[:16]
+	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return "", nil
+		return "", err
 	}
-	if ok, _, _ := s.hasher.Verify(ctx, c.PasswordHash, string(stored)); !ok {
-		return "", nil
+	err = s.store.Update(ctx, func(tx Tx) error {
+		c, err := tx.CustomerByEmail(DemoEmail)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			c = Customer{UUID: uuid.NewString(), Email: DemoEmail, FirstName: "Demo", LastName: "Customer",
+				PasswordHash: hash, CreatedAt: s.Now()}
+			err = tx.CreateCustomer(&c)
+		case err == nil:
+			err = s.resetPassword(tx, &c, hash)
+		}
+		if err != nil {
+			return err
+		}
+		return tx.SetSetting(demoPasswordSetting, []byte(password))
+	})
+	if err != nil {
+		return "", err
 	}
-	return string(stored), nil
+	return password, nil
 }

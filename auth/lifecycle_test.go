@@ -433,7 +433,8 @@ func TestShopsysKeyImport(t *testing.T) {
 	})
 }
 
-// The demo customer is made once; later starts print the same password until the customer changes it.
+// The demo customer is made once; later starts print the same password, and a new one once the
+// customer changed it.
 func TestDemoCustomer(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -455,7 +456,26 @@ func TestDemoCustomer(t *testing.T) {
 	if _, err := e.svc.ChangePassword(ctx, e.mustAuthenticate(pair.AccessToken), auth.DemoEmail, first, "a new passphrase"); err != nil {
 		t.Fatal(err)
 	}
-	if after, err := e.svc.DemoCustomer(ctx); err != nil || after != "" {
-		t.Fatalf("DemoCustomer after a password change = %q, %v; want \"\"", after, err)
+	// A changed password is replaced, so --demo always prints credentials that log in; the
+	// sessions of the changed password end, as with every reset.
+	relogged, err := e.svc.Login(ctx, auth.DemoEmail, "a new passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := e.svc.DemoCustomer(ctx)
+	if err != nil || len(after) != 16 || after == first {
+		t.Fatalf("DemoCustomer after a password change = %q, %v; want a new 16-character password", after, err)
+	}
+	if _, err := e.svc.Login(ctx, auth.DemoEmail, after); err != nil {
+		t.Fatalf("the replaced demo password does not log in: %v", err)
+	}
+	if _, err := e.svc.Login(ctx, auth.DemoEmail, "a new passphrase"); auth.ErrorCode(err) != auth.EInvalidCredentials {
+		t.Fatalf("the changed password still logs in: %v", err)
+	}
+	if _, err := e.svc.Authenticate(ctx, relogged.AccessToken); err == nil {
+		t.Fatal("a session of the changed password survived the demo reset")
+	}
+	if again, err := e.svc.DemoCustomer(ctx); err != nil || again != after {
+		t.Fatalf("DemoCustomer after the reset = %q, %v; want %q again", again, err, after)
 	}
 }
