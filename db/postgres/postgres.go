@@ -17,16 +17,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"shopauth/db/schema"
 )
 
 //go:embed migrations/*.sql
@@ -110,11 +108,6 @@ func (d *DB) deadline(ctx context.Context) (context.Context, context.CancelFunc)
 // migrate applies every embedded migration newer than the stored version, each in its own
 // transaction, while holding an advisory lock so that processes starting together take turns.
 func (d *DB) migrate(ctx context.Context) error {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return err
-	}
-	sort.Strings(names)
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	conn, err := d.pool.Acquire(ctx)
@@ -135,30 +128,20 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err := conn.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM shopauth_schema").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if current > len(names) {
-		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): use a newer shopauth", current, len(names))
+	pending, err := schema.Pending(migrations, current)
+	if err != nil {
+		return err
 	}
-	for i, name := range names {
-		version := i + 1
-		if n, _ := strconv.Atoi(strings.SplitN(path.Base(name), "_", 2)[0]); n != version {
-			return fmt.Errorf("migration %s is out of sequence", name)
-		}
-		if version <= current {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return err
-		}
+	for _, m := range pending {
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO shopauth_schema (version) VALUES ($1)", version)
+			_, err := tx.Exec(ctx, "INSERT INTO shopauth_schema (version) VALUES ($1)", m.Version)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 	}
 	return nil
