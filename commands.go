@@ -284,9 +284,9 @@ transaction: if any row is wrong nothing is added, and each wrong row is named a
 
   email, firstName, lastName   required
   telephone                    optional
-  passwordHash or password     exactly one of them: a Shopsys bcrypt hash ($2y$, $2a$, $2b$),
-                               kept and upgraded at the customer's next login, or a plain
-                               password, hashed now
+  passwordHash or password     exactly one of them: a Shopsys bcrypt hash ($2y$, $2a$, $2b$;
+                               cost at most 14), kept and upgraded at the customer's next
+                               login, or a plain password, hashed now
   uuid                         optional: the Shopsys customer UUID, so that tokens Shopsys
                                issued keep naming the same customer (default: a new one)`, stdout, stderr)
 	cfg := auth.DefaultConfig()

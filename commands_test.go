@@ -128,6 +128,8 @@ func TestCustomersImport(t *testing.T) {
 		return "$2y$" + string(h[4:]) // PHP's password_hash spelling
 	}
 	hashA, hashB := shopsysHash("shopsys password a"), shopsysHash("shopsys password b")
+	// withCost spells a hash at another cost (not one that verifies: an import never checks it).
+	withCost := func(hash, cost string) string { return hash[:4] + cost + hash[6:] }
 	const shopsysUUID = "3f1c9a6e-5b2d-4e8f-a1c7-9d0e2b4f6a81"
 
 	tests := []struct {
@@ -135,6 +137,7 @@ func TestCustomersImport(t *testing.T) {
 		csv       string
 		wantCode  int
 		wantOut   []string // in stdout (0) or stderr (1)
+		wantNot   []string // in neither
 		wantCount int      // customers in the database afterwards (one exists before)
 	}{
 		{
@@ -181,6 +184,21 @@ func TestCustomersImport(t *testing.T) {
 			wantCode: 1, wantOut: []string{"line 3: passwordHash: not a bcrypt", "line 4: passwordHash: not a bcrypt"}, wantCount: 1,
 		},
 		{
+			name: "a bcrypt cost above 14, named by its line",
+			csv: "email,firstName,lastName,passwordHash\n" +
+				"a@shop.cz,A,B," + withCost(hashA, "14") + "\n" + // line 2: the highest cost accepted
+				"b@shop.cz,A,B," + withCost(hashA, "18") + "\n" + // line 3
+				"c@shop.cz,A,B," + withCost(hashB, "31") + "\n", // line 4
+			wantCode: 1,
+			wantOut: []string{
+				"nothing imported",
+				"line 3: passwordHash: bcrypt cost 18 is above the limit of 14",
+				"line 4: passwordHash: bcrypt cost 31 is above the limit of 14",
+			},
+			wantNot:   []string{"line 2"},
+			wantCount: 1,
+		},
+		{
 			name:     "a uuid taken in the database",
 			csv:      "email,firstName,lastName,password,uuid\nnew@shop.cz,A,B,correct horse,EXISTING\n",
 			wantCode: 1, wantOut: []string{"line 2: uuid ", "is already in use"}, wantCount: 1,
@@ -220,6 +238,11 @@ func TestCustomersImport(t *testing.T) {
 			for _, want := range tt.wantOut {
 				if !strings.Contains(stdout+stderr, want) {
 					t.Errorf("output lacks %q:\n%s%s", want, stdout, stderr)
+				}
+			}
+			for _, not := range tt.wantNot {
+				if strings.Contains(stdout+stderr, not) {
+					t.Errorf("output has %q:\n%s%s", not, stdout, stderr)
 				}
 			}
 			n, err := d.CountCustomers(context.Background())

@@ -108,6 +108,8 @@ func (s *Service) checkNewCustomer(n NewCustomer) (Customer, []string) {
 	if n.PasswordHash != "" {
 		if !IsPasswordHash(n.PasswordHash) {
 			v.add("passwordHash", "", "not a bcrypt ($2y$, $2a$, $2b$) or argon2id hash")
+		} else if problem := bcryptCostProblem(n.PasswordHash); problem != "" {
+			v.add("passwordHash", "", problem)
 		}
 	} else {
 		v.password("password", n.Password, s.cfg.MinPasswordLength)

@@ -158,6 +158,22 @@ func parseArgon(s string) (argonParams, error) {
 	return p, nil
 }
 
+// MaxBcryptCost is the highest bcrypt cost an import accepts. Checking a hash takes 2^cost rounds:
+// cost 14 about 1.2 s, 18 about 15 s and 31 days, each holding a hashing slot, so two wrong logins
+// on one such customer would make every other login wait; Shopsys hashes at 10 to 13.
+const MaxBcryptCost = 14
+
+// bcryptCostProblem says why an otherwise valid bcrypt hash cannot be imported ("" if it can).
+func bcryptCostProblem(hash string) string {
+	if !strings.HasPrefix(hash, "$2") {
+		return ""
+	}
+	if cost, err := bcrypt.Cost([]byte(hash)); err == nil && cost > MaxBcryptCost {
+		return fmt.Sprintf("bcrypt cost %d is above the limit of %d (rehash at a lower cost)", cost, MaxBcryptCost)
+	}
+	return ""
+}
+
 // IsPasswordHash reports whether s is a hash Verify understands (for imports).
 func IsPasswordHash(s string) bool {
 	switch {

@@ -51,9 +51,9 @@ func (f *failureFloor) get(now time.Time) time.Duration {
 	return max(f.base, f.cur, f.old)
 }
 
-// maxCalibratedCost bounds the one-off measurement (about 1.2 s); hashes of a higher cost are
-// covered by the observed checks once one has been checked.
-const maxCalibratedCost = 14
+// maxCalibratedCost bounds the one-off measurement (about 1.2 s); hashes of a higher cost (stored
+// before imports refused them) are covered by the observed checks once one has been checked.
+const maxCalibratedCost = MaxBcryptCost
 
 // calibrateFloor sets the floor's base from the bcrypt costs stored; it measures only when they
 // changed. A store that cannot answer leaves the floor as it was.
