@@ -15,6 +15,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/db"
+	"shopauth/db/schema"
 	"shopauth/db/sqlite"
 )
 
@@ -93,7 +94,8 @@ func openService(ctx context.Context, path string, use dbUse, cfg auth.Config, s
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := db.Open(ctx, path)
+	// A command never upgrades the schema (a server of the older release may be running on it).
+	d, err := db.Open(ctx, path, schema.Current)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -449,7 +451,7 @@ copy in place of shopauth.db and start the server.`, stdout, stderr)
 	if err := checkFolder(files[0]); err != nil {
 		return err
 	}
-	d, err := sqlite.Open(ctx, *dbPath)
+	d, err := sqlite.OpenMode(ctx, *dbPath, schema.AsIs) // a copy of whatever release's schema, unchanged
 	if err != nil {
 		return err
 	}

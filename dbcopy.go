@@ -7,16 +7,21 @@ import (
 	"text/tabwriter"
 
 	"shopauth/db"
+	"shopauth/db/schema"
 )
 
 const dbUsage = `Usage:
+  shopauth db status                     the database's schema version, this binary's, what is pending
+  shopauth db migrate                    apply the pending migrations (as shopauth serve does at start)
   shopauth db copy --from SRC --to DST   copy everything between SQLite and PostgreSQL
 
 Run shopauth db COMMAND --help for the details.
 `
 
 func runDB(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return runGroup(ctx, "db", dbUsage, map[string]command{"copy": runDBCopy}, args, stdin, stdout, stderr)
+	return runGroup(ctx, "db", dbUsage, map[string]command{
+		"copy": runDBCopy, "migrate": runDBMigrate, "status": runDBStatus,
+	}, args, stdin, stdout, stderr)
 }
 
 func runDBCopy(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -53,12 +58,12 @@ must hold no customers, and its own keys and settings are replaced by the source
 	if err != nil {
 		return err
 	}
-	src, err := db.Open(ctx, *from)
+	src, err := db.Open(ctx, *from, schema.Current)
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
 	defer src.Close()
-	dst, err := db.Open(ctx, *to)
+	dst, err := db.Open(ctx, *to, schema.Current)
 	if err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}

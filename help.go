@@ -28,6 +28,8 @@ Commands:
   customers delete          erase a customer; their tokens stop working at once
   audit                     the audit log, newest first (--customer EMAIL, --since 24h, --json)
   backup                    write a consistent copy of the database to a file
+  db status                 the database's schema version, this binary's, and what is pending
+  db migrate                apply pending migrations (serve does too; other commands refuse an older schema)
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
   version                   print the version and the Go version it was built with
   help                      print this list

@@ -26,6 +26,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/db"
+	"shopauth/db/schema"
 	"shopauth/mail"
 	"shopauth/resolvers"
 	"shopauth/web"
@@ -352,11 +353,13 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if m.DB, err = db.Open(ctx, m.DBPath); err != nil {
+	if m.DB, err = db.Open(ctx, m.DBPath, schema.Migrate); err != nil {
 		return err
 	}
 	if created {
 		m.warnCreated()
+	} else if from, to := m.DB.Migrated(); from > 0 && to > from {
+		m.Log.Info(migratedMessage(from, to))
 	}
 	if !m.rpResolved {
 		if err := m.resolveRelyingParty(); err != nil {

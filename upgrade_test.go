@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -44,10 +45,34 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 			t.Fatalf("the previous release (%s) already signs %v; this test needs the release before HS256", prev[:12], h)
 		}
 	}
+
+	// A read by the new binary while the old server runs (a rollback, an operator's audit) leaves
+	// the old server's database as it is: refused if its schema is older, never upgraded.
+	before := schemaVersion(t, dbPath)
+	migrations, _ := filepath.Glob("db/sqlite/migrations/*.sql")
+	latest := len(migrations)
+	read := exec.Command(newBin, "audit", "--db", dbPath)
+	out, err := read.CombinedOutput()
+	if before < latest {
+		for _, want := range []string{fmt.Sprintf("database schema version %d is older than this binary's (%d)", before, latest), "shopauth db migrate"} {
+			if read.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), want) {
+				t.Errorf("the new binary's audit on schema %d: %v, want exit 1 naming %q:\n%s", before, err, want, out)
+			}
+		}
+	} else if err != nil {
+		t.Errorf("the new binary's audit on the same schema (%d): %v\n%s", before, err, out)
+	}
+	if after := schemaVersion(t, dbPath); after != before {
+		t.Fatalf("the new binary's audit moved the old server's schema from %d to %d", before, after)
+	}
+	gqlOK(t, old.url, kept.AccessToken) // the old server still serves
 	stop(t, old)
 
 	cur := startBinary(t, newBin, dbPath)
 	url := cur.url
+	if want := fmt.Sprintf("migrated the database from schema %d to %d", before, latest); before < latest && !strings.Contains(cur.log(), want) {
+		t.Errorf("the new server's log lacks %q:\n%s", want, cur.log())
+	}
 
 	// The old release's access token authenticates.
 	me := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(kept.AccessToken))

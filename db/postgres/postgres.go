@@ -17,6 +17,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -48,6 +49,8 @@ type DB struct {
 	pool    *pgxpool.Pool
 	target  string // the URL without its password, for messages
 	timeout time.Duration
+
+	schema.Applied // what Open migrated
 }
 
 // IsURL reports whether a --db value names a PostgreSQL database rather than a SQLite file.
@@ -57,6 +60,11 @@ func IsURL(s string) bool {
 
 // Open connects to the database at url (postgres://… or postgresql://…) and migrates it.
 func Open(ctx context.Context, url string) (*DB, error) {
+	return OpenMode(ctx, url, schema.Migrate)
+}
+
+// OpenMode connects to the database at url, doing about pending migrations what mode says.
+func OpenMode(ctx context.Context, url string, mode schema.Mode) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// pgconn's message quotes the URL with the password masked.
@@ -80,7 +88,10 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL %s: %w", d.target, err)
 	}
-	if err := d.migrate(ctx); err != nil {
+	if mode == schema.AsIs {
+		return d, nil
+	}
+	if err := d.migrate(ctx, mode); err != nil {
 		d.pool.Close()
 		return nil, err
 	}
@@ -105,9 +116,30 @@ func (d *DB) deadline(ctx context.Context) (context.Context, context.CancelFunc)
 	return context.WithTimeout(ctx, d.timeout)
 }
 
-// migrate applies every embedded migration newer than the stored version, each in its own
-// transaction, while holding an advisory lock so that processes starting together take turns.
-func (d *DB) migrate(ctx context.Context) error {
+// SchemaVersion is the database's schema version (0 for an empty database).
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	ctx, cancel := d.deadline(ctx)
+	defer cancel()
+	var exists bool
+	if err := d.pool.QueryRow(ctx, "SELECT to_regclass('shopauth_schema') IS NOT NULL").Scan(&exists); err != nil {
+		return 0, fmt.Errorf("PostgreSQL %s: read schema version: %w", d.target, err)
+	}
+	if !exists {
+		return 0, nil
+	}
+	var current int
+	if err := d.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM shopauth_schema").Scan(&current); err != nil {
+		return 0, fmt.Errorf("PostgreSQL %s: read schema version: %w", d.target, err)
+	}
+	return current, nil
+}
+
+// Migrations are this binary's migrations for the store.
+func (d *DB) Migrations() fs.FS { return migrations }
+
+// migrate applies the embedded migrations newer than the stored version that mode allows, each in
+// its own transaction, while holding an advisory lock so that processes starting together take turns.
+func (d *DB) migrate(ctx context.Context, mode schema.Mode) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	conn, err := d.pool.Acquire(ctx)
@@ -128,7 +160,8 @@ func (d *DB) migrate(ctx context.Context) error {
 	if err := conn.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM shopauth_schema").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	pending, err := schema.Pending(migrations, current)
+	d.Applied = schema.Applied{From: current, To: current}
+	pending, err := schema.Plan(migrations, current, mode)
 	if err != nil {
 		return err
 	}
@@ -143,6 +176,7 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
+		d.Applied.To = m.Version
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/db/postgres"
+	"shopauth/db/schema"
 	"shopauth/db/storetest"
 	"shopauth/internal/pgtest"
 )
@@ -143,5 +144,56 @@ func TestThrottleSharedAcrossProcesses(t *testing.T) {
 	wg.Wait()
 	if n := admitted.Load(); n != 4 {
 		t.Errorf("30 parallel wrong guesses over two processes got %d checks, want the budget, 4", n)
+	}
+}
+
+// TestOpenModes: a command (schema.Current) sets up an empty database but refuses an older one and
+// leaves it as it was; AsIs reads the version without migrating; Migrate says what it applied.
+func TestOpenModes(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t)
+	d, err := postgres.OpenMode(ctx, url, schema.AsIs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := d.SchemaVersion(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := schema.StatusOf(d.Migrations(), v)
+	d.Close()
+	if err != nil || st.Current != 0 || st.Latest == 0 || len(st.Pending) != st.Latest {
+		t.Fatalf("status of an empty database: %+v, %v", st, err)
+	}
+	d, err = postgres.OpenMode(ctx, url, schema.Current) // an empty database: set up
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from, to := d.Migrated(); from != 0 || to != st.Latest {
+		t.Errorf("Migrated = %d, %d; want 0, %d", from, to, st.Latest)
+	}
+	d.Close()
+
+	// Pretend the last migration is still to come.
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, "DELETE FROM shopauth_schema WHERE version = $1", st.Latest); err != nil {
+		t.Fatal(err)
+	}
+	_, err = postgres.OpenMode(ctx, url, schema.Current)
+	var outdated *schema.Outdated
+	if !errors.As(err, &outdated) || outdated.Current != st.Latest-1 || outdated.Latest != st.Latest {
+		t.Fatalf("Current mode on an older database: %v, want *schema.Outdated", err)
+	}
+	d, err = postgres.OpenMode(ctx, url, schema.AsIs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if v, err := d.SchemaVersion(ctx); err != nil || v != st.Latest-1 {
+		t.Errorf("after the refusal the version is %d (%v), want %d unchanged", v, err, st.Latest-1)
 	}
 }

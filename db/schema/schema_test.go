@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -50,5 +51,64 @@ func TestPending(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPlan(t *testing.T) {
+	files := fstest.MapFS{
+		"migrations/0001_init.sql": {Data: []byte("CREATE TABLE a (x INT);")},
+		"migrations/0002_more.sql": {Data: []byte("ALTER TABLE a ADD y INT;")},
+		"migrations/0003_b.sql":    {Data: []byte("CREATE TABLE b (x INT);")},
+	}
+	tests := []struct {
+		name    string
+		current int
+		mode    Mode
+		want    int // migrations to apply
+		err     string
+	}{
+		{"current mode sets up an empty database", 0, Current, 3, ""},
+		{"current mode refuses an older database", 1, Current, 0, "database schema version 1 is older than this binary's (3): run shopauth db migrate"},
+		{"current mode opens an up-to-date database", 3, Current, 0, ""},
+		{"current mode refuses a newer database", 4, Current, 0, "newer than this binary knows (3)"},
+		{"migrate mode upgrades", 1, Migrate, 2, ""},
+		{"migrate mode refuses a newer database", 4, Migrate, 0, "newer than this binary knows (3)"},
+		{"as-is mode never migrates", 1, AsIs, 0, ""},
+		{"as-is mode opens a newer database", 4, AsIs, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Plan(files, tt.current, tt.mode)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("Plan = %d migrations, %v; want an error containing %q", len(got), err, tt.err)
+				}
+				return
+			}
+			if err != nil || len(got) != tt.want {
+				t.Fatalf("Plan = %d migrations, %v; want %d", len(got), err, tt.want)
+			}
+		})
+	}
+}
+
+func TestStatusOf(t *testing.T) {
+	files := fstest.MapFS{
+		"migrations/0001_init.sql": {Data: []byte("x")},
+		"migrations/0002_more.sql": {Data: []byte("y")},
+	}
+	for _, tt := range []struct {
+		current int
+		want    string
+	}{
+		{0, "{0 2 [0001_init.sql 0002_more.sql]}"},
+		{1, "{1 2 [0002_more.sql]}"},
+		{2, "{2 2 []}"},
+		{3, "{3 2 []}"},
+	} {
+		st, err := StatusOf(files, tt.current)
+		if got := fmt.Sprint(st); err != nil || got != tt.want {
+			t.Errorf("StatusOf(%d) = %s, %v; want %s", tt.current, got, err, tt.want)
+		}
 	}
 }

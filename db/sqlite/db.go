@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -31,6 +32,8 @@ type DB struct {
 
 	writeStmts *stmtCache // prepared at Open
 	readStmts  *stmtCache // prepared on first use
+
+	schema.Applied // what Open migrated
 }
 
 // Synchronous is the SQLite synchronous level. In WAL mode NORMAL never loses a committed
@@ -54,6 +57,12 @@ func dsn(path string, readOnly bool) string {
 
 // Open opens (creating with mode 0600 if needed) the database at path and migrates it.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenMode(ctx, path, schema.Migrate)
+}
+
+// OpenMode opens (creating with mode 0600 if needed) the database at path, doing about pending
+// migrations what mode says.
+func OpenMode(ctx context.Context, path string, mode schema.Mode) (*DB, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, err
@@ -76,7 +85,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
 	d := &DB{path: abs, file: fi, writer: w}
-	if err := d.migrate(ctx); err != nil {
+	if err := d.migrate(ctx, mode); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -88,7 +97,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	d.reader = r
-	if d.writeStmts, err = newStmtCache(ctx, w, writerQueries); err != nil {
+	eager := writerQueries
+	if mode == schema.AsIs {
+		eager = []string{} // the schema may be another release's: nothing prepared, nothing lazily either
+	}
+	if d.writeStmts, err = newStmtCache(ctx, w, eager); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err
@@ -115,13 +128,27 @@ func (d *DB) Close() error {
 // Path is the database file's absolute path.
 func (d *DB) Path() string { return d.path }
 
-// migrate applies every embedded migration newer than PRAGMA user_version, each in its own transaction.
-func (d *DB) migrate(ctx context.Context) error {
+// SchemaVersion is the database's schema version (PRAGMA user_version; 0 for an empty database).
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 	var current int
 	if err := d.writer.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
+		return 0, fmt.Errorf("read schema version: %w", err)
 	}
-	pending, err := schema.Pending(migrations, current)
+	return current, nil
+}
+
+// Migrations are this binary's migrations for the store.
+func (d *DB) Migrations() fs.FS { return migrations }
+
+// migrate applies the embedded migrations newer than PRAGMA user_version that mode allows, each in
+// its own transaction.
+func (d *DB) migrate(ctx context.Context, mode schema.Mode) error {
+	current, err := d.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	d.Applied = schema.Applied{From: current, To: current}
+	pending, err := schema.Plan(migrations, current, mode)
 	if err != nil {
 		return err
 	}
@@ -141,6 +168,7 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err := tx.Commit(); err != nil {
 			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
+		d.Applied.To = m.Version
 	}
 	return nil
 }
