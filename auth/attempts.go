@@ -57,29 +57,29 @@ func loginLimits(cfg Config, email, ip string) []Limit {
 	a := addressKey(ip)
 	return []Limit{
 		// The address comes first: once it is spent nothing is made for the email.
-		{Key: "ip\x00" + a, PerMinute: cfg.LoginFailuresPerIP},
-		{Key: "login\x00" + email + "\x00" + a, PerMinute: cfg.LoginFailuresPerEmail},
+		{Key: "ip\x00" + a, Max: cfg.LoginFailuresPerIP},
+		{Key: "login\x00" + email + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
 	}
 }
 
 func changePasswordLimits(cfg Config, customerUUID, ip string) []Limit {
 	a := addressKey(ip)
 	return []Limit{
-		{Key: "ip\x00" + a, PerMinute: cfg.LoginFailuresPerIP},
-		{Key: "customer\x00" + customerUUID + "\x00" + a, PerMinute: cfg.LoginFailuresPerEmail},
+		{Key: "ip\x00" + a, Max: cfg.LoginFailuresPerIP},
+		{Key: "customer\x00" + customerUUID + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
 	}
 }
 
 func recoveryLimits(cfg Config, email, ip string) []Limit {
 	a := addressKey(ip)
 	return []Limit{
-		{Key: "recovery-ip\x00" + a, PerMinute: cfg.LoginFailuresPerIP},
-		{Key: "recovery\x00" + email + "\x00" + a, PerMinute: cfg.LoginFailuresPerEmail},
+		{Key: "recovery-ip\x00" + a, Max: cfg.LoginFailuresPerIP},
+		{Key: "recovery\x00" + email + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
 	}
 }
 
 func registrationLimits(cfg Config, ip string) []Limit {
-	return []Limit{{Key: "register\x00" + addressKey(ip), PerMinute: cfg.RegistrationsPerIP}}
+	return []Limit{{Key: "register\x00" + addressKey(ip), Max: cfg.RegistrationsPerIP}}
 }
 
 // maxEmailLength is the contract's limit; a longer "email" cannot be an account.

@@ -378,14 +378,14 @@ func (s *Service) PasskeyLoginOptions(ctx context.Context) (string, error) {
 func passkeyLoginLimits(cfg Config, ip string) []Limit {
 	a := addressKey(ip)
 	return []Limit{
-		{Key: "ip\x00" + a, PerMinute: cfg.LoginFailuresPerIP},
-		{Key: "passkey\x00" + a, PerMinute: cfg.LoginFailuresPerEmail},
+		{Key: "ip\x00" + a, Max: cfg.LoginFailuresPerIP},
+		{Key: "passkey\x00" + a, Max: cfg.LoginFailuresPerEmail},
 	}
 }
 
 // passkeyOptionsLimits bound how many login challenges an address can have stored at a time.
 func passkeyOptionsLimits(cfg Config, ip string) []Limit {
-	return []Limit{{Key: "passkey-options\x00" + addressKey(ip), PerMinute: cfg.LoginFailuresPerIP}}
+	return []Limit{{Key: "passkey-options\x00" + addressKey(ip), Max: cfg.LoginFailuresPerIP}}
 }
 
 // LoginWithPasskey finishes a discoverable login and starts a session exactly as Login does.

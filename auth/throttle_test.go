@@ -145,7 +145,7 @@ func TestMemoryThrottleParallel(t *testing.T) {
 
 func TestMemoryThrottleWaitEndsWithContext(t *testing.T) {
 	th := NewMemoryThrottle(10)
-	l := Limit{Key: "k", PerMinute: 1}
+	l := Limit{Key: "k", Max: 1}
 	end, err := th.Begin(context.Background(), t0, l)
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +197,113 @@ func TestMemoryThrottleBounded(t *testing.T) {
 	if !attempt(th, cfg, t0, "b@x.cz", "2001:db8:0:1::1", false) {
 		t.Error("the next /64 was refused")
 	}
+}
+
+// TestMemoryThrottleNeverForgetsSpentBudget: however many other keys arrive, a budget spent within
+// its window stays spent (36k unique keys in 32 s once pushed one out of the LRU); the bound holds
+// by refusing newcomers while every key holds a live budget, and only while it does.
+func TestMemoryThrottleNeverForgetsSpentBudget(t *testing.T) {
+	cfg := DefaultConfig()
+	victim := func(th Throttle, at time.Duration) bool {
+		return attempt(th, cfg, t0.Add(at), "victim@x.cz", "192.0.2.1", false)
+	}
+	mails := Limit{Key: "recovery-mail\x00victim", Max: 3, Window: 15 * time.Minute}
+	tests := []struct {
+		name       string
+		maxKeys    int
+		flood      int
+		floodFails bool
+		at         time.Duration // when the flood and the check happen
+		wantVictim bool          // the victim's attempt at `at`, after the flood
+		wantMails  bool          // a fourth mail at `at`, after the flood
+		wantFlood  int           // flood attempts admitted
+	}{
+		// The victim holds 3 keys (its address, its email, its mails); the rest is the flood's.
+		{"36k failing keys within the minute (default size)", DefaultThrottleKeys, 36_000, true, 30 * time.Second, false, false, DefaultThrottleKeys - 3},
+		{"keys that hold nothing make room for each other", 100, 5_000, false, 30 * time.Second, false, false, 5_000},
+		{"after the victim's minute, the 15-minute budget still holds", 100, 5_000, false, 2 * time.Minute, true, false, 5_000},
+		{"after 15 minutes everything is back", 100, 5_000, false, 16 * time.Minute, true, true, 5_000},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := NewMemoryThrottle(tt.maxKeys)
+			for range cfg.LoginFailuresPerEmail {
+				attempt(th, cfg, t0, "victim@x.cz", "192.0.2.1", true) // 2 keys: the address and the email
+			}
+			for range 3 {
+				end, err := th.Begin(context.Background(), t0, mails)
+				if err != nil {
+					t.Fatal(err)
+				}
+				end(true)
+			}
+			if victim(th, time.Second) {
+				t.Fatal("the victim's budget was not spent to begin with")
+			}
+			admitted := 0
+			for i := range tt.flood {
+				// One key per attempt: the address's own budget is never spent.
+				l := Limit{Key: fmt.Sprintf("ip\x00flood%d", i), Max: 100}
+				end, err := th.Begin(context.Background(), t0.Add(tt.at), l)
+				if err == nil {
+					admitted++
+					end(tt.floodFails)
+				}
+				if n := th.Len(); n > tt.maxKeys {
+					t.Fatalf("%d keys remembered, bound %d", n, tt.maxKeys)
+				}
+			}
+			if admitted != tt.wantFlood {
+				t.Errorf("flood: %d admitted, want %d", admitted, tt.wantFlood)
+			}
+			if got := victim(th, tt.at); got != tt.wantVictim {
+				t.Errorf("the victim's login after the flood admitted = %v, want %v", got, tt.wantVictim)
+			}
+			end, err := th.Begin(context.Background(), t0.Add(tt.at), mails)
+			if got := err == nil; got != tt.wantMails {
+				t.Errorf("a fourth recovery mail after the flood admitted = %v, want %v", got, tt.wantMails)
+			}
+			if end != nil {
+				end(false)
+			}
+		})
+	}
+
+	t.Run("a full throttle frees up when its keys' windows end", func(t *testing.T) {
+		th := NewMemoryThrottle(10)
+		for i := range 10 {
+			end, err := th.Begin(context.Background(), t0, Limit{Key: fmt.Sprint("a", i), Max: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			end(true)
+		}
+		newcomer := Limit{Key: "newcomer", Max: 5}
+		if _, err := th.Begin(context.Background(), t0.Add(59*time.Second), newcomer); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("a newcomer while every key holds a live failure: %v, want ErrThrottled", err)
+		}
+		end, err := th.Begin(context.Background(), t0.Add(time.Minute), newcomer)
+		if err != nil {
+			t.Fatalf("a newcomer once the failures are a minute old: %v", err)
+		}
+		end(false)
+	})
+
+	t.Run("an attempt that ends without failing makes room at once", func(t *testing.T) {
+		th := NewMemoryThrottle(2)
+		end1, _ := th.Begin(context.Background(), t0, Limit{Key: "a", Max: 5})
+		end2, _ := th.Begin(context.Background(), t0, Limit{Key: "b", Max: 5})
+		if _, err := th.Begin(context.Background(), t0, Limit{Key: "c", Max: 5}); !errors.Is(err, ErrThrottled) {
+			t.Fatalf("a newcomer while both keys have attempts running: %v, want ErrThrottled", err)
+		}
+		end1(false)
+		end2(true)
+		end, err := th.Begin(context.Background(), t0, Limit{Key: "c", Max: 5})
+		if err != nil {
+			t.Fatalf("a newcomer after an attempt ended well: %v", err)
+		}
+		end(false)
+	})
 }
 
 func TestMemoryThrottleSweep(t *testing.T) {

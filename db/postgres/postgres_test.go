@@ -110,7 +110,7 @@ func TestThrottleSharedAcrossProcesses(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	a, b := open(t, url).Throttle(), open(t, url).Throttle()
 	now := time.Now()
-	l := auth.Limit{Key: "login\x00shared@x.cz\x00127.0.0.1", PerMinute: 3}
+	l := auth.Limit{Key: "login\x00shared@x.cz\x00127.0.0.1", Max: 3}
 	for i, th := range []auth.Throttle{a, b, a} {
 		end, err := th.Begin(context.Background(), now, l)
 		if err != nil {
@@ -124,7 +124,7 @@ func TestThrottleSharedAcrossProcesses(t *testing.T) {
 		}
 	}
 
-	guess := auth.Limit{Key: "login\x00guess@x.cz\x00127.0.0.1", PerMinute: 4}
+	guess := auth.Limit{Key: "login\x00guess@x.cz\x00127.0.0.1", Max: 4}
 	var admitted atomic.Int32
 	var wg sync.WaitGroup
 	for i := range 30 {

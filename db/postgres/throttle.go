@@ -17,7 +17,7 @@ import (
 // it counts against the same limits (contract §3: the limits hold for the deployment as a whole).
 //
 // Begin takes a transaction advisory lock on each key (in one order, so two attempts cannot
-// deadlock), counts the key's failures of the last minute and the attempts in flight, and either
+// deadlock), counts the key's failures within its window and the attempts in flight, and either
 // refuses, admits (inserting a hold per key) or, when admitting could overspend the budget if
 // everything in flight failed, waits and tries again, exactly as auth.MemoryThrottle decides.
 type Throttle struct {
@@ -33,19 +33,19 @@ func (d *DB) Throttle() auth.Throttle {
 	return &Throttle{d: d, holdTTL: time.Minute, poll: 20 * time.Millisecond}
 }
 
-const windowMS = int64(time.Minute / time.Millisecond)
-
 type throttleKey struct {
-	hash []byte
-	lock int64
-	per  int
+	hash   []byte
+	lock   int64
+	max    int
+	window int64 // milliseconds
 }
 
 func throttleKeys(limits []auth.Limit) []throttleKey {
 	keys := make([]throttleKey, len(limits))
 	for i, l := range limits {
 		h := sha256.Sum256([]byte(l.Key))
-		keys[i] = throttleKey{hash: h[:], lock: int64(binary.BigEndian.Uint64(h[:8])), per: l.PerMinute}
+		keys[i] = throttleKey{hash: h[:], lock: int64(binary.BigEndian.Uint64(h[:8])), max: l.Max,
+			window: l.Span().Milliseconds()}
 	}
 	return keys
 }
@@ -55,12 +55,13 @@ func (th *Throttle) Begin(ctx context.Context, now time.Time, limits ...auth.Lim
 	keys := throttleKeys(limits)
 	locks := make([]int64, len(keys))
 	hashes := make([][]byte, len(keys))
+	windows := make([]int64, len(keys))
 	for i, k := range keys {
-		locks[i], hashes[i] = k.lock, k.hash
+		locks[i], hashes[i], windows[i] = k.lock, k.hash, k.window
 	}
 	sort.Slice(locks, func(i, j int) bool { return locks[i] < locks[j] })
 	for {
-		ids, verdict, err := th.try(ctx, now, keys, locks, hashes)
+		ids, verdict, err := th.try(ctx, now, keys, locks, hashes, windows)
 		switch {
 		case err != nil:
 			return nil, err
@@ -68,7 +69,7 @@ func (th *Throttle) Begin(ctx context.Context, now time.Time, limits ...auth.Lim
 			return nil, auth.ErrThrottled
 		case verdict == admitted:
 			var once sync.Once
-			return func(failed bool) { once.Do(func() { th.end(ids, hashes, now, failed) }) }, nil
+			return func(failed bool) { once.Do(func() { th.end(ids, hashes, windows, now, failed) }) }, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -86,7 +87,7 @@ const (
 	wait
 )
 
-func (th *Throttle) try(ctx context.Context, now time.Time, keys []throttleKey, locks []int64, hashes [][]byte) ([]int64, verdict, error) {
+func (th *Throttle) try(ctx context.Context, now time.Time, keys []throttleKey, locks []int64, hashes [][]byte, windows []int64) ([]int64, verdict, error) {
 	ctx, cancel := th.d.deadline(ctx)
 	defer cancel()
 	var ids []int64
@@ -96,9 +97,9 @@ func (th *Throttle) try(ctx context.Context, now time.Time, keys []throttleKey, 
 		for _, l := range locks {
 			b.Queue(`SELECT pg_advisory_xact_lock($1)`, l)
 		}
-		b.Queue(`SELECT (SELECT COUNT(*) FROM throttle_failures f WHERE f.key = k.key AND f.at > $2),
+		b.Queue(`SELECT (SELECT COUNT(*) FROM throttle_failures f WHERE f.key = k.key AND f.at > $3 - k.win),
 			(SELECT COUNT(*) FROM throttle_holds h WHERE h.key = k.key AND h.expires_at > $3)
-			FROM unnest($1::bytea[]) WITH ORDINALITY AS k(key, n) ORDER BY k.n`, hashes, ms(now)-windowMS, ms(now))
+			FROM unnest($1::bytea[], $2::bigint[]) WITH ORDINALITY AS k(key, win, n) ORDER BY k.n`, hashes, windows, ms(now))
 		res := tx.SendBatch(ctx, b)
 		for range locks {
 			if _, err := res.Exec(); err != nil {
@@ -119,7 +120,7 @@ func (th *Throttle) try(ctx context.Context, now time.Time, keys []throttleKey, 
 				res.Close()
 				return err
 			}
-			switch per := keys[i].per; {
+			switch per := keys[i].max; {
 			case failures >= per:
 				v = refused
 			case failures+holds >= per && v == admitted:
@@ -147,18 +148,20 @@ func (th *Throttle) try(ctx context.Context, now time.Time, keys []throttleKey, 
 
 // end releases the attempt's holds and, if it failed, counts a failure in each budget, in one
 // statement. It cannot report an error to anyone: if the database is away, the holds expire.
-func (th *Throttle) end(ids []int64, hashes [][]byte, now time.Time, failed bool) {
+func (th *Throttle) end(ids []int64, hashes [][]byte, windows []int64, now time.Time, failed bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), th.d.timeout)
 	defer cancel()
 	th.d.pool.Exec(ctx, `WITH released AS (DELETE FROM throttle_holds WHERE id = ANY($1))
-		INSERT INTO throttle_failures (key, at) SELECT unnest($2::bytea[]), $3 WHERE $4`, ids, hashes, ms(now), failed)
+		INSERT INTO throttle_failures (key, at, expires_at) SELECT k.key, $3, $3 + k.win
+		FROM unnest($2::bytea[], $5::bigint[]) AS k(key, win) WHERE $4`, ids, hashes, ms(now), failed, windows)
 }
 
-// Sweep implements auth.Throttle: it forgets failures older than a minute and expired holds.
+// Sweep implements auth.Throttle: it forgets failures that have left their window and expired
+// holds.
 func (th *Throttle) Sweep(ctx context.Context, now time.Time) error {
 	ctx, cancel := th.d.deadline(ctx)
 	defer cancel()
-	if _, err := th.d.pool.Exec(ctx, `DELETE FROM throttle_failures WHERE at <= $1`, ms(now)-windowMS); err != nil {
+	if _, err := th.d.pool.Exec(ctx, `DELETE FROM throttle_failures WHERE expires_at <= $1`, ms(now)); err != nil {
 		return err
 	}
 	_, err := th.d.pool.Exec(ctx, `DELETE FROM throttle_holds WHERE expires_at <= $1`, ms(now))

@@ -23,6 +23,7 @@ var throttleCases = []testCase[auth.Throttle]{
 	{"Budgets", testThrottleBudgets},
 	{"SuccessSpendsNothing", testThrottleSuccessSpendsNothing},
 	{"Window", testThrottleWindow},
+	{"LongerWindow", testThrottleLongerWindow},
 	{"ParallelGuessesStayInBudget", testThrottleParallelGuesses},
 	{"ParallelRightAnswersAllPass", testThrottleParallelRightAnswers},
 }
@@ -42,9 +43,9 @@ func try(t *testing.T, th auth.Throttle, now time.Time, failed bool, limits ...a
 }
 
 func testThrottleBudgets(t *testing.T, th auth.Throttle) {
-	ip := auth.Limit{Key: "ip\x0010.0.0.1", PerMinute: 4}
-	email := auth.Limit{Key: "login\x00a@x.cz\x0010.0.0.1", PerMinute: 2}
-	other := auth.Limit{Key: "login\x00b@x.cz\x0010.0.0.1", PerMinute: 2}
+	ip := auth.Limit{Key: "ip\x0010.0.0.1", Max: 4}
+	email := auth.Limit{Key: "login\x00a@x.cz\x0010.0.0.1", Max: 2}
+	other := auth.Limit{Key: "login\x00b@x.cz\x0010.0.0.1", Max: 2}
 	steps := []struct {
 		name   string
 		limits []auth.Limit
@@ -56,8 +57,8 @@ func testThrottleBudgets(t *testing.T, th auth.Throttle) {
 		{"the email's budget is spent", []auth.Limit{ip, email}, false, false},
 		{"another email from the address", []auth.Limit{ip, other}, true, true},
 		{"its second failure spends the address", []auth.Limit{ip, other}, true, true},
-		{"the address's budget is spent", []auth.Limit{ip, {Key: "login\x00c@x.cz\x0010.0.0.1", PerMinute: 2}}, false, false},
-		{"another address is untouched", []auth.Limit{{Key: "ip\x0010.0.0.2", PerMinute: 4}, {Key: "login\x00a@x.cz\x0010.0.0.2", PerMinute: 2}}, false, true},
+		{"the address's budget is spent", []auth.Limit{ip, {Key: "login\x00c@x.cz\x0010.0.0.1", Max: 2}}, false, false},
+		{"another address is untouched", []auth.Limit{{Key: "ip\x0010.0.0.2", Max: 4}, {Key: "login\x00a@x.cz\x0010.0.0.2", Max: 2}}, false, true},
 	}
 	for _, s := range steps {
 		if got := try(t, th, now, s.failed, s.limits...); got != s.want {
@@ -67,7 +68,7 @@ func testThrottleBudgets(t *testing.T, th auth.Throttle) {
 }
 
 func testThrottleSuccessSpendsNothing(t *testing.T, th auth.Throttle) {
-	l := auth.Limit{Key: "login\x00right@x.cz\x00::1", PerMinute: 2}
+	l := auth.Limit{Key: "login\x00right@x.cz\x00::1", Max: 2}
 	for i := range 10 {
 		if !try(t, th, now, false, l) {
 			t.Fatalf("right attempt %d refused: successes must not spend the budget", i+1)
@@ -76,7 +77,7 @@ func testThrottleSuccessSpendsNothing(t *testing.T, th auth.Throttle) {
 }
 
 func testThrottleWindow(t *testing.T, th auth.Throttle) {
-	l := auth.Limit{Key: "login\x00w@x.cz\x00::1", PerMinute: 2}
+	l := auth.Limit{Key: "login\x00w@x.cz\x00::1", Max: 2}
 	try(t, th, now, true, l)
 	try(t, th, now.Add(10*time.Second), true, l)
 	steps := []struct {
@@ -98,6 +99,41 @@ func testThrottleWindow(t *testing.T, th auth.Throttle) {
 	}
 	if !try(t, th, now.Add(3*time.Minute), false, l) {
 		t.Error("refused after the sweep of an old minute")
+	}
+}
+
+// testThrottleLongerWindow: a budget of 3 per 15 minutes (recovery mails per customer) counts its
+// failures for its whole window, beside a per-minute budget, and a sweep meanwhile keeps them.
+func testThrottleLongerWindow(t *testing.T, th auth.Throttle) {
+	mails := auth.Limit{Key: "recovery-mail\x00customer", Max: 3, Window: 15 * time.Minute}
+	minute := auth.Limit{Key: "recovery\x00a@x.cz\x00::1", Max: 3}
+	for i := range 3 {
+		if !try(t, th, now.Add(time.Duration(i)*time.Second), true, mails) {
+			t.Fatalf("mail %d refused within the budget", i+1)
+		}
+	}
+	for i := range 3 {
+		try(t, th, now.Add(time.Duration(i)*time.Second), true, minute)
+	}
+	if err := th.Sweep(context.Background(), now.Add(10*time.Minute)); err != nil {
+		t.Fatalf("Sweep: %v", err)
+	}
+	steps := []struct {
+		name  string
+		at    time.Duration
+		limit auth.Limit
+		want  bool
+	}{
+		{"the minute's budget is back after a minute", 2 * time.Minute, minute, true},
+		{"the 15 minutes' budget is spent after ten (and a sweep)", 10 * time.Minute, mails, false},
+		{"and a second before the first failure is 15 minutes old", 15*time.Minute - time.Second, mails, false},
+		{"one comes back when the first is 15 minutes old", 15 * time.Minute, mails, true},
+		{"and only one", 15 * time.Minute, mails, false},
+	}
+	for _, s := range steps {
+		if got := try(t, th, now.Add(s.at), true, s.limit); got != s.want {
+			t.Errorf("%s: admitted = %v, want %v", s.name, got, s.want)
+		}
 	}
 }
 
@@ -127,13 +163,13 @@ func parallel(t *testing.T, th auth.Throttle, n int, failed bool, l auth.Limit) 
 }
 
 func testThrottleParallelGuesses(t *testing.T, th auth.Throttle) {
-	if got := parallel(t, th, 20, true, auth.Limit{Key: fmt.Sprintf("login\x00guess@x.cz\x00%d", 1), PerMinute: 3}); got != 3 {
+	if got := parallel(t, th, 20, true, auth.Limit{Key: fmt.Sprintf("login\x00guess@x.cz\x00%d", 1), Max: 3}); got != 3 {
 		t.Errorf("20 parallel wrong guesses got %d checks, want exactly the budget, 3", got)
 	}
 }
 
 func testThrottleParallelRightAnswers(t *testing.T, th auth.Throttle) {
-	if got := parallel(t, th, 20, false, auth.Limit{Key: "login\x00many@x.cz\x00::1", PerMinute: 2}); got != 20 {
+	if got := parallel(t, th, 20, false, auth.Limit{Key: "login\x00many@x.cz\x00::1", Max: 2}); got != 20 {
 		t.Errorf("20 parallel right logins: %d admitted, want all 20", got)
 	}
 }
