@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -540,5 +541,62 @@ func TestDBCopyMissingDatabase(t *testing.T) {
 	code, _, stderr = runArgs(t, "", "db", "copy", "--from", src, "--to", dst)
 	if code != 0 || !strings.Contains(stderr, "created a new database "+dst) {
 		t.Errorf("missing destination: exit %d, want 0 and a word about creating it\n%s", code, stderr)
+	}
+}
+
+// TestGlobalFlagsBeforeTheCommand: --db works before the command as after it.
+func TestGlobalFlagsBeforeTheCommand(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shop.db")
+	seedCustomer(t, path, "before@example.com")
+	missing := filepath.Join(t.TempDir(), "missing.db")
+	backup := filepath.Join(t.TempDir(), "b.db")
+	tests := []struct {
+		name           string
+		before, after  []string
+		wantCode       int
+		wantOut, wantE string
+	}{
+		{"group command", []string{"--db", path, "customers", "list"}, []string{"customers", "list", "--db", path}, 0, "before@example.com", ""},
+		{"--db=FILE", []string{"--db=" + path, "customers", "show", "before@example.com"}, []string{"customers", "show", "before@example.com", "--db=" + path}, 0, "before@example.com", ""},
+		{"single dash", []string{"-db", path, "keys", "list"}, []string{"keys", "list", "-db", path}, 0, "signing", ""},
+		{"a missing database is named", []string{"--db", missing, "audit"}, []string{"audit", "--db", missing}, 1, "", "database " + missing + " does not exist"},
+		{"db status", []string{"--db", path, "db", "status"}, []string{"db", "status", "--db", path}, 0, "pending: none", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runArgs(t, "", tt.before...)
+			code2, stdout2, stderr2 := runArgs(t, "", tt.after...)
+			if code != tt.wantCode || code2 != code || stdout != stdout2 || stderr != stderr2 {
+				t.Errorf("%q: exit %d\n%s%s\n%q: exit %d\n%s%s", tt.before, code, stdout, stderr, tt.after, code2, stdout2, stderr2)
+			}
+			if !strings.Contains(stdout, tt.wantOut) || !strings.Contains(stderr, tt.wantE) {
+				t.Errorf("%q: stdout %q, stderr %q; want %q and %q", tt.before, stdout, stderr, tt.wantOut, tt.wantE)
+			}
+		})
+	}
+	// A positional argument and a flag after it: the global flag joins them.
+	if code, stdout, stderr := runArgs(t, "", "--db", path, "backup", backup); code != 0 || !strings.Contains(stdout, "written to "+backup) {
+		t.Errorf("--db before backup FILE: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+func TestSplitCommand(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "serve []"},
+		{[]string{"--addr", ":0"}, "serve [--addr :0]"},
+		{[]string{"--db", "x.db"}, "serve [--db x.db]"},
+		{[]string{"--db", "x.db", "--addr", ":0"}, "serve [--db x.db --addr :0]"},
+		{[]string{"--db"}, "serve [--db]"},
+		{[]string{"--db", "x.db", "customers", "list", "--json"}, "customers [list --json --db x.db]"},
+		{[]string{"--db", "x.db", "backup", "--", "-odd.db"}, "backup [--db x.db -- -odd.db]"},
+		{[]string{"customers", "list"}, "customers [list]"},
+	} {
+		cmd, rest := splitCommand(tt.args)
+		if got := fmt.Sprint(cmd, " ", rest); got != tt.want {
+			t.Errorf("splitCommand(%q) = %s, want %s", tt.args, got, tt.want)
+		}
 	}
 }

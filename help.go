@@ -34,8 +34,8 @@ Commands:
   version                   print the version and the Go version it was built with
   help                      print this list
 
-Every command takes --db (default shopauth.db; a postgres:// URL selects PostgreSQL) and
---help: shopauth serve --help lists the server's flags. Flags can also be set as
+Every command takes --db (default shopauth.db; a postgres:// URL selects PostgreSQL), before
+or after the command, and --help: shopauth serve --help lists the server's flags. Flags can also be set as
 SHOPAUTH_<FLAG> environment variables (SHOPAUTH_ACCESS_TTL=30m); a flag on the command line wins.
 `
 

@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -51,10 +52,7 @@ var errUsage = errors.New("usage")
 
 // run dispatches a subcommand and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cmd, rest := "serve", args
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		cmd, rest = args[0], args[1:]
-	}
+	cmd, rest := splitCommand(args)
 	if len(args) > 0 && isHelpFlag(args[0]) {
 		cmd = "help"
 	}
@@ -79,6 +77,38 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stderr, "shopauth:", err)
 		return 1
 	}
+}
+
+// splitCommand returns the command and its arguments. Global flags (--db FILE) may come before the
+// command: `shopauth --db x.db customers list` is `shopauth customers list --db x.db`, so they are
+// moved after the command's own arguments (before a "--", if there is one). Without a command
+// word after them, or with any other flag first, it is serve with every argument.
+func splitCommand(args []string) (cmd string, rest []string) {
+	var global []string
+	i := 0
+	for i < len(args) && strings.HasPrefix(args[i], "-") && args[i] != "--" {
+		name, _, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if name != "db" {
+			break
+		}
+		if hasValue {
+			global, i = append(global, args[i]), i+1
+			continue
+		}
+		if i+1 >= len(args) {
+			break // --db without its value: serve's parser says so
+		}
+		global, i = append(global, args[i], args[i+1]), i+2
+	}
+	if i == len(args) || strings.HasPrefix(args[i], "-") {
+		return "serve", args
+	}
+	cmd, rest = args[i], slices.Clone(args[i+1:])
+	at := slices.Index(rest, "--")
+	if at < 0 {
+		at = len(rest)
+	}
+	return cmd, slices.Insert(rest, at, global...)
 }
 
 // newFlagSet returns a flag set whose errors go to stderr and whose asked-for usage (--help) goes
