@@ -50,7 +50,9 @@ type IdentityProvider interface {
 	Label() string
 	// AuthCodeURL is where the browser goes to log in: with state, the OpenID Connect nonce
 	// (ignored by plain OAuth 2 providers) and the PKCE S256 challenge of verifier; redirectURI is
-	// the callback, ISSUER/social-network/login/{type}.
+	// the callback, ISSUER/social-network/login/{type}. It returns "" when the provider cannot be
+	// reached (an OpenID Connect provider whose discovery failed within the timeout; the adapter
+	// logs why): the flow then ends with provider-error.
 	AuthCodeURL(state, nonce, verifier, redirectURI string) string
 	// Exchange trades the callback's code (with the PKCE verifier) for the identity. An OpenID
 	// Connect provider verifies the id_token (signature by its JWKS, iss, aud, exp) and its nonce
