@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -368,14 +369,16 @@ func TestRequestPasswordRecoveryThrottled(t *testing.T) {
 			t.Fatalf("%s: request %d: %v, want nil", email, budget+1, err)
 		}
 	}
-	for range budget {
+	for range min(budget, recoveryMailsPerCustomer) {
 		<-e.mailer.sent
 	}
 	e.noMail()
 	if n := strings.Count(e.logs.String(), "password recovery request throttled"); n != 2 {
 		t.Fatalf("%d throttled requests logged, want 2:\n%s", n, e.logs.String())
 	}
-	// Another address is not held back by this one's requests.
+	// Another address is not held back by this one's requests (once the customer's own mail
+	// budget is back).
+	e.advance(recoveryMailWindow)
 	other := NewContextWithClient(t.Context(), Client{IP: "192.0.2.2"})
 	if err := e.svc.RequestPasswordRecovery(other, recoveryEmail); err != nil {
 		t.Fatalf("from another IP: %v", err)
@@ -384,6 +387,70 @@ func TestRequestPasswordRecoveryThrottled(t *testing.T) {
 	// Login keeps its own budget.
 	if _, err := e.svc.Login(ctx, recoveryEmail, recoveryPassword); err != nil {
 		t.Fatalf("login after throttled recovery requests: %v", err)
+	}
+}
+
+// TestRecoveryMailsPerCustomer: 60 addresses asking in 5 spellings of one customer's address get
+// 3 mails to that customer in 15 minutes, every request answered "success"; the last link mailed
+// keeps working, other customers are not held back, and the budget comes back as its window passes.
+func TestRecoveryMailsPerCustomer(t *testing.T) {
+	e := newRecoveryEnv(t)
+	e.svc.Sleep = func(context.Context, time.Duration) {} // 300 answers padded to 25 ms tell nothing here
+	victim, _ := e.register(recoveryEmail, "Jan", "Novák")
+	e.register("other@example.com", "Eva", "Malá")
+	spellings := []string{recoveryEmail, strings.ToUpper(recoveryEmail), "  " + recoveryEmail + "\t",
+		"Jaromir.Jagr@Example.com", "\n" + strings.ToUpper(recoveryEmail[:5]) + recoveryEmail[5:] + " "}
+	for ip := range 60 {
+		ctx := NewContextWithClient(t.Context(), Client{IP: fmt.Sprintf("198.51.100.%d", ip+1)})
+		for _, email := range spellings {
+			if err := e.svc.RequestPasswordRecovery(ctx, email); err != nil {
+				t.Fatalf("request for %q from address %d: %v, want nil (\"success\")", email, ip+1, err)
+			}
+		}
+	}
+	var hashes []string
+	for range recoveryMailsPerCustomer {
+		m := <-e.mailer.sent
+		if m.customer.ID != victim.ID {
+			t.Fatalf("a mail to %s", m.customer.Email)
+		}
+		hashes = append(hashes, m.hash)
+	}
+	e.noMail()
+
+	// The requests that mailed nothing replaced nothing: the last link mailed still works.
+	pair, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hashes[len(hashes)-1], "new password 1")
+	if err != nil || pair.AccessToken == "" {
+		t.Fatalf("the last mailed link after 297 unmailed requests: %v", err)
+	}
+
+	// Another customer has a budget of their own.
+	e.request("other@example.com")
+
+	steps := []struct {
+		at       time.Duration // after the flood
+		wantMail bool
+	}{
+		{14*time.Minute + 59*time.Second, false},
+		{15 * time.Minute, true},
+		{15 * time.Minute, true},
+		{15 * time.Minute, true},
+		{15 * time.Minute, false},
+	}
+	start := e.clock()
+	for i, s := range steps {
+		e.clk.Set(start.Add(s.at))
+		ctx := NewContextWithClient(t.Context(), Client{IP: fmt.Sprintf("203.0.113.%d", i+1)})
+		if err := e.svc.RequestPasswordRecovery(ctx, recoveryEmail); err != nil {
+			t.Fatalf("step %d: %v", i+1, err)
+		}
+		if s.wantMail {
+			if m := <-e.mailer.sent; m.customer.ID != victim.ID {
+				t.Fatalf("step %d: a mail to %s", i+1, m.customer.Email)
+			}
+		} else {
+			e.noMail()
+		}
 	}
 }
 
