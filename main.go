@@ -50,6 +50,14 @@ func main() {
 // errUsage marks a command-line mistake: exit status 2, as Go tools do.
 var errUsage = errors.New("usage")
 
+// refusal is a start refused for its settings where that shows only once the database is open
+// (another issuer than the database knows): exit status 2 like a command-line mistake, with its
+// message.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string        { return r.msg }
+func (r *refusal) Is(target error) bool { return target == errUsage }
+
 // run dispatches a subcommand and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd, rest := splitCommand(args)
@@ -72,6 +80,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		if r := (*refusal)(nil); errors.As(err, &r) {
+			fmt.Fprintf(stderr, "shopauth %s: %s\n", cmd, r.msg)
+		}
 		return 2
 	default:
 		fmt.Fprintln(stderr, "shopauth:", err)
@@ -234,6 +245,9 @@ type Main struct {
 	MetricsAddr     string
 	MetricsListener net.Listener
 	metrics         http.Handler
+	// IssuerChanged (--issuer-changed) lets the server start under another issuer than the database
+	// was last served under; without it that start is refused.
+	IssuerChanged bool
 
 	DB       db.Store
 	Service  *auth.Service
