@@ -28,6 +28,7 @@ func TestPasskeyFlagsRefusedAtStart(t *testing.T) {
 			"--cors-origins", "https://www.shop.cz,https://shop.example"}, `"https://shop.example"`},
 		{"origin outside the RP ID", []string{"--issuer", "https://auth.shop.cz", "--webauthn-origins", "https://evil.example"}, `"https://evil.example"`},
 		{"origin not an origin", []string{"--issuer", "https://shop.cz", "--webauthn-origins", "shop.cz"}, `"shop.cz"`},
+		{"origin with a path", []string{"--issuer", "https://shop.cz", "--webauthn-origins", "https://shop.cz/x"}, `"https://shop.cz/x"`},
 		{"RP ID an IP address", []string{"--webauthn-rp-id", "192.0.2.1"}, `"192.0.2.1"`},
 	}
 	for _, tt := range tests {
