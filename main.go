@@ -249,6 +249,8 @@ type Main struct {
 	// was last served under; without it that start is refused.
 	IssuerChanged bool
 
+	social socialFlags // social.go
+
 	DB       db.Store
 	Service  *auth.Service
 	Handler  http.Handler
@@ -293,6 +295,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
 	fs.Func("webauthn-origins", "comma-separated `origins` whose pages may use passkeys (default: the issuer's origin and --cors-origins)",
 		func(s string) error { m.WebAuthnOrigins = splitList(s); return nil })
+	m.registerSocialFlags(fs)
 }
 
 // defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise:
@@ -327,6 +330,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m.CORSOrigins = splitList(cors)
 	if err := m.checkEdge(issuer != ""); err != nil {
 		return usageError(fs, "%v", err)
+	}
+	if err := m.configureSocial(ctx); err != nil {
+		return usageError(fs, "invalid configuration: %v", err)
 	}
 	if issuer == "" {
 		if err := m.listenOnPickedPort(); err != nil {

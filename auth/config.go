@@ -23,6 +23,13 @@ type Config struct {
 	SessionsPerCustomer   int // a new session ends the oldest beyond this many
 	AuditRetention        time.Duration
 	WebAuthn              RelyingParty // passkeys; a zero ID turns them off
+
+	// Social login. Providers are the configured social networks (main builds them from the
+	// flags); none turns social login off.
+	Providers []IdentityProvider
+	// SocialRedirectURL is the page a social login ends on (--social-redirect-url); "" is
+	// ISSUER/account.
+	SocialRedirectURL string
 }
 
 // DefaultConfig returns the contract's defaults.
