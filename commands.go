@@ -37,6 +37,8 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		return runBackup(ctx, args, stdout, stderr)
 	case "db":
 		return runDB(ctx, args, stdin, stdout, stderr)
+	case "mail":
+		return runMail(ctx, args, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "shopauth: unknown command %q\nsee shopauth help\n", cmd)
 	return errUsage

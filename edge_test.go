@@ -168,7 +168,7 @@ func TestChangedIssuerIsRefusedUnlessSaid(t *testing.T) {
 	}
 	remembered := ""
 	for i, st := range steps {
-		args := []string{"--addr", "127.0.0.1:0", "--db", dbPath, "--issuer", st.issuer}
+		args := []string{"--addr", "127.0.0.1:0", "--db", dbPath, "--issuer", st.issuer, "--mail-log"}
 		if st.changed {
 			args = append(args, "--issuer-changed")
 		}

@@ -31,6 +31,7 @@ Commands:
   db status                 the database's schema version, this binary's, and what is pending
   db migrate                apply pending migrations (serve does too; other commands refuse an older schema)
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
+  mail test                 send one message with the mail settings (--to EMAIL); print the server's answer
   version                   print the version and the Go version it was built with
   help                      print this list
 

@@ -223,6 +223,7 @@ type Main struct {
 	Metrics     bool
 	Demo        bool
 	SMTPURL     string
+	MailLog     bool // --mail-log: the log is the mailbox on purpose
 	MailFrom    string
 	RecoveryURL string
 	// WebAuthnRPID and WebAuthnOrigins are the --webauthn-* flags; Open resolves their defaults
@@ -286,10 +287,9 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.BoolVar(&m.Metrics, "metrics", false, "serve Prometheus metrics at /metrics")
 	fs.BoolVar(&m.Demo, "demo", false, "create a demo customer and print its credentials")
 	fs.DurationVar(&c.RecoveryTTL, "recovery-ttl", c.RecoveryTTL, "lifetime of a password recovery hash")
-	fs.StringVar(&m.SMTPURL, "smtp-url", "", "SMTP server `URL` (smtp://user:pass@host:587 or smtps://host:465); without it recovery mails go to the log")
-	fs.StringVar(&m.MailFrom, "mail-from", m.MailFrom, "sender `address` of recovery mails")
+	m.registerMailFlags(fs)
+	fs.BoolVar(&m.MailLog, "mail-log", false, "write recovery mails (their links) to the log instead of sending them; needed without --smtp-url when the issuer is https://")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
-	fs.StringVar(&m.ShopName, "shop-name", "", "the shop's `name`, for the recovery mail")
 	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of recovery mail templates replacing the built-in ones: recovery.subject.txt, recovery.txt, recovery.html")
 	m.registerEdgeFlags(fs)
 	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
@@ -346,6 +346,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	if err := m.resolveRelyingParty(); err != nil {
 		return usageError(fs, "invalid configuration: %v", err)
+	}
+	if err := m.checkMail(); err != nil {
+		return usageError(fs, "%v", err)
 	}
 	if _, err := mail.New(m.mailConfig(), m.Log); err != nil {
 		// A template that does not parse, a bad sender or link: refused before anything starts.

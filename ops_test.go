@@ -154,6 +154,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	t.Setenv("SHOPAUTH_ACCESS_TTL", "30m")
 	t.Setenv("SHOPAUTH_REFRESH_TTL", "48h")
 	t.Setenv("SHOPAUTH_ISSUER", "https://shop.example.com")
+	t.Setenv("SHOPAUTH_MAIL_LOG", "true")
 	t.Setenv("SHOPAUTH_ADDR", "127.0.0.1:0")
 	t.Setenv("SHOPAUTH_DB", filepath.Join(t.TempDir(), "shop.db"))
 	// A flag wins over its variable.
