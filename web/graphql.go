@@ -46,6 +46,8 @@ func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler 
 		o(&lim)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An answer may carry tokens or a customer's data: no cache, shared or private, keeps it.
+		w.Header().Set("Cache-Control", "no-store")
 		media, ok := negotiate(r.Header.Values("Accept"))
 		if !ok {
 			writeError(w, http.StatusNotAcceptable, "Accept must allow application/json or application/graphql-response+json.", "")
