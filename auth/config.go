@@ -30,6 +30,9 @@ type Config struct {
 	// SocialRedirectURL is the page a social login ends on (--social-redirect-url); "" is
 	// ISSUER/account.
 	SocialRedirectURL string
+	// Console is the admin console operators' relying party (ConsoleRelyingParty of
+	// --admin-addr); a zero ID means no console.
+	Console RelyingParty
 }
 
 // DefaultConfig returns the contract's defaults.
@@ -81,6 +84,9 @@ func (c Config) Validate() error {
 	case RS256, ES256, EdDSA:
 	default:
 		return fmt.Errorf("signing algorithm %q: want RS256, ES256 or EdDSA", c.SigningAlgorithm)
+	}
+	if err := c.Console.validate(); err != nil {
+		return err
 	}
 	return c.WebAuthn.validate()
 }

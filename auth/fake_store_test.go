@@ -22,6 +22,9 @@ type fakeStore struct {
 	st fakeState
 	// updates counts committed and rolled-back transactions, for tests that want to know.
 	updates int
+	// The console's storage is not faked: its tests run on SQLite (console_test.go). Calling it
+	// here panics on the nil interface.
+	ConsoleStore
 }
 
 type fakeState struct {
@@ -248,6 +251,7 @@ func (st *fakeState) setting(name string) ([]byte, error) {
 type fakeTx struct {
 	st   fakeState
 	done bool
+	ConsoleTx // not faked, as fakeStore.ConsoleStore
 }
 
 var errTxDone = errors.New("fake store: transaction used after it ended")

@@ -24,10 +24,14 @@ const (
 )
 
 // audit records a security event in the caller's transaction, with the client address of the
-// request (none for the operator's commands).
+// request (none for the operator's commands) and the console operator acting, if one is.
 func (s *Service) audit(ctx context.Context, tx Tx, c Customer, deviceID, reason string) error {
-	return tx.AddAudit(AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, DeviceID: deviceID,
-		Reason: reason, RemoteAddr: ClientFromContext(ctx).IP})
+	e := AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, DeviceID: deviceID,
+		Reason: reason, RemoteAddr: ClientFromContext(ctx).IP}
+	if p := ConsoleOperatorFromContext(ctx); p != nil {
+		e.Operator = p.Operator.Name
+	}
+	return tx.AddAudit(e)
 }
 
 // recentAuditEvents is how many of a customer's audit events CustomerReport includes.

@@ -74,12 +74,17 @@ type AuditEvent struct {
 	CustomerUUID string
 	// Email is filled in when the log is read, while the customer exists.
 	Email string
+	// Operator names the console operator who acted (ConsoleOperatorFromContext); empty for the
+	// customer's own actions and the command line's.
+	Operator string
 }
 
 // AuditQuery selects audit events, newest first: of one customer (by UUID) when CustomerUUID is
-// set, no older than Since when it is set, at most Limit (0: all).
+// set, whose reason contains Reason when it is set, no older than Since when it is set, at most
+// Limit (0: all).
 type AuditQuery struct {
 	CustomerUUID string
+	Reason       string
 	Since        time.Time
 	Limit        int
 }
@@ -118,6 +123,7 @@ type Store interface {
 	// so that a failed login can take as long as checking the slowest of them.
 	BcryptCosts(ctx context.Context) ([]int, error)
 	PasskeyStore
+	ConsoleStore
 	// RotateSession stores the rotated session next in one statement, only if the session
 	// next.DeviceID exists, belongs to the customer customerUUID, has not expired at now and its
 	// newest secret hash is still next.PrevSecretHash (the state in which a refresh rotates), and
@@ -163,4 +169,5 @@ type Tx interface {
 	DeleteRecovery(customerID int64) error
 
 	PasskeyTx
+	ConsoleTx
 }

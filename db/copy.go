@@ -12,10 +12,11 @@ import (
 
 // CopyTables are the tables `shopauth db copy` moves, parents before children: everything a live
 // token, a grace answer, a passkey or a pending recovery needs (the chain key and the issuer are
-// settings; the signing and refresh keys are key rows), and the audit log. Not copied: the schema
+// settings; the signing and refresh keys are key rows), the audit log and the admin console's
+// operators with their passkeys and sessions. Not copied: the schema
 // version (each database keeps its own) and throttle counters (PostgreSQL only, a minute's worth).
 var CopyTables = []string{"customers", "sessions", "recoveries", "passkeys", "passkey_challenges",
-	"signing_keys", "settings", "audit_log"}
+	"signing_keys", "settings", "audit_log", "console_operators", "console_passkeys", "console_sessions"}
 
 // copier is what both stores offer db copy.
 type copier interface {

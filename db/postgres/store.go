@@ -348,6 +348,10 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 		(SELECT hash FROM passkey_challenges WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
 		return 0, err
 	}
+	if _, err := t.exec(`DELETE FROM console_sessions WHERE id_hash IN
+		(SELECT id_hash FROM console_sessions WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
+		return 0, err
+	}
 	_, err = t.exec(`DELETE FROM audit_log WHERE id IN
 		(SELECT id FROM audit_log WHERE at < $1 LIMIT $2)`, ms(auditBefore), limit)
 	return int(n), err
@@ -361,9 +365,9 @@ func (t *Tx) TrimSessions(customerID int64, keep int) (int, error) {
 }
 
 func (t *Tx) AddAudit(e auth.AuditEvent) error {
-	_, err := t.exec(`INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid)
-		VALUES ($1, $2, $3, $4, $5, COALESCE(NULLIF($6, ''), (SELECT uuid FROM customers WHERE id = $2)))`,
-		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID)
+	_, err := t.exec(`INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid, operator)
+		VALUES ($1, $2, $3, $4, $5, COALESCE(NULLIF($6, ''), (SELECT uuid FROM customers WHERE id = $2)), NULLIF($7, ''))`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.Operator)
 	return err
 }
 

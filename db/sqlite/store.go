@@ -378,15 +378,19 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 		(SELECT hash FROM passkey_challenges WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
 		return 0, err
 	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM console_sessions WHERE id_hash IN
+		(SELECT id_hash FROM console_sessions WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
+		return 0, err
+	}
 	_, err = t.tx.ExecContext(t.ctx, `DELETE FROM audit_log WHERE id IN
 		(SELECT id FROM audit_log WHERE at < ? LIMIT ?)`, ms(auditBefore), limit)
 	return int(n), err
 }
 
 func (t *Tx) AddAudit(e auth.AuditEvent) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid)
-		VALUES (?, ?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT uuid FROM customers WHERE id = ?)))`,
-		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.CustomerID)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid, operator)
+		VALUES (?, ?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT uuid FROM customers WHERE id = ?)), NULLIF(?, ''))`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.CustomerID, e.Operator)
 	return err
 }
 
