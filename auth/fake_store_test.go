@@ -249,8 +249,8 @@ func (st *fakeState) setting(name string) ([]byte, error) {
 
 // fakeTx is one transaction of fakeStore, working on its own copy of the state.
 type fakeTx struct {
-	st   fakeState
-	done bool
+	st        fakeState
+	done      bool
 	ConsoleTx // not faked, as fakeStore.ConsoleStore
 }
 

@@ -29,7 +29,7 @@ type Service struct {
 	log      *slog.Logger
 	mailing  sync.WaitGroup // recovery mails still being sent
 	passkeys passkeyRP
-	console  passkeyRP // the admin console's operators, a relying party of its own
+	console  passkeyRP    // the admin console's operators, a relying party of its own
 	floor    failureFloor // how long a failed login takes at least
 	health   writeHealth
 
