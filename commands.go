@@ -33,6 +33,8 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		}, args, stdin, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args, stdin, stdout, stderr)
+	case "operators":
+		return runOperators(ctx, args, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args, stdout, stderr)
 	case "db":

@@ -79,10 +79,15 @@ func (m *Main) serveMetrics(metrics http.Handler) (stop func(context.Context) er
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+	return m.serveOn(m.MetricsListener, mux)
+}
+
+// serveOn serves h on a listener of its own (metrics, the admin console) until stop is called.
+func (m *Main) serveOn(ln net.Listener, h http.Handler) (stop func(context.Context) error) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(m.MetricsListener) }()
+	go func() { done <- srv.Serve(ln) }()
 	return func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
 		if e := <-done; !errors.Is(e, http.ErrServerClosed) {

@@ -249,6 +249,8 @@ type Main struct {
 	// IssuerChanged (--issuer-changed) lets the server start under another issuer than the database
 	// was last served under; without it that start is refused.
 	IssuerChanged bool
+	// Admin is the admin console's listener (admin.go).
+	Admin adminServer
 
 	social socialFlags // social.go
 
@@ -292,6 +294,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
 	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of recovery mail templates replacing the built-in ones: recovery.subject.txt, recovery.txt, recovery.html")
 	m.registerEdgeFlags(fs)
+	m.registerAdminFlags(fs)
 	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
 	fs.Func("webauthn-origins", "comma-separated `origins` whose pages may use passkeys (default: the issuer's origin and --cors-origins)",
 		func(s string) error { m.WebAuthnOrigins = splitList(s); return nil })
@@ -364,6 +367,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Listener = ln
 	}
 	if err := m.openMetricsListener(); err != nil {
+		return err
+	}
+	if err := m.openAdminListener(); err != nil {
 		return err
 	}
 	// Open checks the database path (checkDB) and says if it created a new database.
@@ -451,6 +457,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.Handler = web.NewHandler(cfg)
+	if err := m.buildAdmin(); err != nil {
+		return err
+	}
 	if m.Listener == nil { // a test may hand in one it opened, to know the issuer beforehand
 		if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
 			return err
@@ -468,6 +477,9 @@ func (m *Main) Open(ctx context.Context) error {
 
 // resolveRelyingParty applies the --webauthn-* defaults to Config.WebAuthn and says what it left out.
 func (m *Main) resolveRelyingParty() error {
+	if err := m.resolveConsole(); err != nil {
+		return err
+	}
 	rp, err := auth.ResolveRelyingParty(m.Config.Issuer, m.WebAuthnRPID, m.WebAuthnOrigins, m.CORSOrigins)
 	if err != nil {
 		return err
@@ -503,7 +515,10 @@ func (m *Main) Run(ctx context.Context) error {
 	go m.background(bg)
 	fatal := make(chan error, 1)
 	go m.watchDatabaseFile(bg, fatal)
-	stopMetrics := m.serveMetrics(m.metrics)
+	stopListeners := []func(context.Context) error{m.serveMetrics(m.metrics), m.serveAdmin()}
+	stopMetrics := func(ctx context.Context) error { // and the admin console's
+		return errors.Join(stopListeners[0](ctx), stopListeners[1](ctx))
+	}
 	fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.Listener) }()
@@ -573,6 +588,9 @@ func (m *Main) Close() error {
 		err = m.Listener.Close()
 		if m.MetricsListener != nil {
 			m.MetricsListener.Close()
+		}
+		if m.Admin.Listener != nil {
+			m.Admin.Listener.Close()
 		}
 	}
 	if m.Service != nil {

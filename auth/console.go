@@ -87,8 +87,8 @@ func ConsoleOperatorFromContext(ctx context.Context) *ConsolePrincipal {
 	return p
 }
 
-// consoleCaller is the operator every console action needs.
-func consoleCaller(ctx context.Context) (*ConsolePrincipal, error) {
+// ConsoleCaller is the operator every console action needs: operator-login-required without one.
+func ConsoleCaller(ctx context.Context) (*ConsolePrincipal, error) {
 	if p := ConsoleOperatorFromContext(ctx); p != nil {
 		return p, nil
 	}
@@ -450,7 +450,7 @@ func (s *Service) startConsoleSession(ctx context.Context, o ConsoleOperator, fi
 
 // consoleLoginLimits: failed console logins from an address draw on a budget of their own.
 func consoleLoginLimits(cfg Config, ip string) []Limit {
-	return []Limit{{Key: "console\x00" + addressKey(ip), PerMinute: cfg.LoginFailuresPerEmail}}
+	return []Limit{{Key: "console\x00" + addressKey(ip), Max: cfg.LoginFailuresPerEmail}}
 }
 
 // ConsoleLoginOptions begins an operator's passkey login (discoverable: no credentials listed).
@@ -460,7 +460,7 @@ func (s *Service) ConsoleLoginOptions(ctx context.Context) (string, error) {
 	}
 	// Each options request stores a challenge, so every one counts against the address.
 	end, err := s.beginAttempt(ctx, EventLoginThrottled,
-		Limit{Key: "console-options\x00" + addressKey(ClientFromContext(ctx).IP), PerMinute: s.cfg.LoginFailuresPerIP})
+		Limit{Key: "console-options\x00" + addressKey(ClientFromContext(ctx).IP), Max: s.cfg.LoginFailuresPerIP})
 	if err != nil {
 		return "", err
 	}
@@ -595,7 +595,7 @@ func (s *Service) AuthenticateConsole(ctx context.Context, secret string) (*Cons
 
 // ConsoleLogout ends the caller's console session.
 func (s *Service) ConsoleLogout(ctx context.Context) error {
-	p, err := consoleCaller(ctx)
+	p, err := ConsoleCaller(ctx)
 	if err != nil {
 		return err
 	}

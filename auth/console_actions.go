@@ -42,7 +42,7 @@ func unknownCustomer(field string) error {
 // SearchCustomers answers a page of the customers whose email or name contains text (or whose
 // UUID it is), oldest first, and how many match in all. limit is clamped to 1..MaxCustomerPage.
 func (s *Service) SearchCustomers(ctx context.Context, text string, offset, limit int) ([]CustomerSummary, int, error) {
-	if _, err := consoleCaller(ctx); err != nil {
+	if _, err := ConsoleCaller(ctx); err != nil {
 		return nil, 0, err
 	}
 	limit = min(max(limit, 1), MaxCustomerPage)
@@ -62,7 +62,7 @@ type ConsoleCustomerReport struct {
 
 // consoleCustomer finds a customer by UUID for the console; unknown is a validation error on field.
 func (s *Service) consoleCustomer(ctx context.Context, uuid, field string) (Customer, error) {
-	if _, err := consoleCaller(ctx); err != nil {
+	if _, err := ConsoleCaller(ctx); err != nil {
 		return Customer{}, err
 	}
 	c, err := s.store.CustomerByUUID(ctx, uuid)
@@ -187,7 +187,7 @@ type AuditFilter struct {
 
 // ConsoleAuditLog answers the newest audit events (at most 500) that pass the filter.
 func (s *Service) ConsoleAuditLog(ctx context.Context, f AuditFilter) ([]AuditEvent, error) {
-	if _, err := consoleCaller(ctx); err != nil {
+	if _, err := ConsoleCaller(ctx); err != nil {
 		return nil, err
 	}
 	q := AuditQuery{Reason: f.Event, Since: f.Since, Limit: consoleAuditLimit}
@@ -210,7 +210,7 @@ func (s *Service) ConsoleAuditLog(ctx context.Context, f AuditFilter) ([]AuditEv
 
 // ConsoleKeys lists the key ring as `keys list` does.
 func (s *Service) ConsoleKeys(ctx context.Context) ([]KeyInfo, error) {
-	if _, err := consoleCaller(ctx); err != nil {
+	if _, err := ConsoleCaller(ctx); err != nil {
 		return nil, err
 	}
 	return s.Keys(), nil
@@ -218,7 +218,7 @@ func (s *Service) ConsoleKeys(ctx context.Context) ([]KeyInfo, error) {
 
 // ConsoleRotateKeys rotates the keys as `keys rotate [--now]` does, audited with the operator.
 func (s *Service) ConsoleRotateKeys(ctx context.Context, now bool) (SigningKey, error) {
-	if _, err := consoleCaller(ctx); err != nil {
+	if _, err := ConsoleCaller(ctx); err != nil {
 		return SigningKey{}, err
 	}
 	start, reason := SignAfterPublishing, AuditConsoleKeysRotated
@@ -239,7 +239,7 @@ func (s *Service) ConsoleRotateKeys(ctx context.Context, now bool) (SigningKey, 
 
 // ConsoleAudit records an event the console's caller caused outside the domain (a test mail).
 func (s *Service) ConsoleAudit(ctx context.Context, reason string) error {
-	if _, err := consoleCaller(ctx); err != nil {
+	if _, err := ConsoleCaller(ctx); err != nil {
 		return err
 	}
 	if err := s.store.Update(ctx, func(tx Tx) error { return s.audit(ctx, tx, Customer{}, "", reason) }); err != nil {

@@ -29,7 +29,12 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 		log = slog.Default()
 	}
 	r := &Root{svc: svc, log: log}
-	return graphql.ParseSchema(sdl, r,
+	return graphql.ParseSchema(sdl, r, schemaOptions(log)...)
+}
+
+// schemaOptions are the limits and guards both schemas (the API and the admin console's) run with.
+func schemaOptions(log *slog.Logger) []graphql.SchemaOpt {
+	return []graphql.SchemaOpt{
 		graphql.UseStringDescriptions(),
 		graphql.MaxDepth(MaxDepth),
 		graphql.MaxQueryLength(MaxQueryLength),
@@ -41,7 +46,7 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 		graphql.Logger(panicLogger{log}),
 		graphql.PanicHandler(panicHandler{}),
 		graphql.Tracer(mutationGuard{}),
-	)
+	}
 }
 
 // Root is the schema's root resolver.
