@@ -56,7 +56,7 @@ func (s Setting) Value() string { return s.V }
 // ConsoleSessionSink is how a console login reaches the browser: the HTTP layer puts the secret
 // into an HttpOnly cookie, so the page's script never sees it.
 type ConsoleSessionSink interface {
-	SetConsoleSession(secret string, expires time.Time)
+	SetConsoleSession(secret string, maxAge time.Duration)
 	ClearConsoleSession()
 }
 
@@ -363,7 +363,7 @@ func (r *AdminRoot) loggedIn(ctx context.Context) func(auth.ConsoleLogin, error)
 			return nil, r.fail(ctx, err)
 		}
 		if sink := consoleSink(ctx); sink != nil {
-			sink.SetConsoleSession(l.Secret, l.ExpiresAt)
+			sink.SetConsoleSession(l.Secret, auth.ConsoleSessionTTL)
 		}
 		return &Operator{l.Operator}, nil
 	}

@@ -136,9 +136,9 @@ type consoleJar struct {
 	wrote   bool
 }
 
-func (j *consoleJar) SetConsoleSession(secret string, expires time.Time) {
-	j.set(&http.Cookie{Name: AdminCookie, Value: secret, Path: consoleCookiePath, Expires: expires,
-		MaxAge: int(time.Until(expires).Seconds()), HttpOnly: true, SameSite: http.SameSiteStrictMode})
+func (j *consoleJar) SetConsoleSession(secret string, maxAge time.Duration) {
+	j.set(&http.Cookie{Name: AdminCookie, Value: secret, Path: consoleCookiePath, MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
 func (j *consoleJar) ClearConsoleSession() {
