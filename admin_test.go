@@ -436,6 +436,15 @@ func TestAdminActionsAudited(t *testing.T) {
 	}
 	ana.call(t, `{ auditLog(filter: {since: "yesterday"}) { reason } }`, nil).wantError(t, 200, auth.MsgValidation, auth.EValidation)
 
+	// The operator's recovery mails come out of the customer's budget: 3 in 15 minutes.
+	register(t, e.m.URL(), "budget@shop.cz", "password1")
+	b, _ := e.m.Service.ShowCustomer(context.Background(), "budget@shop.cz")
+	for range 3 {
+		ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).ok(t)
+	}
+	ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).
+		wantError(t, 200, auth.MsgRecoveryMailsSpent, auth.ETooManyLoginAttempts)
+
 	var summary struct {
 		Issuer, Store string
 		Settings      []struct{ Name, Value string }

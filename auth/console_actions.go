@@ -25,8 +25,10 @@ const (
 	MsgConfirmEmail    = "Type the customer's email exactly to confirm the deletion."
 	MsgCustomerUnknown = "No such customer."
 	MsgSessionUnknown  = "No such session of this customer."
-	codeConfirmEmail   = "5f0e8c1a-3b7d-4e92-a6c4-1d2b9e7f0a35" // ours: the typed email is not the customer's
-	codeUnknown        = "9c3a7e21-6d4b-4f08-b1e5-2a8d0c6f4b97" // ours: no such customer or session
+	// MsgRecoveryMailsSpent: a customer gets at most 3 recovery mails in 15 minutes, whoever asks.
+	MsgRecoveryMailsSpent = "This customer was sent 3 recovery mails in the last 15 minutes; try again later."
+	codeConfirmEmail      = "5f0e8c1a-3b7d-4e92-a6c4-1d2b9e7f0a35" // ours: the typed email is not the customer's
+	codeUnknown           = "9c3a7e21-6d4b-4f08-b1e5-2a8d0c6f4b97" // ours: no such customer or session
 	// MaxCustomerPage is the most customers one search answers.
 	MaxCustomerPage = 100
 	// consoleAuditLimit is the most audit events one console query answers.
@@ -138,12 +140,23 @@ func (s *Service) EndCustomerSessions(ctx context.Context, uuid string) (int, er
 }
 
 // SendRecoveryMail mails the customer a fresh recovery link, as RequestPasswordRecovery does for a
-// known email, but answers at once and is audited with the operator.
+// known email (from the same budget of 3 mails in 15 minutes), but answers at once, says when the
+// budget is spent, and is audited with the operator.
 func (s *Service) SendRecoveryMail(ctx context.Context, uuid string) error {
 	c, err := s.consoleCustomer(ctx, uuid, "input.uuid")
 	if err != nil {
 		return err
 	}
+	// The operator's mails count against the customer's budget as their own requests do.
+	limit := Limit{Key: "recovery-mail\x00" + c.UUID, Max: recoveryMailsPerCustomer, Window: recoveryMailWindow}
+	end, err := s.Throttle.Begin(ctx, s.Now(), limit)
+	if errors.Is(err, ErrThrottled) {
+		return &Error{Code: ETooManyLoginAttempts, Message: MsgRecoveryMailsSpent}
+	}
+	if err != nil {
+		return internal("auth.SendRecoveryMail", err)
+	}
+	end(true)
 	hash, err := newRecoveryHash()
 	if err != nil {
 		return internal("auth.SendRecoveryMail", err)
