@@ -127,8 +127,12 @@ func (m *Main) adminInfo() resolvers.AdminInfo {
 		{N: "metrics", V: strconv.FormatBool(m.Metrics || m.MetricsAddr != "")},
 		{N: "Go", V: runtime.Version()},
 	}
+	providers := []string{}
+	for _, p := range c.Providers {
+		providers = append(providers, p.Type()+" ("+p.Label()+")")
+	}
 	a := resolvers.AdminInfo{Version: versionLine(info, runtime.GOOS+"/"+runtime.GOARCH), Store: store,
-		Providers: []string{}, Settings: settings}
+		Providers: providers, Settings: settings}
 	if v, ok := m.DB.(interface {
 		SchemaVersion(context.Context) (int, error)
 	}); ok {
