@@ -120,6 +120,9 @@ func TestEnvironmentFileNamesRealFlags(t *testing.T) {
 	if err := shipped.checkMail(); err != nil {
 		t.Errorf("the shipped mail settings are refused: %v", err)
 	}
+	if shipped.GraphiQL {
+		t.Error("deploy/shopauth.env leaves the GraphiQL page on (SHOPAUTH_GRAPHIQL=false)")
+	}
 }
 
 // TestNginxForwardsClientAddresses runs deploy/nginx.conf with Debian's nginx in front of the

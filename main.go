@@ -222,6 +222,7 @@ type Main struct {
 	CORSOrigins []string
 	Metrics     bool
 	Demo        bool
+	GraphiQL    bool // --graphiql: serve the GraphiQL page at / (the API stays either way)
 	SMTPURL     string
 	MailLog     bool // --mail-log: the log is the mailbox on purpose
 	MailFrom    string
@@ -265,7 +266,7 @@ type Main struct {
 
 // NewMain returns a Main with the contract's defaults.
 func NewMain() *Main {
-	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(),
+	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(), GraphiQL: true,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout, ShutdownTimeout: 10 * time.Second,
 		MailFrom: "shopauth@localhost", RecoveryURL: "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}"}
 }
@@ -288,6 +289,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(cors, "cors-origins", "", "comma-separated `origins` allowed to call the API from a browser")
 	fs.BoolVar(&m.Metrics, "metrics", false, "serve Prometheus metrics at /metrics")
 	fs.BoolVar(&m.Demo, "demo", false, "create a demo customer and print its credentials")
+	fs.BoolVar(&m.GraphiQL, "graphiql", m.GraphiQL, "serve the GraphiQL page at / and to browsers at /graphql (--graphiql=false for a production site; the API stays)")
 	fs.DurationVar(&c.RecoveryTTL, "recovery-ttl", c.RecoveryTTL, "lifetime of a password recovery hash")
 	m.registerMailFlags(fs)
 	fs.BoolVar(&m.MailLog, "mail-log", false, "write recovery mails (their links) to the log instead of sending them; needed without --smtp-url when the issuer is https://")
@@ -445,7 +447,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("schema: %w", err)
 	}
 	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins,
-		TrustedProxies: m.TrustedProxies}
+		TrustedProxies: m.TrustedProxies, NoGraphiQL: !m.GraphiQL}
 	if m.Metrics || m.MetricsAddr != "" {
 		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {
 			return m.DB.CountSessions(ctx, m.Service.Now())
@@ -519,7 +521,11 @@ func (m *Main) Run(ctx context.Context) error {
 	stopMetrics := func(ctx context.Context) error { // and the admin console's
 		return errors.Join(stopListeners[0](ctx), stopListeners[1](ctx))
 	}
-	fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
+	if m.GraphiQL {
+		fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
+	} else {
+		fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphQL at %s/graphql; GraphiQL off)\n", m.URL(), m.URL())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.Listener) }()
 	var failure error
