@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -453,5 +454,69 @@ func TestAdminActionsAudited(t *testing.T) {
 	sum.field(t, "summary", &summary)
 	if summary.Issuer != e.m.Config.Issuer || !strings.HasPrefix(summary.Store, "SQLite") || strings.Contains(string(sum.Raw), "chain_key") {
 		t.Errorf("summary: %s", sum.Raw)
+	}
+}
+
+// TestAdminConsoleInBrowser drives the console in Chromium with its virtual authenticator
+// (e2e/admin.mjs): enrol an operator from the link, log in with the passkey, find a customer
+// among 10,000, end a session (its token is refused at once), send a recovery mail (it reaches
+// the test SMTP server), delete the customer after typing the email. The screenshot of the
+// customer page is $SHOPAUTH_ARTIFACTS/admin-customer.png.
+func TestAdminConsoleInBrowser(t *testing.T) {
+	requireExternal(t)
+	e := startAdmin(t)
+	seedCustomers(t, e.m, 10_000)
+	const email = "needle@shop.cz"
+	a := register(t, e.m.URL(), email, "password1")
+	b := gql(t, e.m.URL(), `mutation { Login(input: {email: "needle@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+	enrolment, err := e.m.Service.AddConsoleOperator(context.Background(), "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shot := artifact(t, "admin-customer.png")
+	out := node(t, "e2e/admin.mjs", e.admin+"/admin#enrol="+enrolment.Secret, e.m.URL(), email, a.AccessToken, b.AccessToken, shot)
+	if !strings.Contains(out, "ADMIN ok") {
+		t.Fatalf("e2e/admin.mjs did not pass")
+	}
+	if msg := e.smtp.Next(t, 10*time.Second); len(msg.To) != 1 || msg.To[0] != email {
+		t.Errorf("the recovery mail went to %v, want %s", msg.To, email)
+	}
+	events, err := e.m.Service.AuditLog(context.Background(), "", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAna := map[string]bool{}
+	for _, ev := range events {
+		if ev.Operator == "ana" {
+			byAna[ev.Reason] = true
+		}
+	}
+	for _, want := range []string{auth.AuditConsoleSessionEnded, auth.AuditConsoleRecovery, auth.AuditOperatorDelete} {
+		if !byAna[want] {
+			t.Errorf("no audit event %q by ana: %v", want, byAna)
+		}
+	}
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
+		t.Fatalf("screenshot %s missing or empty: %v", shot, err)
+	}
+	t.Logf("admin console customer page screenshot: %s", shot)
+}
+
+// seedCustomers stores n customers directly (no password hashing), in one transaction.
+func seedCustomers(t testing.TB, m *Main, n int) {
+	t.Helper()
+	now := time.Now()
+	err := m.DB.Update(context.Background(), func(tx auth.Tx) error {
+		for i := range n {
+			c := auth.Customer{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Email: fmt.Sprintf("shopper%05d@shop.cz", i),
+				FirstName: "Shopper", LastName: fmt.Sprintf("Number %d", i), PasswordHash: "$argon2id$seeded", CreatedAt: now}
+			if err := tx.CreateCustomer(&c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
