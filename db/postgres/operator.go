@@ -70,6 +70,10 @@ func (t *Tx) DeleteCustomer(id int64) error {
 		`DELETE FROM recoveries WHERE customer_id = $1`,
 		`DELETE FROM passkeys WHERE customer_id = $1`,
 		`DELETE FROM passkey_challenges WHERE customer_id = $1`,
+		`DELETE FROM social_identities WHERE customer_id = $1`,
+		`DELETE FROM social_flows WHERE link_customer_id = $1`,
+		`DELETE FROM social_handoffs WHERE customer_id = $1`,
+		`DELETE FROM email_verifications WHERE customer_id = $1`,
 		`DELETE FROM customers WHERE id = $1`,
 	} {
 		if _, err := t.exec(q, id); err != nil {

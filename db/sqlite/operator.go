@@ -71,6 +71,10 @@ func (t *Tx) DeleteCustomer(id int64) error {
 		`DELETE FROM recoveries WHERE customer_id = ?`,
 		`DELETE FROM passkeys WHERE customer_id = ?`,
 		`DELETE FROM passkey_challenges WHERE customer_id = ?`,
+		`DELETE FROM social_identities WHERE customer_id = ?`,
+		`DELETE FROM social_flows WHERE link_customer_id = ?`,
+		`DELETE FROM social_handoffs WHERE customer_id = ?`,
+		`DELETE FROM email_verifications WHERE customer_id = ?`,
 		`DELETE FROM customers WHERE id = ?`,
 	} {
 		if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {
