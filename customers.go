@@ -71,6 +71,18 @@ type customerJSON struct {
 	Sessions    int           `json:"sessions"`
 	SessionList []sessionJSON `json:"sessionList,omitempty"`
 	Audit       []auditJSON   `json:"audit,omitempty"`
+	// customers show only: whether the address is proven, whether a password is set, linked accounts.
+	EmailVerified *bool          `json:"emailVerified,omitempty"`
+	HasPassword   *bool          `json:"hasPassword,omitempty"`
+	Identities    []identityJSON `json:"socialIdentities,omitempty"`
+}
+
+type identityJSON struct {
+	Type       string  `json:"type"`
+	ExternalID string  `json:"externalId"`
+	Email      string  `json:"email"`
+	LinkedAt   string  `json:"linkedAt"`
+	LastUsedAt *string `json:"lastUsedAt"`
 }
 
 type sessionJSON struct {
@@ -169,8 +181,9 @@ func customerError(err error) error {
 func runCustomersShow(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := newFlagSet("customers show", `customers show EMAIL [--json] [--db FILE]
 
-Shows one customer: what customers list shows, their live sessions and their most recent audit
-events. Never the password hash.`, stdout, stderr)
+Shows one customer: what customers list shows, whether the email is verified and a password set,
+the linked social identities, their live sessions and their most recent audit events. Never the
+password hash.`, stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	email, err := emailCommand(fs, args)
 	if err != nil {
@@ -195,6 +208,11 @@ events. Never the password hash.`, stdout, stderr)
 		for _, e := range r.Audit {
 			out.Audit = append(out.Audit, newAuditJSON(e))
 		}
+		out.EmailVerified, out.HasPassword, out.Identities = &r.EmailVerified, &r.HasPassword, []identityJSON{}
+		for _, i := range r.Identities {
+			out.Identities = append(out.Identities, identityJSON{Type: i.Type, ExternalID: i.Subject, Email: i.Email,
+				LinkedAt: jsonTime(i.LinkedAt), LastUsedAt: optionalTime(i.LastUsedAt)})
+		}
 		return writeJSON(stdout, out)
 	}
 	tel := ""
@@ -204,8 +222,20 @@ events. Never the password hash.`, stdout, stderr)
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "email\t%s\nfirst name\t%s\nlast name\t%s\ntelephone\t%s\nuuid\t%s\ncreated\t%s\nlast login\t%s\nsessions\t%d\n",
 		r.Email, oneLine(r.FirstName), oneLine(r.LastName), tel, r.UUID, textTime(r.CreatedAt), textTime(r.LastLoginAt), r.Sessions)
+	fmt.Fprintf(w, "verified\t%s\npassword\t%s\n", yesNo(r.EmailVerified), yesNo(r.HasPassword))
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if len(r.Identities) > 0 {
+		fmt.Fprintln(stdout, "\nSocial identities:")
+		w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "TYPE\tEXTERNAL ID\tEMAIL\tLINKED\tLAST USED")
+		for _, i := range r.Identities {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", i.Type, oneLine(i.Subject), oneLine(i.Email), textTime(i.LinkedAt), textTime(i.LastUsedAt))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
 	if len(r.SessionList) > 0 {
 		fmt.Fprintln(stdout, "\nSessions (newest first):")
@@ -375,4 +405,11 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

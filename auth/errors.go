@@ -12,6 +12,7 @@ const (
 	ETooManyLoginAttempts     = "too-many-login-attempts"
 	EInvalidAccountOrPassword = "invalid-account-or-password"
 	EValidation               = "validation"
+	ELastLoginMethod          = "last-login-method"
 	EInternal                 = "internal"
 )
 
@@ -26,6 +27,8 @@ const (
 	MsgInternal          = "Internal error."
 	MsgInvalidRecovery   = "Provided hash is not valid."
 	MsgEmailAlreadyTaken = "This email is already registered"
+	MsgLastLoginMethod   = "This is the last way to log in to the account: set a password or add a passkey first."
+	MsgInvalidVerify     = "Provided hash is not valid."
 )
 
 // Error is the one error type of the domain: a stable code, a message that is safe to show to a
@@ -108,4 +111,8 @@ const (
 	codeTooLong     = "d94b19cc-114f-4f44-9cc4-4138e80a87b9" // Length::TOO_LONG_ERROR
 	codeEmailTaken  = "523826b9-9d44-4af1-bcda-2b5dba2d2bd4" // Shopsys UniqueEmail (ours: Shopsys keeps none stable)
 	codeBadRecovery = "82016a50-34c6-4b78-a21d-f9dc5bb47215" // Shopsys ResetPasswordHash
+	// Ours, for what Shopsys has no constraint for.
+	codeBadLoginType  = "shopauth-login-type"
+	codeBadChallenge  = "shopauth-code-challenge"
+	codeBadVerifyHash = "shopauth-verify-hash"
 )

@@ -71,6 +71,10 @@ type CustomerReport struct {
 	CustomerSummary
 	SessionList []SessionInfo // live sessions, newest first
 	Audit       []AuditEvent  // the most recent events, newest first
+	// EmailVerified and Identities: whether the address is proven, and the linked social accounts.
+	EmailVerified bool
+	HasPassword   bool
+	Identities    []SocialIdentity
 }
 
 // ShowCustomer returns the customer with this email, their live sessions and recent audit events.
@@ -93,6 +97,10 @@ func (s *Service) ShowCustomer(ctx context.Context, email string) (CustomerRepor
 		}
 	}
 	r.Sessions = len(r.SessionList)
+	r.EmailVerified, r.HasPassword = c.EmailVerified, c.HasPassword()
+	if r.Identities, err = s.store.SocialIdentities(ctx, c.ID); err != nil {
+		return CustomerReport{}, internal("auth.ShowCustomer", err)
+	}
 	if r.Audit, err = s.store.AuditLog(ctx, AuditQuery{CustomerUUID: c.UUID, Limit: recentAuditEvents}); err != nil {
 		return CustomerReport{}, internal("auth.ShowCustomer", err)
 	}

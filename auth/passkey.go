@@ -499,7 +499,7 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 		cur.SignCount, cur.LastUsedAt, cur.Credential = cred.Authenticator.SignCount, now, record
 		return tx.UpdatePasskey(cur)
 	}
-	pair, err := s.startSession(ctx, &cust, use)
+	pair, err := s.startSession(ctx, &cust, LoginInfo{Type: LoginTypePasskey}, use)
 	if errors.Is(err, errRace) {
 		return failed(errRace)
 	}

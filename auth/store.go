@@ -27,7 +27,7 @@ type Customer struct {
 
 // HasPassword reports whether the customer can log in with a password: a customer registered
 // through a social network has none (PasswordHash "") until a recovery sets one.
-func (c *Customer) HasPassword() bool { return c.PasswordHash != "" }
+func (c Customer) HasPassword() bool { return c.PasswordHash != "" }
 
 // FullName is what Shopsys puts in the fullName claim: last name, a space, first name.
 func (c *Customer) FullName() string { return c.LastName + " " + c.FirstName }
