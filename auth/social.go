@@ -164,7 +164,15 @@ func (s *Service) StartSocialLogin(ctx context.Context, typ string, q url.Values
 	if err != nil {
 		return SocialStart{}, internal("auth.StartSocialLogin", err)
 	}
-	return SocialStart{URL: p.AuthCodeURL(state, nonce, verifier, s.socialCallbackURL(typ)), Browser: browser}, nil
+	// An OpenID Connect adapter discovers its endpoints on first use: "" when it cannot.
+	target, err := bounded(ctx, s.cfg.ProviderTimeout, func(context.Context) (string, error) {
+		return p.AuthCodeURL(state, nonce, verifier, s.socialCallbackURL(typ)), nil
+	})
+	if err != nil || target == "" {
+		s.log.InfoContext(ctx, "social login failed", "type", typ, "reason", ReasonProviderError, "cause", "no authorization URL")
+		return SocialStart{URL: s.socialFailure(typ, ReasonProviderError, redirect)}, nil
+	}
+	return SocialStart{URL: target, Browser: browser}, nil
 }
 
 // socialStartLimits bound the flows an address may start per minute.
@@ -345,25 +353,31 @@ func cut(s string, n int) string {
 	return s
 }
 
-// callProvider runs a provider call bounded by ProviderTimeout, and returns when that passes even
-// if the adapter does not: a slow provider is a provider error, never a hung request.
+// callProvider runs a provider call bounded by ProviderTimeout.
 func (s *Service) callProvider(ctx context.Context, call func(context.Context) (Identity, error)) (Identity, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ProviderTimeout)
+	return bounded(ctx, s.cfg.ProviderTimeout, call)
+}
+
+// bounded runs call with a deadline d from now, and returns when that passes even if call does
+// not: a slow provider is a provider error, never a hung request.
+func bounded[T any](ctx context.Context, d time.Duration, call func(context.Context) (T, error)) (T, error) {
+	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	type result struct {
-		id  Identity
+		v   T
 		err error
 	}
 	done := make(chan result, 1)
 	go func() {
-		id, err := call(ctx)
-		done <- result{id, err}
+		v, err := call(ctx)
+		done <- result{v, err}
 	}()
 	select {
 	case r := <-done:
-		return r.id, r.err
+		return r.v, r.err
 	case <-ctx.Done():
-		return Identity{}, fmt.Errorf("%w: %v", ErrProvider, ctx.Err())
+		var zero T
+		return zero, fmt.Errorf("%w: %v", ErrProvider, ctx.Err())
 	}
 }
 

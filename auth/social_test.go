@@ -25,6 +25,8 @@ type fakeProvider struct {
 	// issued maps each state the provider was sent to the nonce and PKCE challenge.
 	issued map[string][2]string
 	hang   chan struct{}
+	// unreachable makes AuthCodeURL answer "" (an OpenID Connect provider whose discovery failed).
+	unreachable bool
 }
 
 func newFakeProvider(t *testing.T, typ string) *fakeProvider {
@@ -38,6 +40,9 @@ func (p *fakeProvider) Label() string { return "Fake " + p.typ }
 func (p *fakeProvider) AuthCodeURL(state, nonce, verifier, redirectURI string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.unreachable {
+		return ""
+	}
 	h := sha256.Sum256([]byte(verifier))
 	p.issued[state] = [2]string{nonce, base64.RawURLEncoding.EncodeToString(h[:])}
 	return "https://provider.test/authorize?" + url.Values{"state": {state}, "redirect_uri": {redirectURI}}.Encode()
@@ -527,6 +532,17 @@ func TestSocialFlowAttacks(t *testing.T) {
 		}
 		if _, err := h.svc.LoginWithCredential(ctx, auth.CredentialInput{Type: "google", Credential: "x"}); auth.ErrorCode(err) != auth.EInvalidCredentials {
 			t.Errorf("hung provider, credential: %v", err)
+		}
+	})
+	t.Run("a provider that cannot be reached at the start", func(t *testing.T) {
+		e.google.mu.Lock()
+		e.google.unreachable = true
+		e.google.mu.Unlock()
+		defer func() { e.google.mu.Lock(); e.google.unreachable = false; e.google.mu.Unlock() }()
+		st, err := e.svc.StartSocialLogin(ctx, "google", url.Values{"redirect": {"/cart"}}, "")
+		if err != nil || st.Browser != "" || !strings.HasPrefix(st.URL, "https://shop.cz/social-login?") ||
+			!strings.Contains(st.URL, "reason=provider-error") || !strings.Contains(st.URL, "redirect=%2Fcart") {
+			t.Errorf("start with an unreachable provider: %+v, %v", st, err)
 		}
 	})
 }

@@ -27,27 +27,29 @@ func (s *Service) verifyLink(email, hash string) string {
 	return strings.NewReplacer("{email}", url.QueryEscape(email), "{hash}", url.QueryEscape(hash)).Replace(pattern)
 }
 
-// verifyLimits throttle verification mails as recovery mails are: per customer and address, and
-// per address.
-func verifyLimits(cfg Config, customerUUID, ip string) []Limit {
-	a := addressKey(ip)
-	return []Limit{
-		{Key: "recovery-ip\x00" + a, Max: cfg.LoginFailuresPerIP},
-		{Key: "verify\x00" + customerUUID + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
-	}
+// verifyLimit bounds verification mails as recovery mails are: at most recoveryMailsPerCustomer
+// per customer in any recoveryMailWindow, wherever the requests come from.
+func verifyLimit(customerUUID string) Limit {
+	return Limit{Key: "verify-mail\x00" + customerUUID, Max: recoveryMailsPerCustomer, Window: recoveryMailWindow}
 }
 
 // RequestEmailVerification mails the caller a single-use link (24 h) that proves their address.
-// A customer whose address is proven already gets no mail; neither does one over the throttle.
+// A customer whose address is proven already gets no mail; neither does one who asked for
+// recoveryMailsPerCustomer of them in the last recoveryMailWindow.
 func (s *Service) RequestEmailVerification(ctx context.Context, p *Principal) error {
 	if p == nil {
 		return errInvalidToken
 	}
-	end, err := s.beginAttempt(ctx, EventRecoveryThrottled, verifyLimits(s.cfg, p.Customer.UUID, ClientFromContext(ctx).IP)...)
-	if err != nil {
-		return err
+	end, err := s.Throttle.Begin(ctx, s.Now(), verifyLimit(p.Customer.UUID))
+	if errors.Is(err, ErrThrottled) {
+		// As with recovery mails: answered like any other request, and nothing is mailed.
+		s.log.InfoContext(ctx, "email verification mail budget of the customer spent; no mail sent", "customer", p.Customer.UUID)
+		return nil
 	}
-	end(true) // every request counts
+	if err != nil {
+		return internal("auth.RequestEmailVerification", err)
+	}
+	end(true) // every mail counts
 	hash, err := newRecoveryHash()
 	if err != nil {
 		return internal("auth.RequestEmailVerification", err)

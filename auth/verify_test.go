@@ -23,7 +23,7 @@ func (m verifyMailer) SendVerification(ctx context.Context, c auth.Customer, lin
 func TestEmailVerification(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	mailer := verifyMailer{links: make(chan string, 4)}
+	mailer := verifyMailer{links: make(chan string, 8)}
 	e.svc.Mailer = mailer
 	p := e.mustAuthenticate(e.register("jan@shop.cz").AccessToken)
 	if err := e.svc.RequestEmailVerification(ctx, p); err != nil {
@@ -68,6 +68,20 @@ func TestEmailVerification(t *testing.T) {
 	case l := <-mailer.links:
 		t.Errorf("a verified customer was mailed %s", l)
 	default:
+	}
+	// At most 3 mails per customer per 15 minutes, as recovery mails: the 4th is answered alike
+	// and mails nothing.
+	eva := e.mustAuthenticate(e.register("eva@shop.cz").AccessToken)
+	for i := range 4 {
+		if err := e.svc.RequestEmailVerification(ctx, eva); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if err := e.svc.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(mailer.links); n != 3 {
+		t.Errorf("4 requests mailed %d links, want 3", n)
 	}
 	if err := e.svc.RequestEmailVerification(ctx, nil); auth.ErrorCode(err) != auth.EInvalidToken {
 		t.Errorf("anonymous: %v", err)
