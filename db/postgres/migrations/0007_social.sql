@@ -1,4 +1,4 @@
--- The PostgreSQL form of db/sqlite/migrations/0004_social.sql, column for column.
+-- The PostgreSQL form of db/sqlite/migrations/0005_social.sql, column for column.
 ALTER TABLE customers ADD COLUMN email_verified BOOLEAN NOT NULL DEFAULT FALSE;
 
 ALTER TABLE sessions ADD COLUMN login_type TEXT NOT NULL DEFAULT 'web';
