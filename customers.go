@@ -99,6 +99,7 @@ type auditJSON struct {
 	Email        string `json:"email,omitempty"` // absent once the customer is deleted
 	DeviceID     string `json:"deviceId,omitempty"`
 	RemoteAddr   string `json:"remoteAddr,omitempty"`
+	Operator     string `json:"operator,omitempty"` // the admin console operator who acted
 }
 
 func newCustomerJSON(c auth.CustomerSummary) customerJSON {
@@ -108,7 +109,7 @@ func newCustomerJSON(c auth.CustomerSummary) customerJSON {
 
 func newAuditJSON(e auth.AuditEvent) auditJSON {
 	return auditJSON{At: jsonTime(e.At), Reason: e.Reason, CustomerUUID: e.CustomerUUID, Email: e.Email,
-		DeviceID: e.DeviceID, RemoteAddr: e.RemoteAddr}
+		DeviceID: e.DeviceID, RemoteAddr: e.RemoteAddr, Operator: e.Operator}
 }
 
 func jsonTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -395,7 +396,11 @@ func printAudit(w io.Writer, events []auth.AuditEvent) error {
 		case who == "":
 			who = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textTime(e.At), who, dash(e.DeviceID), dash(e.RemoteAddr), e.Reason)
+		event := e.Reason
+		if e.Operator != "" {
+			event += " (console operator " + e.Operator + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textTime(e.At), who, dash(e.DeviceID), dash(e.RemoteAddr), event)
 	}
 	return tw.Flush()
 }

@@ -287,6 +287,8 @@ http {
 		location  string
 	}{
 		{"metrics are not public", "https://auth.shop.cz/metrics", 404, ""},
+		{"the admin console is not public", "https://auth.shop.cz/admin", 404, ""},
+		{"nor its API", "https://auth.shop.cz/admin/graphql", 404, ""},
 		{"JWKS through the proxy", "https://auth.shop.cz/.well-known/jwks.json", 200, ""},
 		{"plain http redirects to https", "http://auth.shop.cz/graphql", 301, "https://auth.shop.cz/graphql"},
 	} {
