@@ -64,7 +64,7 @@ const customersUsage = `Usage:
   shopauth customers import FILE.csv
   shopauth customers list [--search TEXT] [--json]   email, name, UUID, created, last login, sessions
   shopauth customers show EMAIL [--json]             the same, the live sessions and recent audit events
-  shopauth customers set-password EMAIL < password   a new password; every session ends
+  shopauth customers set-password EMAIL              a new password (asked twice, or piped in); every session ends
   shopauth customers revoke EMAIL                    every session ends
   shopauth customers delete EMAIL                    erase the customer; their tokens die at once
 
@@ -253,7 +253,7 @@ func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout
 	if tel != "" {
 		n.Telephone = &tel
 	}
-	password, err := readPassword(stdin, stderr, "Password")
+	password, err := readPassword(stdin, stderr, "Password for "+n.Email, true)
 	if err != nil {
 		return err
 	}

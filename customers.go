@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"shopauth/auth"
 )
 
@@ -152,6 +154,10 @@ func emailCommand(fs *flag.FlagSet, args []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(positional) == 2 && fs.Name() == "shopauth customers set-password" {
+		return "", usageError(fs, "the new password is not an argument (it would stay in the shell history and the process list): "+
+			"give EMAIL alone and type the password when asked, or pipe it in: printf '%%s\\n' \"$PASSWORD\" | shopauth customers set-password EMAIL")
+	}
 	if len(positional) != 1 || strings.TrimSpace(positional[0]) == "" {
 		return "", usageError(fs, "name one customer's EMAIL")
 	}
@@ -256,26 +262,60 @@ password hash.`, stdout, stderr)
 	return nil
 }
 
-// readPassword reads a password as the first line of standard input, so that it stays out of the
-// shell history and the process list. On a terminal it asks for it first.
-func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, error) {
-	if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(stderr, prompt+" (shown as you type; pipe it in to avoid that): ")
+// maxPasswordInput bounds what is read of standard input for a password: a password is one line,
+// and a file piped in by mistake (a 200 MB dump) is refused after this much, not read whole.
+const maxPasswordInput = 4 << 10
+
+// readPassword reads a password so that it stays out of the shell history and the process list: on
+// a terminal it asks for it without echo, twice when confirm is set; otherwise it is the first line
+// of standard input, of at most maxPasswordInput bytes.
+func readPassword(stdin io.Reader, stderr io.Writer, prompt string, confirm bool) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		first, err := askPassword(f, stderr, prompt+": ")
+		if err != nil || !confirm {
+			return first, err
 		}
+		again, err := askPassword(f, stderr, "Repeat it: ")
+		if err != nil {
+			return "", err
+		}
+		if again != first {
+			return "", errors.New("the two passwords differ; nothing changed")
+		}
+		return first, nil
 	}
-	line, err := bufio.NewReaderSize(stdin, 8<<10).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	r := bufio.NewReader(io.LimitReader(stdin, maxPasswordInput+1))
+	line, err := r.ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	switch {
+	case len(line) > maxPasswordInput:
+		return "", fmt.Errorf("standard input: the first line is longer than %d bytes, which is no password; "+
+			"pipe in one line: printf '%%s\\n' \"$PASSWORD\" | shopauth ...", maxPasswordInput)
+	case err != nil && !errors.Is(err, io.EOF):
 		return "", fmt.Errorf("read password: %w", err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return line, nil
+}
+
+// askPassword prompts on stderr and reads one line from the terminal f without echo.
+func askPassword(f *os.File, stderr io.Writer, prompt string) (string, error) {
+	fmt.Fprint(stderr, prompt)
+	p, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if len(p) > maxPasswordInput {
+		return "", fmt.Errorf("the password is longer than %d bytes", maxPasswordInput)
+	}
+	return string(p), nil
 }
 
 func runCustomersSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := newFlagSet("customers set-password", `customers set-password EMAIL [--db FILE] < password
 
-Sets the customer's password to the first line of standard input, checked as ChangePassword
-checks a new one, and ends every session of theirs: their access tokens stop working at once
+Sets the customer's password, asked for twice without echo on a terminal, or else the first
+line of standard input (at most 4 KiB), checked as ChangePassword checks a new one, and ends every session of theirs: their access tokens stop working at once
 and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth customers set-password EMAIL`, stdout, stderr)
 	cfg := auth.DefaultConfig()
 	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length (use the server's)")
@@ -286,7 +326,7 @@ and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth cu
 	if err := cfg.Validate(); err != nil {
 		return usageError(fs, "%v", err)
 	}
-	password, err := readPassword(stdin, stderr, "New password")
+	password, err := readPassword(stdin, stderr, "New password for "+email, true)
 	if err != nil {
 		return err
 	}

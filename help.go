@@ -23,7 +23,7 @@ Commands:
   customers import          add customers from a CSV file, all or none
   customers list            list the customers (--search TEXT, --json)
   customers show            one customer, their sessions and recent audit events
-  customers set-password    set a customer's password (from standard input); ends every session
+  customers set-password    set a customer's password (asked twice, or piped in); ends every session
   customers revoke          end every session of a customer
   customers delete          erase a customer; their tokens stop working at once
   audit                     the audit log, newest first (--customer EMAIL, --since 24h, --json)
