@@ -84,6 +84,11 @@ func (e *Error) Extensions() map[string]any {
 
 // fail turns a domain error into the client's error; internal causes go to the log only.
 func (r *Root) fail(ctx context.Context, err error) error {
+	if auth.ErrorCode(err) == auth.EUnavailable {
+		// web answers the whole request with HTTP 503 and Retry-After.
+		r.log.WarnContext(ctx, "database unavailable", "err", err)
+		return &Error{Message: auth.MsgUnavailable, UserCode: auth.EUnavailable}
+	}
 	var e *auth.Error
 	if errors.As(err, &e) && e.Code != auth.EInternal {
 		return &Error{Message: e.Message, UserCode: e.Code, Validation: e.Validation}

@@ -98,6 +98,12 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		// The client went away: nobody reads the answer.
 		return http.StatusOK, codedErrorBody("The request was cancelled.", codeTimeout, true)
 	}
+	for _, e := range resp.Errors {
+		if e.Extensions["userCode"] == auth.EUnavailable {
+			// The database is out of reach: the whole answer says so, and the client may retry.
+			return http.StatusServiceUnavailable, unavailableBody
+		}
+	}
 	if len(resp.Errors) > MaxErrors {
 		resp.Errors = append(resp.Errors[:MaxErrors-1:MaxErrors-1],
 			&gqlerrors.QueryError{Message: fmt.Sprintf("%d more errors are not shown.", len(resp.Errors)-MaxErrors+1)})
@@ -118,6 +124,12 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 	}
 	return status, body
 }
+
+// RetryAfterSeconds is the Retry-After of a 503 answered while the database is out of reach.
+const RetryAfterSeconds = 5
+
+// unavailableBody is the contract's answer when the database cannot be reached.
+var unavailableBody = codedErrorBody(auth.MsgUnavailable, auth.EUnavailable, false)
 
 // MaxMessageChars bounds an error message: graphql-go quotes the client's values in its messages
 // (a type error once echoed a 450 KB variable as a 4 MB message), so no message may quote more.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,9 @@ func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler 
 			return
 		}
 		w.Header().Set("Content-Type", media+"; charset=utf-8")
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		}
 		w.WriteHeader(status)
 		w.Write(body)
 	})

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -136,7 +137,13 @@ func WithPrincipal(verifier TokenVerifier, log *slog.Logger, next http.Handler) 
 		}
 		p, err := verifier.Authenticate(r.Context(), token)
 		if err != nil {
-			if auth.ErrorCode(err) == auth.EInternal {
+			switch auth.ErrorCode(err) {
+			case auth.EUnavailable:
+				log.WarnContext(r.Context(), "authenticate: database unavailable", "err", err)
+				w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+				writeError(w, http.StatusServiceUnavailable, auth.MsgUnavailable, auth.EUnavailable)
+				return
+			case auth.EInternal:
 				log.ErrorContext(r.Context(), "authenticate", "err", err)
 				writeError(w, http.StatusServiceUnavailable, auth.MsgInternal, auth.EInternal)
 				return

@@ -204,7 +204,7 @@ func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
 		if attempt < 2 && retryable(err) && ctx.Err() == nil {
 			continue
 		}
-		return err
+		return unreachable(err)
 	}
 }
 

@@ -196,15 +196,18 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Update runs fn in one IMMEDIATE write transaction on the single writer connection.
 func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
 	tx, err := d.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return unreachable(err)
 	}
 	if err := fn(&Tx{ctx: ctx, tx: tx, stmts: d.writeStmts}); err != nil {
 		tx.Rollback()
-		return err
+		return unreachable(err)
 	}
-	return tx.Commit()
+	return unreachable(tx.Commit())
 }
 
 // Tx is a write transaction; it implements auth.Tx.
@@ -316,6 +319,9 @@ func returningCustomer() string {
 // RotateSession stores a rotation in one statement, in its own implicit transaction, so a
 // refresh holds the write lock for one UPDATE; see auth.Store.
 func (d *DB) RotateSession(ctx context.Context, next auth.Session, customerUUID string, now time.Time) (auth.Customer, bool, error) {
+	if err := d.writable(); err != nil {
+		return auth.Customer{}, false, err
+	}
 	args := []any{next.SecretHash, next.PrevSecretHash, ms(next.RotatedAt), ms(next.LastRefreshedAt), ms(next.IssuedAt),
 		ms(next.ExpiresAt), next.KeyID, next.Signature, next.DeviceID, next.PrevSecretHash, ms(now), customerUUID}
 	var row *sql.Row
@@ -328,7 +334,7 @@ func (d *DB) RotateSession(ctx context.Context, next auth.Session, customerUUID 
 	if errors.Is(err, auth.ErrNotFound) {
 		return auth.Customer{}, false, nil
 	}
-	return c, err == nil, err
+	return c, err == nil, unreachable(err)
 }
 
 const queryDeleteSession = `DELETE FROM sessions WHERE device_id = ?`
