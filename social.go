@@ -57,7 +57,7 @@ func (m *Main) configureSocial(ctx context.Context) error {
 			return fmt.Errorf("--social-redirect-url %q must be an absolute http(s) URL", r)
 		}
 	}
-	providers, err := m.social.providers(social.Options{Log: m.Log})
+	providers, err := m.social.providers(social.Options{Log: m.Log, Timeout: m.Config.ProviderTimeout})
 	if err != nil {
 		return err
 	}
