@@ -294,6 +294,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	m.registerMailFlags(fs)
 	fs.BoolVar(&m.MailLog, "mail-log", false, "write recovery mails (their links) to the log instead of sending them; needed without --smtp-url when the issuer is https://")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
+	fs.StringVar(&c.VerifyURL, "verify-url", "", "page email verification mails link to, with {email} and {hash} (default ISSUER/account?verify={hash}&email={email})")
 	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of recovery mail templates replacing the built-in ones: recovery.subject.txt, recovery.txt, recovery.html")
 	m.registerEdgeFlags(fs)
 	m.registerAdminFlags(fs)
@@ -427,6 +428,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	m.Config.CORSOrigins = m.CORSOrigins // a social login's redirect may go to them
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
 	}

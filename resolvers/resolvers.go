@@ -113,19 +113,28 @@ func (r *Root) token(ctx context.Context, pair auth.TokenPair, err error) (*Toke
 	return &Token{pair}, nil
 }
 
-// Customer resolves CurrentCustomerUser.
-type Customer struct{ c auth.Customer }
+// Customer resolves CurrentCustomerUser: the customer, and how the caller's session began.
+type Customer struct {
+	c     auth.Customer
+	login auth.LoginInfo
+}
 
-func (c *Customer) UUID() Uuid         { return Uuid(c.c.UUID) }
-func (c *Customer) FirstName() string  { return c.c.FirstName }
-func (c *Customer) LastName() string   { return c.c.LastName }
-func (c *Customer) Email() string      { return c.c.Email }
-func (c *Customer) Telephone() *string { return c.c.Telephone }
+func (c *Customer) UUID() Uuid            { return Uuid(c.c.UUID) }
+func (c *Customer) FirstName() string     { return c.c.FirstName }
+func (c *Customer) LastName() string      { return c.c.LastName }
+func (c *Customer) Email() string         { return c.c.Email }
+func (c *Customer) Telephone() *string    { return c.c.Telephone }
+func (c *Customer) EmailVerified() bool   { return c.c.EmailVerified }
+func (c *Customer) LoginInfo() *LoginInfo { return &LoginInfo{c.login} }
 func (r *Root) customer(ctx context.Context, c auth.Customer, err error) (*Customer, error) {
 	if err != nil {
 		return nil, r.fail(ctx, err)
 	}
-	return &Customer{c}, nil
+	login := auth.LoginInfo{Type: auth.LoginTypeWeb}
+	if p := auth.PrincipalFromContext(ctx); p != nil {
+		login = p.Login
+	}
+	return &Customer{c: c, login: login}, nil
 }
 
 // Session resolves CustomerSession.
