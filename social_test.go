@@ -11,13 +11,16 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"shopauth/auth"
+	"shopauth/social/socialtest"
 )
 
 // socialFlagsMain parses serve's flags from args and builds the social login providers.
@@ -144,4 +147,113 @@ func TestServeRefusesHalfConfiguredProvider(t *testing.T) {
 	if _, err := os.Stat(dbPath); !os.IsNotExist(err) {
 		t.Fatalf("a refused start left a database: %v", err)
 	}
+}
+
+// socialStandIns starts a stand-in of every provider and returns the serve flags that point
+// shopauth at them, as an operator would at a private deployment.
+func socialStandIns(t *testing.T) (flags []string, google, oidc *socialtest.OIDC, apple *socialtest.OIDC, fb *socialtest.Facebook, szn *socialtest.Seznam) {
+	google, oidc, fb, szn = socialtest.NewOIDC(t), socialtest.NewOIDC(t), socialtest.NewFacebook(t), socialtest.NewSeznam(t)
+	apple, p8 := socialtest.NewApple(t)
+	keyFile := filepath.Join(t.TempDir(), "apple.p8")
+	if err := os.WriteFile(keyFile, p8, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flags = []string{
+		"--google-issuer", google.URL, "--google-client-id", google.ClientID, "--google-client-secret", google.ClientSecret,
+		"--apple-issuer", apple.URL, "--apple-client-id", apple.ClientID, "--apple-team-id", socialtest.AppleTeamID,
+		"--apple-key-id", socialtest.AppleKeyID, "--apple-private-key", keyFile,
+		"--facebook-url", fb.URL, "--facebook-client-id", fb.ClientID, "--facebook-client-secret", fb.ClientSecret,
+		"--seznam-url", szn.URL, "--seznam-client-id", szn.ClientID, "--seznam-client-secret", szn.ClientSecret,
+		"--oidc-issuer", oidc.URL, "--oidc-client-id", oidc.ClientID, "--oidc-client-secret", oidc.ClientSecret, "--oidc-label", "Shop SSO",
+	}
+	return
+}
+
+// TestSocialLoginThroughEachProvider: with every provider configured by its flags and pointed at
+// its stand-in, a login through each (start, the provider, the callback, the hand-off code) first
+// registers the customer, then logs the same identity in again; the stand-ins check the PKCE
+// verifier, the client secret (Apple's signed one) and the redirect URI. A provider that hangs or
+// sends a bad id_token ends the login with reason=provider-error.
+func TestSocialLoginThroughEachProvider(t *testing.T) {
+	flags, google, oidc, apple, fb, szn := socialStandIns(t)
+	configured, err := socialFlagsMain(t, flags...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := startServer(t, func(m *Main) {
+		m.Config.Providers = configured.Config.Providers
+		m.Config.ProviderTimeout = 2 * time.Second
+	})
+	ctx := context.Background()
+	login := func(t *testing.T, typ string) url.Values {
+		t.Helper()
+		start, err := m.Service.StartSocialLogin(ctx, typ, url.Values{}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := socialtest.Authorize(start.URL)
+		if err != nil {
+			t.Fatalf("%s: %v", start.URL, err)
+		}
+		end, err := m.Service.FinishSocialLogin(ctx, typ, auth.SocialCallback{State: back.Get("state"), Browser: start.Browser,
+			Code: back.Get("code"), User: back.Get("user"), Error: back.Get("error")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(end)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query()
+	}
+	users := map[string]func(socialtest.User){"google": google.SetUser, "apple": apple.SetUser, "oidc": oidc.SetUser,
+		"facebook": fb.SetUser, "seznam": szn.SetUser}
+	for _, typ := range auth.SocialTypes {
+		t.Run(typ, func(t *testing.T) {
+			users[typ](socialtest.User{Subject: "sub-" + typ, Email: typ + "@seznam.cz", EmailVerified: true, FirstName: "Jana", LastName: "Nováková"})
+			for i, registration := range []string{"true", "false"} {
+				q := login(t, typ)
+				if q.Get("code") == "" || q.Get("isRegistration") != registration {
+					t.Fatalf("login %d ended with %v, want a code and isRegistration=%s", i+1, q, registration)
+				}
+				res, err := m.Service.LoginWithSocialCode(ctx, q.Get("code"), "")
+				if err != nil || res.Tokens.AccessToken == "" {
+					t.Fatalf("LoginWithSocialCode: %v", err)
+				}
+			}
+		})
+	}
+	faults := []struct {
+		typ   string
+		fault func(socialtest.Fault)
+		f     socialtest.Fault
+	}{
+		{"google", google.SetFault, socialtest.WrongNonce},
+		{"apple", apple.SetFault, socialtest.Expired},
+		{"oidc", oidc.SetFault, socialtest.WrongKey},
+		{"facebook", fb.SetFault, socialtest.Hang},
+		{"seznam", szn.SetFault, socialtest.HugeProfile},
+	}
+	for _, tc := range faults {
+		t.Run(tc.typ+"/"+string(tc.f), func(t *testing.T) {
+			tc.fault(tc.f)
+			defer tc.fault(socialtest.NoFault)
+			if q := login(t, tc.typ); q.Get("reason") != "provider-error" || q.Has("code") {
+				t.Fatalf("ended with %v, want reason=provider-error", q)
+			}
+		})
+	}
+	t.Run("credentials", func(t *testing.T) {
+		for typ, cred := range map[string]string{"google": google.IDToken("n"), "apple": apple.IDToken("n"), "oidc": oidc.IDToken("n"), "seznam": szn.IssueCode()} {
+			res, err := m.Service.LoginWithCredential(ctx, auth.CredentialInput{Type: typ, Credential: cred, Nonce: "n"})
+			if err != nil || res.Tokens.AccessToken == "" {
+				t.Errorf("%s credential: %v", typ, err)
+			}
+		}
+		google.SetFault(socialtest.WrongAudience)
+		defer google.SetFault(socialtest.NoFault)
+		if _, err := m.Service.LoginWithCredential(ctx, auth.CredentialInput{Type: "google", Credential: google.IDToken("n"), Nonce: "n"}); err == nil {
+			t.Error("an id_token for another client logged in")
+		}
+	})
 }
