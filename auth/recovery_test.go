@@ -418,10 +418,16 @@ func TestRecoveryMailsPerCustomer(t *testing.T) {
 	}
 	e.noMail()
 
-	// The requests that mailed nothing replaced nothing: the last link mailed still works.
-	pair, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hashes[len(hashes)-1], "new password 1")
-	if err != nil || pair.AccessToken == "" {
-		t.Fatalf("the last mailed link after 297 unmailed requests: %v", err)
+	// The requests that mailed nothing replaced nothing: the link mailed last still works (mails
+	// go out in the background, so which of the three that is the order of arrival does not say).
+	works := 0
+	for _, hash := range hashes {
+		if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "new password 1"); err == nil {
+			works++
+		}
+	}
+	if works != 1 {
+		t.Fatalf("%d of the 3 mailed links work after 297 unmailed requests, want the last one", works)
 	}
 
 	// Another customer has a budget of their own.
