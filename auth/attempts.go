@@ -37,11 +37,6 @@ func (s *Service) beginAttempt(ctx context.Context, throttledEvent Event, limits
 		s.event(throttledEvent)
 		return nil, errTooManyAttempts
 	}
-	return s.admit(ctx, throttledEvent, limits...)
-}
-
-// admit is beginAttempt without the request's budget.
-func (s *Service) admit(ctx context.Context, throttledEvent Event, limits ...Limit) (end func(failed bool), err error) {
 	end, err = s.Throttle.Begin(ctx, s.Now(), limits...)
 	if err != nil {
 		if !errors.Is(err, ErrThrottled) && ctx.Err() == nil {
@@ -59,19 +54,22 @@ func (s *Service) admit(ctx context.Context, throttledEvent Event, limits ...Lim
 // Throttle keys. Each names what it counts, then the client's address (IPv6 by its /64); emails
 // are normalised and at most 255 characters by then, so a key is short whatever a client sends.
 func loginLimits(cfg Config, email, ip string) []Limit {
-	a := addressKey(ip)
 	return []Limit{
 		// The address comes first: once it is spent nothing is made for the email.
-		{Key: "ip\x00" + a, Max: cfg.LoginFailuresPerIP},
-		{Key: "login\x00" + email + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
+		addressLimit(cfg, ip),
+		{Key: "login\x00" + email + "\x00" + addressKey(ip), Max: cfg.LoginFailuresPerEmail},
 	}
 }
 
+// addressLimit is the failure budget of a client address, which every password check draws on.
+func addressLimit(cfg Config, ip string) Limit {
+	return Limit{Key: "ip\x00" + addressKey(ip), Max: cfg.LoginFailuresPerIP}
+}
+
 func changePasswordLimits(cfg Config, customerUUID, ip string) []Limit {
-	a := addressKey(ip)
 	return []Limit{
-		{Key: "ip\x00" + a, Max: cfg.LoginFailuresPerIP},
-		{Key: "customer\x00" + customerUUID + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
+		addressLimit(cfg, ip),
+		{Key: "customer\x00" + customerUUID + "\x00" + addressKey(ip), Max: cfg.LoginFailuresPerEmail},
 	}
 }
 

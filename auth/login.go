@@ -18,23 +18,37 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 		s.padFailure(ctx, start)
 		return TokenPair{}, &Error{Code: EInvalidCredentials, Message: MsgLoginFailed}
 	}
+	busy := func() (TokenPair, error) {
+		// No hash slot came in time to answer before the deadline: answered as the throttle,
+		// known email or not, rather than as a timeout.
+		s.event(EventLoginThrottled)
+		return TokenPair{}, errTooManyAttempts
+	}
+	ip := ClientFromContext(ctx).IP
 	if !plausibleEmail(email) {
-		// No account has it: answered before it becomes a throttle key.
-		if !takeCheck(ctx) {
-			s.event(EventLoginThrottled)
-			return TokenPair{}, errTooManyAttempts
+		// No account has it: refused without hashing anything (a flood of them once ran argon2id
+		// for each), and without becoming a key, but it spends the address's budget.
+		end, err := s.beginAttempt(ctx, EventLoginThrottled, addressLimit(s.cfg, ip))
+		if err != nil {
+			return TokenPair{}, err
 		}
-		_, _, _ = s.checkPassword(ctx, dummyHash, password)
+		end(true)
 		return failed()
 	}
-	end, err := s.beginAttempt(ctx, EventLoginThrottled, loginLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	wctx, cancel := s.decideBy(ctx)
+	defer cancel()
+	end, err := s.beginAttempt(wctx, EventLoginThrottled, loginLimits(s.cfg, email, ip)...)
 	if err != nil {
 		return TokenPair{}, err
 	}
 	c, err := s.store.CustomerByEmail(ctx, email)
 	if errors.Is(err, ErrNotFound) {
 		// Spend the same time as a wrong password, so the answer's timing tells nothing.
-		_, _, _ = s.checkPassword(ctx, dummyHash, password)
+		_, _, err = s.checkPassword(ctx, dummyHash, password)
+		if errors.Is(err, errBusy) {
+			end(false)
+			return busy()
+		}
 		end(true)
 		return failed()
 	}
@@ -42,15 +56,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 		end(false)
 		return TokenPair{}, internal("auth.Login", err)
 	}
-	if !c.HasPassword() {
-		// Registered through a social network: no password is right, and the answer and its
-		// timing are a wrong password's.
-		_, _, _ = s.checkPassword(ctx, dummyHash, password)
-		end(true)
-		return failed()
-	}
 	ok, rehash, err := s.checkPassword(ctx, c.PasswordHash, password)
 	end(err == nil && !ok)
+	if errors.Is(err, errBusy) {
+		return busy()
+	}
 	if err != nil {
 		return TokenPair{}, internal("auth.Login", err)
 	}
@@ -66,24 +76,16 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 		c.PasswordHash = h
 		upgrade = func(tx Tx) error { return tx.UpdateCustomer(c) }
 	}
-	pair, err := s.startSession(ctx, &c, LoginInfo{Type: LoginTypeWeb}, upgrade)
+	pair, err := s.startSession(ctx, &c, upgrade)
 	if err == nil {
 		s.event(EventLoginOK)
 	}
 	return pair, err
 }
 
-// LoginInfo is how a session began: Type is web (a password), passkey, a social type with
-// ExternalID the provider's subject, or admin with AdministratorUUID the operator's id.
-type LoginInfo struct {
-	Type              string
-	ExternalID        string
-	AdministratorUUID string
-}
-
-// startSession signs a new device's token pair and stores the session, begun as login says,
-// running first (if set) in the same transaction.
-func (s *Service) startSession(ctx context.Context, c *Customer, login LoginInfo, first func(Tx) error) (TokenPair, error) {
+// startSession signs a new device's token pair and stores the session, running first (if set)
+// in the same transaction.
+func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) error) (TokenPair, error) {
 	now := s.Now()
 	deviceID := uuid.NewString()
 	secret, err := newSecret()
@@ -107,7 +109,6 @@ func (s *Service) startSession(ctx context.Context, c *Customer, login LoginInfo
 		err := tx.CreateSession(Session{
 			DeviceID: deviceID, CustomerID: c.ID, SecretHash: hashSecret(secret),
 			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: kid, Signature: sig,
-			LoginType: login.Type, ExternalID: login.ExternalID, AdministratorUUID: login.AdministratorUUID,
 		})
 		if err != nil {
 			return err

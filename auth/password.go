@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -31,7 +33,8 @@ const hashMemoryBudget = 160 << 20
 
 // Hasher hashes and verifies passwords, bounding how many hashes run at once.
 type Hasher struct {
-	slots chan struct{}
+	slots   chan struct{}
+	waiting atomic.Int64 // callers waiting for a slot
 }
 
 // NewHasher returns a hasher that runs at most min(budget/argonMemory, GOMAXPROCS) hashes at once.
@@ -49,6 +52,13 @@ func NewHasher() *Hasher {
 func (h *Hasher) Slots() int { return cap(h.slots) }
 
 func (h *Hasher) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
 		return nil
@@ -83,10 +93,23 @@ var errUnknownHash = errors.New("unknown password hash format")
 // Verify reports whether password matches hash. It understands argon2id and argon2i PHC strings
 // and bcrypt ($2y$, $2a$, $2b$). needsRehash is true when the hash is not of the current policy.
 func (h *Hasher) Verify(ctx context.Context, hash, password string) (ok, needsRehash bool, err error) {
+	ok, needsRehash, _, err = h.verifyTimed(ctx, time.Now, hash, password)
+	return ok, needsRehash, err
+}
+
+// verifyTimed is Verify that also says how long the check itself took on clock, once it had a
+// slot: the time spent waiting for one says how busy the server is, not how slow the hash is.
+func (h *Hasher) verifyTimed(ctx context.Context, clock func() time.Time, hash, password string) (ok, needsRehash bool, took time.Duration, err error) {
 	if err := h.acquire(ctx); err != nil {
-		return false, false, err
+		return false, false, 0, err
 	}
 	defer h.release()
+	start := clock()
+	ok, needsRehash, err = verify(hash, password)
+	return ok, needsRehash, clock().Sub(start), err
+}
+
+func verify(hash, password string) (ok, needsRehash bool, err error) {
 	switch {
 	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
 		// PHP truncates bcrypt input at 72 bytes; Go refuses longer input. Truncate, as PHP did when it hashed.

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sync"
 	"time"
@@ -85,19 +86,48 @@ func (s *Service) calibrateFloor(ctx context.Context) {
 	f.mu.Unlock()
 }
 
-// checkPassword verifies password against hash, timing the check for the floor.
+// answerReserve is kept free before a request's deadline for answering it: a failed login is
+// answered invalid-credentials or too-many-login-attempts in time, never cut off as a timeout.
+const answerReserve = 250 * time.Millisecond
+
+// errBusy says a password could not be checked before the request had to be answered: every hash
+// slot stayed taken. Login answers it as the throttle, whatever the email, so it tells nothing.
+var errBusy = errors.New("no hash slot in time")
+
+// checkPassword verifies password against hash, timing the check for the floor. Only the check
+// itself is timed, never the wait for a slot: a flood that queues logins must not raise the floor
+// of every failure after it. The wait ends in time to answer before ctx's deadline (errBusy).
 func (s *Service) checkPassword(ctx context.Context, hash, password string) (ok, rehash bool, err error) {
-	start := s.Now()
-	ok, rehash, err = s.hasher.Verify(ctx, hash, password)
-	end := s.Now()
-	s.floor.observe(end, end.Sub(start))
+	wctx, cancel := s.decideBy(ctx)
+	defer cancel()
+	ok, rehash, took, err := s.hasher.verifyTimed(wctx, s.Now, hash, password)
+	if err != nil && wctx.Err() != nil && ctx.Err() == nil {
+		return false, false, errBusy
+	}
+	if err == nil {
+		s.floor.observe(s.Now(), took)
+	}
 	return ok, rehash, err
 }
 
-// padFailure waits until floor has passed since start.
+// decideBy returns ctx ending early enough before ctx's deadline to still check a password at
+// the floor and answer.
+func (s *Service) decideBy(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-s.floor.get(s.Now())-answerReserve))
+}
+
+// padFailure waits until the floor has passed since start, or until just before ctx's deadline.
 func (s *Service) padFailure(ctx context.Context, start time.Time) {
 	now := s.Now()
-	if d := s.floor.get(now) - now.Sub(start); d > 0 {
+	d := s.floor.get(now) - now.Sub(start)
+	if deadline, ok := ctx.Deadline(); ok {
+		d = min(d, time.Until(deadline)-answerReserve)
+	}
+	if d > 0 {
 		s.Sleep(ctx, d)
 	}
 }
