@@ -33,10 +33,14 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		}, args, stdin, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args, stdin, stdout, stderr)
+	case "operators":
+		return runOperators(ctx, args, stdin, stdout, stderr)
 	case "backup":
 		return runBackup(ctx, args, stdout, stderr)
 	case "db":
 		return runDB(ctx, args, stdin, stdout, stderr)
+	case "mail":
+		return runMail(ctx, args, stdin, stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "shopauth: unknown command %q\nsee shopauth help\n", cmd)
 	return errUsage
@@ -60,7 +64,7 @@ const customersUsage = `Usage:
   shopauth customers import FILE.csv
   shopauth customers list [--search TEXT] [--json]   email, name, UUID, created, last login, sessions
   shopauth customers show EMAIL [--json]             the same, the live sessions and recent audit events
-  shopauth customers set-password EMAIL < password   a new password; every session ends
+  shopauth customers set-password EMAIL              a new password (asked twice, or piped in); every session ends
   shopauth customers revoke EMAIL                    every session ends
   shopauth customers delete EMAIL                    erase the customer; their tokens die at once
 
@@ -249,7 +253,7 @@ func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout
 	if tel != "" {
 		n.Telephone = &tel
 	}
-	password, err := readPassword(stdin, stderr, "Password")
+	password, err := readPassword(stdin, stderr, "Password for "+n.Email, true)
 	if err != nil {
 		return err
 	}

@@ -488,7 +488,7 @@ func TestServeSaysItCreatedTheDatabase(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "new.db")
 	for _, want := range []int{1, 0} {
 		var log testkit.LogBuffer
-		_, _, stop := serveArgsLog(t, &log, "serve", "--addr", "127.0.0.1:0", "--db", dbPath)
+		_, _, stop := serveArgsLog(t, &log, "serve", "--addr", "127.0.0.1:0", "--issuer", "http://127.0.0.1:8000", "--db", dbPath)
 		if code := stop(); code != 0 {
 			t.Fatalf("serve exit %d\n%s", code, log.String())
 		}

@@ -14,6 +14,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"golang.org/x/term"
+
 	"shopauth/auth"
 )
 
@@ -71,6 +73,18 @@ type customerJSON struct {
 	Sessions    int           `json:"sessions"`
 	SessionList []sessionJSON `json:"sessionList,omitempty"`
 	Audit       []auditJSON   `json:"audit,omitempty"`
+	// customers show only: whether the address is proven, whether a password is set, linked accounts.
+	EmailVerified *bool          `json:"emailVerified,omitempty"`
+	HasPassword   *bool          `json:"hasPassword,omitempty"`
+	Identities    []identityJSON `json:"socialIdentities,omitempty"`
+}
+
+type identityJSON struct {
+	Type       string  `json:"type"`
+	ExternalID string  `json:"externalId"`
+	Email      string  `json:"email"`
+	LinkedAt   string  `json:"linkedAt"`
+	LastUsedAt *string `json:"lastUsedAt"`
 }
 
 type sessionJSON struct {
@@ -87,6 +101,7 @@ type auditJSON struct {
 	Email        string `json:"email,omitempty"` // absent once the customer is deleted
 	DeviceID     string `json:"deviceId,omitempty"`
 	RemoteAddr   string `json:"remoteAddr,omitempty"`
+	Operator     string `json:"operator,omitempty"` // the admin console operator who acted
 }
 
 func newCustomerJSON(c auth.CustomerSummary) customerJSON {
@@ -96,7 +111,7 @@ func newCustomerJSON(c auth.CustomerSummary) customerJSON {
 
 func newAuditJSON(e auth.AuditEvent) auditJSON {
 	return auditJSON{At: jsonTime(e.At), Reason: e.Reason, CustomerUUID: e.CustomerUUID, Email: e.Email,
-		DeviceID: e.DeviceID, RemoteAddr: e.RemoteAddr}
+		DeviceID: e.DeviceID, RemoteAddr: e.RemoteAddr, Operator: e.Operator}
 }
 
 func jsonTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -139,6 +154,10 @@ func emailCommand(fs *flag.FlagSet, args []string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(positional) == 2 && fs.Name() == "shopauth customers set-password" {
+		return "", usageError(fs, "the new password is not an argument (it would stay in the shell history and the process list): "+
+			"give EMAIL alone and type the password when asked, or pipe it in: printf '%%s\\n' \"$PASSWORD\" | shopauth customers set-password EMAIL")
+	}
 	if len(positional) != 1 || strings.TrimSpace(positional[0]) == "" {
 		return "", usageError(fs, "name one customer's EMAIL")
 	}
@@ -169,8 +188,9 @@ func customerError(err error) error {
 func runCustomersShow(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := newFlagSet("customers show", `customers show EMAIL [--json] [--db FILE]
 
-Shows one customer: what customers list shows, their live sessions and their most recent audit
-events. Never the password hash.`, stdout, stderr)
+Shows one customer: what customers list shows, whether the email is verified and a password set,
+the linked social identities, their live sessions and their most recent audit events. Never the
+password hash.`, stdout, stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	email, err := emailCommand(fs, args)
 	if err != nil {
@@ -195,6 +215,11 @@ events. Never the password hash.`, stdout, stderr)
 		for _, e := range r.Audit {
 			out.Audit = append(out.Audit, newAuditJSON(e))
 		}
+		out.EmailVerified, out.HasPassword, out.Identities = &r.EmailVerified, &r.HasPassword, []identityJSON{}
+		for _, i := range r.Identities {
+			out.Identities = append(out.Identities, identityJSON{Type: i.Type, ExternalID: i.Subject, Email: i.Email,
+				LinkedAt: jsonTime(i.LinkedAt), LastUsedAt: optionalTime(i.LastUsedAt)})
+		}
 		return writeJSON(stdout, out)
 	}
 	tel := ""
@@ -204,8 +229,20 @@ events. Never the password hash.`, stdout, stderr)
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "email\t%s\nfirst name\t%s\nlast name\t%s\ntelephone\t%s\nuuid\t%s\ncreated\t%s\nlast login\t%s\nsessions\t%d\n",
 		r.Email, oneLine(r.FirstName), oneLine(r.LastName), tel, r.UUID, textTime(r.CreatedAt), textTime(r.LastLoginAt), r.Sessions)
+	fmt.Fprintf(w, "verified\t%s\npassword\t%s\n", yesNo(r.EmailVerified), yesNo(r.HasPassword))
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if len(r.Identities) > 0 {
+		fmt.Fprintln(stdout, "\nSocial identities:")
+		w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "TYPE\tEXTERNAL ID\tEMAIL\tLINKED\tLAST USED")
+		for _, i := range r.Identities {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", i.Type, oneLine(i.Subject), oneLine(i.Email), textTime(i.LinkedAt), textTime(i.LastUsedAt))
+		}
+		if err := w.Flush(); err != nil {
+			return err
+		}
 	}
 	if len(r.SessionList) > 0 {
 		fmt.Fprintln(stdout, "\nSessions (newest first):")
@@ -225,26 +262,60 @@ events. Never the password hash.`, stdout, stderr)
 	return nil
 }
 
-// readPassword reads a password as the first line of standard input, so that it stays out of the
-// shell history and the process list. On a terminal it asks for it first.
-func readPassword(stdin io.Reader, stderr io.Writer, prompt string) (string, error) {
-	if f, ok := stdin.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprint(stderr, prompt+" (shown as you type; pipe it in to avoid that): ")
+// maxPasswordInput bounds what is read of standard input for a password: a password is one line,
+// and a file piped in by mistake (a 200 MB dump) is refused after this much, not read whole.
+const maxPasswordInput = 4 << 10
+
+// readPassword reads a password so that it stays out of the shell history and the process list: on
+// a terminal it asks for it without echo, twice when confirm is set; otherwise it is the first line
+// of standard input, of at most maxPasswordInput bytes.
+func readPassword(stdin io.Reader, stderr io.Writer, prompt string, confirm bool) (string, error) {
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		first, err := askPassword(f, stderr, prompt+": ")
+		if err != nil || !confirm {
+			return first, err
 		}
+		again, err := askPassword(f, stderr, "Repeat it: ")
+		if err != nil {
+			return "", err
+		}
+		if again != first {
+			return "", errors.New("the two passwords differ; nothing changed")
+		}
+		return first, nil
 	}
-	line, err := bufio.NewReaderSize(stdin, 8<<10).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
+	r := bufio.NewReader(io.LimitReader(stdin, maxPasswordInput+1))
+	line, err := r.ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	switch {
+	case len(line) > maxPasswordInput:
+		return "", fmt.Errorf("standard input: the first line is longer than %d bytes, which is no password; "+
+			"pipe in one line: printf '%%s\\n' \"$PASSWORD\" | shopauth ...", maxPasswordInput)
+	case err != nil && !errors.Is(err, io.EOF):
 		return "", fmt.Errorf("read password: %w", err)
 	}
-	return strings.TrimRight(line, "\r\n"), nil
+	return line, nil
+}
+
+// askPassword prompts on stderr and reads one line from the terminal f without echo.
+func askPassword(f *os.File, stderr io.Writer, prompt string) (string, error) {
+	fmt.Fprint(stderr, prompt)
+	p, err := term.ReadPassword(int(f.Fd()))
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	if len(p) > maxPasswordInput {
+		return "", fmt.Errorf("the password is longer than %d bytes", maxPasswordInput)
+	}
+	return string(p), nil
 }
 
 func runCustomersSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := newFlagSet("customers set-password", `customers set-password EMAIL [--db FILE] < password
 
-Sets the customer's password to the first line of standard input, checked as ChangePassword
-checks a new one, and ends every session of theirs: their access tokens stop working at once
+Sets the customer's password, asked for twice without echo on a terminal, or else the first
+line of standard input (at most 4 KiB), checked as ChangePassword checks a new one, and ends every session of theirs: their access tokens stop working at once
 and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth customers set-password EMAIL`, stdout, stderr)
 	cfg := auth.DefaultConfig()
 	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length (use the server's)")
@@ -255,7 +326,7 @@ and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth cu
 	if err := cfg.Validate(); err != nil {
 		return usageError(fs, "%v", err)
 	}
-	password, err := readPassword(stdin, stderr, "New password")
+	password, err := readPassword(stdin, stderr, "New password for "+email, true)
 	if err != nil {
 		return err
 	}
@@ -365,7 +436,11 @@ func printAudit(w io.Writer, events []auth.AuditEvent) error {
 		case who == "":
 			who = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textTime(e.At), who, dash(e.DeviceID), dash(e.RemoteAddr), e.Reason)
+		event := e.Reason
+		if e.Operator != "" {
+			event += " (console operator " + e.Operator + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textTime(e.At), who, dash(e.DeviceID), dash(e.RemoteAddr), event)
 	}
 	return tw.Flush()
 }
@@ -375,4 +450,11 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

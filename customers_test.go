@@ -102,6 +102,8 @@ func TestCustomersMistakes(t *testing.T) {
 		{"show without email", "", []string{"customers", "show"}, 2, "name one customer's EMAIL\nsee shopauth customers show --help"},
 		{"delete two emails", "", []string{"customers", "delete", "a@shop.cz", "b@shop.cz"}, 2, "name one customer's EMAIL"},
 		{"revoke empty email", "", []string{"customers", "revoke", " "}, 2, "name one customer's EMAIL"},
+		{"set-password with the password as an argument", "", []string{"customers", "set-password", "anna@shop.cz", "hunter22hunter"}, 2,
+			"the new password is not an argument (it would stay in the shell history"},
 		{"list stray argument", "", []string{"customers", "list", "anna"}, 2, `unexpected argument "anna"`},
 		{"audit negative since", "", []string{"audit", "--since", "-1h"}, 2, "want a positive duration"},
 		{"audit bad since", "", []string{"audit", "--since", "yesterday"}, 2, `invalid value "yesterday" for flag -since`},

@@ -79,7 +79,7 @@ func TestServeOnABusyAddressCreatesNoDatabase(t *testing.T) {
 	dbPath := filepath.Join(dir, "shop.db")
 	for _, args := range [][]string{
 		{"serve", "--addr", busy.Addr().String(), "--db", dbPath},
-		{"serve", "--addr", busy.Addr().String(), "--issuer", "https://auth.shop.cz", "--db", dbPath},
+		{"serve", "--addr", busy.Addr().String(), "--issuer", "https://auth.shop.cz", "--mail-log", "--db", dbPath},
 		{"serve", "--addr", "127.0.0.1:0", "--metrics-addr", busy.Addr().String(), "--db", dbPath},
 	} {
 		code, _, stderr := runArgs(t, "", args...)

@@ -84,9 +84,14 @@ func TestEnvironmentFileNamesRealFlags(t *testing.T) {
 	fs.String("db", "", "")
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
+	// shipped is the server as the file starts it: its uncommented lines only.
+	shipped, shippedFlags := NewMain(), flag.NewFlagSet("serve", flag.ContinueOnError)
+	shippedFlags.String("db", "", "")
+	var shippedIssuer, shippedCORS string
+	shipped.registerServeFlags(shippedFlags, &shippedIssuer, &shippedCORS)
 	n := 0
 	for sc := bufio.NewScanner(f); sc.Scan(); {
-		line := strings.TrimPrefix(strings.TrimSpace(sc.Text()), "#")
+		line, commented := strings.CutPrefix(strings.TrimSpace(sc.Text()), "#")
 		name, value, ok := strings.Cut(line, "=")
 		if !ok || !strings.HasPrefix(name, "SHOPAUTH_") {
 			continue
@@ -100,6 +105,9 @@ func TestEnvironmentFileNamesRealFlags(t *testing.T) {
 		if err := fs.Set(flagName, value); err != nil {
 			t.Errorf("%s=%s: %v", name, value, err)
 		}
+		if !commented {
+			shippedFlags.Set(flagName, value)
+		}
 	}
 	if n < 5 {
 		t.Fatalf("only %d SHOPAUTH_ variables found", n)
@@ -107,6 +115,13 @@ func TestEnvironmentFileNamesRealFlags(t *testing.T) {
 	m.CORSOrigins = splitList(cors)
 	if err := m.checkEdge(issuer != ""); err != nil {
 		t.Errorf("the example settings are refused: %v", err)
+	}
+	shipped.Config.Issuer = shippedIssuer
+	if err := shipped.checkMail(); err != nil {
+		t.Errorf("the shipped mail settings are refused: %v", err)
+	}
+	if shipped.GraphiQL {
+		t.Error("deploy/shopauth.env leaves the GraphiQL page on (SHOPAUTH_GRAPHIQL=false)")
 	}
 }
 
@@ -272,6 +287,8 @@ http {
 		location  string
 	}{
 		{"metrics are not public", "https://auth.shop.cz/metrics", 404, ""},
+		{"the admin console is not public", "https://auth.shop.cz/admin", 404, ""},
+		{"nor its API", "https://auth.shop.cz/admin/graphql", 404, ""},
 		{"JWKS through the proxy", "https://auth.shop.cz/.well-known/jwks.json", 200, ""},
 		{"plain http redirects to https", "http://auth.shop.cz/graphql", 301, "https://auth.shop.cz/graphql"},
 	} {

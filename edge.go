@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"shopauth/auth"
 	"shopauth/web"
 )
 
@@ -27,6 +28,7 @@ func (m *Main) registerEdgeFlags(fs *flag.FlagSet) {
 		return err
 	})
 	fs.StringVar(&m.MetricsAddr, "metrics-addr", "", "serve /metrics on this `HOST:PORT` only, not on --addr (implies --metrics)")
+	fs.BoolVar(&m.IssuerChanged, "issuer-changed", false, "accept an --issuer other than the one the database was served under (give it for one start: every customer logs in again)")
 }
 
 // checkEdge refuses, before anything is opened, settings that would start but never work:
@@ -77,10 +79,15 @@ func (m *Main) serveMetrics(metrics http.Handler) (stop func(context.Context) er
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metrics)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+	return m.serveOn(m.MetricsListener, mux)
+}
+
+// serveOn serves h on a listener of its own (metrics, the admin console) until stop is called.
+func (m *Main) serveOn(ln net.Listener, h http.Handler) (stop func(context.Context) error) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn)}
 	done := make(chan error, 1)
-	go func() { done <- srv.Serve(m.MetricsListener) }()
+	go func() { done <- srv.Serve(ln) }()
 	return func(ctx context.Context) error {
 		err := srv.Shutdown(ctx)
 		if e := <-done; !errors.Is(e, http.ErrServerClosed) {
@@ -127,15 +134,23 @@ func redactDB(db string) string {
 	return u.Redacted()
 }
 
-// rememberIssuer stores the issuer with the database and warns when it differs from the last one.
+// rememberIssuer stores the issuer with the database, and refuses another one than it was last
+// served under unless --issuer-changed says the change is meant.
 func (m *Main) rememberIssuer(ctx context.Context) error {
-	previous, err := m.Service.RememberIssuer(ctx)
-	if err != nil {
+	previous, err := m.Service.RememberIssuer(ctx, m.IssuerChanged)
+	switch {
+	case errors.Is(err, auth.ErrIssuerChanged):
+		return &refusal{fmt.Sprintf("this database was served under the issuer %s, not %s: tokens issued under it would stop "+
+			"working and every customer would have to log in again. Check --issuer (every instance on one database needs the "+
+			"same); to change it on purpose, start once with --issuer-changed", previous, m.Config.Issuer)}
+	case err != nil:
 		return err
-	}
-	if previous != "" {
-		m.Log.Warn("the issuer changed since this database was last served: tokens issued under the previous issuer stop working, so every customer must log in again",
+	case previous != "":
+		m.Log.Warn("the issuer changed since this database was last served (--issuer-changed): tokens issued under the previous issuer stop working, so every customer must log in again",
 			"previous", previous, "issuer", m.Config.Issuer)
+	case m.IssuerChanged:
+		m.Log.Warn("--issuer-changed is given but the issuer is the one the database knows: remove it, so that a mistaken --issuer is refused again",
+			"issuer", m.Config.Issuer)
 	}
 	return nil
 }

@@ -148,47 +148,56 @@ func TestRedactDB(t *testing.T) {
 	}
 }
 
-// A database remembers the issuer it was served under; starting it under another one warns,
-// naming both, once.
-func TestChangedIssuerIsWarnedAbout(t *testing.T) {
+// A database remembers the issuer it was served under: starting it under another one is refused
+// (exit 2, naming both) unless --issuer-changed is given, for that one start, which warns.
+func TestChangedIssuerIsRefusedUnlessSaid(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "shop.db")
-	// Each start is a subtest, so that its server is closed before the next one opens the file.
-	start := func(issuer string) (out string) {
-		t.Run(issuer, func(t *testing.T) {
-			var logs testkit.LogBuffer
-			startServer(t, func(m *Main) {
-				m.DBPath = dbPath
-				m.Config.Issuer = issuer
-				m.Log = slog.New(slog.NewTextHandler(&logs, nil))
-			})
-			out = logs.String()
-		})
-		return out
-	}
 	steps := []struct {
-		issuer   string
-		wantWarn bool
+		issuer  string
+		changed bool   // --issuer-changed
+		want    string // "ok", "warn" (started, warning naming both), "refused", "needless" (a warning to remove the flag)
 	}{
-		{"https://auth.shop.cz", false},  // first start: remembered
-		{"https://auth.shop.cz", false},  // unchanged
-		{"http://127.0.0.1:8000", true},  // changed
-		{"http://127.0.0.1:8000", false}, // warned once
-		{"https://auth.shop.cz", true},   // and back
+		{"https://auth.shop.cz", false, "ok"},       // first start: remembered
+		{"https://auth.shop.cz", false, "ok"},       // unchanged
+		{"http://127.0.0.1:8000", false, "refused"}, // a forgotten --issuer
+		{"https://auth.shop.cz", false, "ok"},       // the refusal stored nothing
+		{"http://127.0.0.1:8000", true, "warn"},     // changed on purpose
+		{"http://127.0.0.1:8000", false, "ok"},      // and remembered: no flag needed any more
+		{"http://127.0.0.1:8000", true, "needless"}, // the flag left in place is pointed out
+		{"https://auth.shop.cz", false, "refused"},  // and back is refused again
 	}
-	previous := ""
+	remembered := ""
 	for i, st := range steps {
-		out := start(st.issuer)
+		args := []string{"--addr", "127.0.0.1:0", "--db", dbPath, "--issuer", st.issuer, "--mail-log"}
+		if st.changed {
+			args = append(args, "--issuer-changed")
+		}
+		var logs testkit.LogBuffer
+		if st.want == "refused" {
+			code, _, stderr := runArgs(t, "", args...)
+			want := "shopauth serve: this database was served under the issuer " + remembered + ", not " + st.issuer
+			if code != 2 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "--issuer-changed") {
+				t.Fatalf("start %d under %s: exit %d, want 2 and %q:\n%s", i+1, st.issuer, code, want, stderr)
+			}
+			continue
+		}
+		_, _, stop := serveArgsLog(t, &logs, args...)
+		if code := stop(); code != 0 {
+			t.Fatalf("start %d under %s: exit %d\n%s", i+1, st.issuer, code, logs.String())
+		}
+		out := logs.String()
 		warned := strings.Contains(out, "level=WARN") && strings.Contains(out, "issuer changed")
-		if warned != st.wantWarn {
-			t.Fatalf("start %d under %s: warned = %v, want %v; log:\n%s", i+1, st.issuer, warned, st.wantWarn, out)
+		needless := strings.Contains(out, "level=WARN") && strings.Contains(out, "--issuer-changed is given but")
+		if warned != (st.want == "warn") || needless != (st.want == "needless") {
+			t.Fatalf("start %d under %s: warned %v, needless %v; want %s; log:\n%s", i+1, st.issuer, warned, needless, st.want, out)
 		}
 		if warned {
-			for _, want := range []string{"previous=" + previous, "issuer=" + st.issuer, "stop working"} {
+			for _, want := range []string{"previous=" + remembered, "issuer=" + st.issuer, "stop working"} {
 				if !strings.Contains(out, want) {
 					t.Errorf("start %d: warning lacks %q:\n%s", i+1, want, out)
 				}
 			}
 		}
-		previous = st.issuer
+		remembered = st.issuer
 	}
 }

@@ -23,14 +23,16 @@ Commands:
   customers import          add customers from a CSV file, all or none
   customers list            list the customers (--search TEXT, --json)
   customers show            one customer, their sessions and recent audit events
-  customers set-password    set a customer's password (from standard input); ends every session
+  customers set-password    set a customer's password (asked twice, or piped in); ends every session
   customers revoke          end every session of a customer
   customers delete          erase a customer; their tokens stop working at once
   audit                     the audit log, newest first (--customer EMAIL, --since 24h, --json)
+  operators add|list|remove the admin console's operators (serve --admin-addr); add prints an enrolment link
   backup                    write a consistent copy of the database to a file
   db status                 the database's schema version, this binary's, and what is pending
   db migrate                apply pending migrations (serve does too; other commands refuse an older schema)
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
+  mail test                 send one message with the mail settings (--to EMAIL); print the server's answer
   version                   print the version and the Go version it was built with
   help                      print this list
 

@@ -17,10 +17,16 @@ func TestMailTemplatesAtStart(t *testing.T) {
 	dbPath := filepath.Join(dir, "never.db")
 	bad := filepath.Join(dir, "bad")
 	os.Mkdir(bad, 0o700)
+	copyBuiltinTemplates(t, bad)
 	os.WriteFile(filepath.Join(bad, "recovery.txt"), []byte("Dobrý den,\n\n{{.Link\n"), 0o600)
 	typo := filepath.Join(dir, "typo")
 	os.Mkdir(typo, 0o700)
+	copyBuiltinTemplates(t, typo)
 	os.WriteFile(filepath.Join(typo, "recovery.html"), []byte("<p>{{.Lnk}}</p>"), 0o600)
+	half := filepath.Join(dir, "half")
+	os.Mkdir(half, 0o700)
+	os.WriteFile(filepath.Join(half, "recovery.subject.txt"), []byte("Obnova hesla"), 0o600)
+	os.WriteFile(filepath.Join(half, "recovery.txt"), []byte("{{.Link}}"), 0o600)
 	tests := []struct {
 		name string
 		args []string
@@ -29,6 +35,7 @@ func TestMailTemplatesAtStart(t *testing.T) {
 		{"does not parse", []string{"--mail-templates", bad}, "mail template " + filepath.Join(bad, "recovery.txt") + ": template: recovery.txt:4: unclosed action started at recovery.txt:3"},
 		{"unknown field", []string{"--mail-templates", typo}, "mail template " + filepath.Join(typo, "recovery.html") + ": template: recovery.html:1:"},
 		{"missing folder", []string{"--mail-templates", filepath.Join(dir, "nope")}, "does not exist"},
+		{"half a mail", []string{"--mail-templates", half}, "replaces only part of a mail: it lacks recovery.html"},
 		{"bad sender", []string{"--mail-from", "shop"}, `mail sender "shop"`},
 	}
 	for _, tt := range tests {
@@ -47,6 +54,7 @@ func TestMailTemplatesAtStart(t *testing.T) {
 // TestMailTemplatesInTheRecoveryMail: --shop-name and --mail-templates reach the mail the customer gets.
 func TestMailTemplatesInTheRecoveryMail(t *testing.T) {
 	dir := t.TempDir()
+	copyBuiltinTemplates(t, dir)
 	os.WriteFile(filepath.Join(dir, "recovery.subject.txt"), []byte("Obnova hesla v obchodě {{.ShopName}}"), 0o600)
 	smtp := mailtest.Start(t, mailtest.Options{})
 	m := startServer(t, func(m *Main) {
@@ -61,6 +69,25 @@ func TestMailTemplatesInTheRecoveryMail(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.Subject != "Obnova hesla v obchodě Kolo" || !strings.Contains(got.Text, "at Kolo.") {
-		t.Errorf("subject %q, text:\n%s\nwant the Czech subject and the shop's name in the built-in text", got.Subject, got.Text)
+		t.Errorf("subject %q, text:\n%s\nwant the Czech subject and the shop's name in the copied text", got.Subject, got.Text)
+	}
+}
+
+// copyBuiltinTemplates puts a copy of every built-in template into dir, as a shop starting its own
+// would (a folder must hold every file of the mails it replaces).
+func copyBuiltinTemplates(t *testing.T, dir string) {
+	t.Helper()
+	files, err := filepath.Glob("mail/templates/*")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no built-in templates: %v", err)
+	}
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), body, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

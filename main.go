@@ -50,6 +50,14 @@ func main() {
 // errUsage marks a command-line mistake: exit status 2, as Go tools do.
 var errUsage = errors.New("usage")
 
+// refusal is a start refused for its settings where that shows only once the database is open
+// (another issuer than the database knows): exit status 2 like a command-line mistake, with its
+// message.
+type refusal struct{ msg string }
+
+func (r *refusal) Error() string        { return r.msg }
+func (r *refusal) Is(target error) bool { return target == errUsage }
+
 // run dispatches a subcommand and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cmd, rest := splitCommand(args)
@@ -72,6 +80,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		if r := (*refusal)(nil); errors.As(err, &r) {
+			fmt.Fprintf(stderr, "shopauth %s: %s\n", cmd, r.msg)
+		}
 		return 2
 	default:
 		fmt.Fprintln(stderr, "shopauth:", err)
@@ -211,7 +222,9 @@ type Main struct {
 	CORSOrigins []string
 	Metrics     bool
 	Demo        bool
+	GraphiQL    bool // --graphiql: serve the GraphiQL page at / (the API stays either way)
 	SMTPURL     string
+	MailLog     bool // --mail-log: the log is the mailbox on purpose
 	MailFrom    string
 	RecoveryURL string
 	// WebAuthnRPID and WebAuthnOrigins are the --webauthn-* flags; Open resolves their defaults
@@ -234,6 +247,13 @@ type Main struct {
 	MetricsAddr     string
 	MetricsListener net.Listener
 	metrics         http.Handler
+	// IssuerChanged (--issuer-changed) lets the server start under another issuer than the database
+	// was last served under; without it that start is refused.
+	IssuerChanged bool
+	// Admin is the admin console's listener (admin.go).
+	Admin adminServer
+
+	social socialFlags // social.go
 
 	DB       db.Store
 	Service  *auth.Service
@@ -246,7 +266,7 @@ type Main struct {
 
 // NewMain returns a Main with the contract's defaults.
 func NewMain() *Main {
-	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(),
+	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(), GraphiQL: true,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout, ShutdownTimeout: 10 * time.Second,
 		MailFrom: "shopauth@localhost", RecoveryURL: "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}"}
 }
@@ -269,16 +289,19 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.StringVar(cors, "cors-origins", "", "comma-separated `origins` allowed to call the API from a browser")
 	fs.BoolVar(&m.Metrics, "metrics", false, "serve Prometheus metrics at /metrics")
 	fs.BoolVar(&m.Demo, "demo", false, "create a demo customer and print its credentials")
+	fs.BoolVar(&m.GraphiQL, "graphiql", m.GraphiQL, "serve the GraphiQL page at / and to browsers at /graphql (--graphiql=false for a production site; the API stays)")
 	fs.DurationVar(&c.RecoveryTTL, "recovery-ttl", c.RecoveryTTL, "lifetime of a password recovery hash")
-	fs.StringVar(&m.SMTPURL, "smtp-url", "", "SMTP server `URL` (smtp://user:pass@host:587 or smtps://host:465); without it recovery mails go to the log")
-	fs.StringVar(&m.MailFrom, "mail-from", m.MailFrom, "sender `address` of recovery mails")
+	m.registerMailFlags(fs)
+	fs.BoolVar(&m.MailLog, "mail-log", false, "write recovery mails (their links) to the log instead of sending them; needed without --smtp-url when the issuer is https://")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
-	fs.StringVar(&m.ShopName, "shop-name", "", "the shop's `name`, for the recovery mail")
+	fs.StringVar(&c.VerifyURL, "verify-url", "", "page email verification mails link to, with {email} and {hash} (default ISSUER/account?verify={hash}&email={email})")
 	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of recovery mail templates replacing the built-in ones: recovery.subject.txt, recovery.txt, recovery.html")
 	m.registerEdgeFlags(fs)
+	m.registerAdminFlags(fs)
 	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
 	fs.Func("webauthn-origins", "comma-separated `origins` whose pages may use passkeys (default: the issuer's origin and --cors-origins)",
 		func(s string) error { m.WebAuthnOrigins = splitList(s); return nil })
+	m.registerSocialFlags(fs)
 }
 
 // defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise:
@@ -314,6 +337,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.checkEdge(issuer != ""); err != nil {
 		return usageError(fs, "%v", err)
 	}
+	if err := m.configureSocial(ctx); err != nil {
+		return usageError(fs, "invalid configuration: %v", err)
+	}
 	if issuer == "" {
 		if err := m.listenOnPickedPort(); err != nil {
 			return err
@@ -326,6 +352,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}()
 	if err := m.resolveRelyingParty(); err != nil {
 		return usageError(fs, "invalid configuration: %v", err)
+	}
+	if err := m.checkMail(); err != nil {
+		return usageError(fs, "%v", err)
 	}
 	if _, err := mail.New(m.mailConfig(), m.Log); err != nil {
 		// A template that does not parse, a bad sender or link: refused before anything starts.
@@ -341,6 +370,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Listener = ln
 	}
 	if err := m.openMetricsListener(); err != nil {
+		return err
+	}
+	if err := m.openAdminListener(); err != nil {
 		return err
 	}
 	// Open checks the database path (checkDB) and says if it created a new database.
@@ -396,6 +428,7 @@ func (m *Main) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	m.Config.CORSOrigins = m.CORSOrigins // a social login's redirect may go to them
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
 	}
@@ -416,7 +449,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("schema: %w", err)
 	}
 	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins,
-		TrustedProxies: m.TrustedProxies}
+		TrustedProxies: m.TrustedProxies, NoGraphiQL: !m.GraphiQL}
 	if m.Metrics || m.MetricsAddr != "" {
 		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {
 			return m.DB.CountSessions(ctx, m.Service.Now())
@@ -428,6 +461,9 @@ func (m *Main) Open(ctx context.Context) error {
 		}
 	}
 	m.Handler = web.NewHandler(cfg)
+	if err := m.buildAdmin(); err != nil {
+		return err
+	}
 	if m.Listener == nil { // a test may hand in one it opened, to know the issuer beforehand
 		if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
 			return err
@@ -445,6 +481,9 @@ func (m *Main) Open(ctx context.Context) error {
 
 // resolveRelyingParty applies the --webauthn-* defaults to Config.WebAuthn and says what it left out.
 func (m *Main) resolveRelyingParty() error {
+	if err := m.resolveConsole(); err != nil {
+		return err
+	}
 	rp, err := auth.ResolveRelyingParty(m.Config.Issuer, m.WebAuthnRPID, m.WebAuthnOrigins, m.CORSOrigins)
 	if err != nil {
 		return err
@@ -480,8 +519,15 @@ func (m *Main) Run(ctx context.Context) error {
 	go m.background(bg)
 	fatal := make(chan error, 1)
 	go m.watchDatabaseFile(bg, fatal)
-	stopMetrics := m.serveMetrics(m.metrics)
-	fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
+	stopListeners := []func(context.Context) error{m.serveMetrics(m.metrics), m.serveAdmin()}
+	stopMetrics := func(ctx context.Context) error { // and the admin console's
+		return errors.Join(stopListeners[0](ctx), stopListeners[1](ctx))
+	}
+	if m.GraphiQL {
+		fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphiQL at %s/)\n", m.URL(), m.URL())
+	} else {
+		fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphQL at %s/graphql; GraphiQL off)\n", m.URL(), m.URL())
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- m.server.Serve(m.Listener) }()
 	var failure error
@@ -550,6 +596,9 @@ func (m *Main) Close() error {
 		err = m.Listener.Close()
 		if m.MetricsListener != nil {
 			m.MetricsListener.Close()
+		}
+		if m.Admin.Listener != nil {
+			m.Admin.Listener.Close()
 		}
 	}
 	if m.Service != nil {

@@ -154,6 +154,7 @@ func TestFlagsFromEnvironment(t *testing.T) {
 	t.Setenv("SHOPAUTH_ACCESS_TTL", "30m")
 	t.Setenv("SHOPAUTH_REFRESH_TTL", "48h")
 	t.Setenv("SHOPAUTH_ISSUER", "https://shop.example.com")
+	t.Setenv("SHOPAUTH_MAIL_LOG", "true")
 	t.Setenv("SHOPAUTH_ADDR", "127.0.0.1:0")
 	t.Setenv("SHOPAUTH_DB", filepath.Join(t.TempDir(), "shop.db"))
 	// A flag wins over its variable.
@@ -409,7 +410,9 @@ func TestDemo(t *testing.T) {
 	demoLine := regexp.MustCompile(`(?m)^demo customer: demo@shopauth\.local (\S+)$`)
 	var passwords []string
 	for range 2 { // the second start finds the customer and prints the same password
-		url, out, stop := serveArgs(t, "--demo", "--addr", "127.0.0.1:0", "--db", dbPath)
+		// A fixed issuer: the default one would name another picked port on each start, which the
+		// database refuses as a changed issuer.
+		url, out, stop := serveArgs(t, "--demo", "--addr", "127.0.0.1:0", "--issuer", "http://127.0.0.1:8000", "--db", dbPath)
 		if n := strings.Count(out.String(), "demo customer:"); n != 1 {
 			t.Fatalf("%d demo lines, want 1:\n%s", n, out)
 		}

@@ -10,8 +10,9 @@ import (
 )
 
 // TestPostgresOutage stops the server's PostgreSQL under it and starts it again: while it is away
-// /healthz says 503, authenticated requests get 503 and GraphQL a plain error, never driver text,
-// a 401 or a panic; a refresh token presented during the outage is not used up; and the server
+// /healthz says 503, and every operation that needs the database answers HTTP 503 with Retry-After
+// and the contract's `unavailable` error (issue 20), never driver text, a 401, an internal error at
+// 200 or a panic; a refresh token presented during the outage is not used up; and the server
 // recovers by itself once the database is back.
 func TestPostgresOutage(t *testing.T) {
 	if testing.Short() {
@@ -41,24 +42,32 @@ func TestPostgresOutage(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("/healthz during the outage = %d, want 503", res.StatusCode)
 	}
+	// The contract's answer while the database cannot be reached, byte for byte.
+	const unavailable = `{"errors":[{"message":"The service is temporarily unavailable.","extensions":{"userCode":"unavailable"}}]}`
 	tests := []struct {
-		name     string
-		query    string
-		vars     map[string]any
-		header   map[string]string
-		status   int
-		userCode string
+		name   string
+		query  string
+		vars   map[string]any
+		header map[string]string
 	}{
-		{"authenticated read", currentCustomerQuery, nil, bearer(pair.AccessToken), 503, "internal"},
+		{"authenticated read", currentCustomerQuery, nil, bearer(pair.AccessToken)},
 		{"refresh", `mutation ($t: String!) { RefreshTokens(input: {refreshToken: $t}) { accessToken refreshToken } }`,
-			map[string]any{"t": pair.RefreshToken}, nil, 200, "internal"},
-		{"login", `mutation { Login(input: {email: "outage@example.com", password: "correct horse"}) { accessToken } }`,
-			nil, nil, 200, "internal"},
+			map[string]any{"t": pair.RefreshToken}, nil},
+		{"login", `mutation { Login(input: {email: "outage@example.com", password: "correct horse"}) { accessToken } }`, nil, nil},
+		{"registration", `mutation { Register(input: {firstName: "A", lastName: "B", email: "new@example.com", password: "correct horse"}) { accessToken } }`, nil, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := gql(t, url, tc.query, tc.vars, tc.header)
-			r.wantError(t, tc.status, "Internal error.", tc.userCode)
+			if r.Status != http.StatusServiceUnavailable || string(r.Raw) != unavailable {
+				t.Errorf("got %d %s, want 503 %s", r.Status, r.Raw, unavailable)
+			}
+			if after := r.Header.Get("Retry-After"); after == "" {
+				t.Error("no Retry-After")
+			}
+			if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control = %q", cc)
+			}
 			noLeak(t, tc.name, r.Raw)
 		})
 	}

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"shopauth/internal/testkit"
 )
@@ -23,6 +28,7 @@ func TestPasskeyFlagsRefusedAtStart(t *testing.T) {
 			"--cors-origins", "https://www.shop.cz,https://shop.example"}, `"https://shop.example"`},
 		{"origin outside the RP ID", []string{"--issuer", "https://auth.shop.cz", "--webauthn-origins", "https://evil.example"}, `"https://evil.example"`},
 		{"origin not an origin", []string{"--issuer", "https://shop.cz", "--webauthn-origins", "shop.cz"}, `"shop.cz"`},
+		{"origin with a path", []string{"--issuer", "https://shop.cz", "--webauthn-origins", "https://shop.cz/x"}, `"https://shop.cz/x"`},
 		{"RP ID an IP address", []string{"--webauthn-rp-id", "192.0.2.1"}, `"192.0.2.1"`},
 	}
 	for _, tt := range tests {
@@ -125,4 +131,105 @@ func TestPasskeysOverGraphQL(t *testing.T) {
 		`mutation { RegisterPasskey(input: {credential: "{}"}) { id } }`, `mutation { RemovePasskey(id: "AAAA") }`} {
 		gql(t, url, q, nil, nil).wantError(t, 200, "Token is not valid.", "invalid-token")
 	}
+}
+
+// TestPasskeyLimitsMeasured measures what issue 20 (item 5) describes: one customer adding 200
+// passkeys with 1023-byte credential ids and 45 KB of client data (what the database grows by,
+// how long it takes, how large the registration options become), and a flood of
+// PasskeyRegistrationOptions (challenge rows stored per second). It asserts nothing and runs only
+// when asked:
+//
+//	SHOPAUTH_MEASURE=1 go test -run TestPasskeyLimitsMeasured -v .
+func TestPasskeyLimitsMeasured(t *testing.T) {
+	if os.Getenv("SHOPAUTH_MEASURE") == "" {
+		t.Skip("set SHOPAUTH_MEASURE=1 to measure")
+	}
+	m := startServer(t, func(m *Main) {
+		m.Config.Issuer = "https://auth.shop.cz"
+		m.WebAuthnRPID = "shop.cz"
+		m.CORSOrigins = []string{"https://www.shop.cz"}
+	})
+	url := m.URL()
+	me := bearer(register(t, url, "many@shop.cz", "password1").AccessToken)
+	dbBytes := func() int64 {
+		var n int64
+		for _, suffix := range []string{"", "-wal"} {
+			if fi, err := os.Stat(m.DBPath + suffix); err == nil {
+				n += fi.Size()
+			}
+		}
+		return n
+	}
+	raw, err := sql.Open("sqlite", "file:"+m.DBPath+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	count := func(query string) int64 {
+		var n sql.NullInt64
+		if err := raw.QueryRow(query).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n.Int64
+	}
+
+	const registerPasskey = `mutation ($c: String!) { RegisterPasskey(input: {credential: $c}) { id } }`
+	before, start := dbBytes(), time.Now()
+	added, refusals := 0, map[string]int{}
+	for range 200 {
+		r := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
+		if len(r.Errors) > 0 {
+			refusals["options: "+r.Errors[0].Message]++
+			continue
+		}
+		var opts string
+		json.Unmarshal(r.Data["PasskeyRegistrationOptions"], &opts)
+		authn := &testkit.Authenticator{Origin: "https://www.shop.cz", IDLength: 1023, ClientDataPadding: 45_000}
+		cred, err := authn.Create(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := gql(t, url, registerPasskey, map[string]any{"c": cred}, me); len(r.Errors) > 0 {
+			refusals["register: "+r.Errors[0].Message]++
+			continue
+		}
+		added++
+	}
+	elapsed := time.Since(start)
+	options := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
+	t.Logf("200 attempts: %d passkeys added in %v; refused: %v", added, elapsed.Round(time.Millisecond), refusals)
+	t.Logf("database files grew by %.2f MiB; passkeys rows hold %.2f MiB", float64(dbBytes()-before)/(1<<20),
+		float64(count(`SELECT sum(length(credential_id) + length(name) + length(credential)) FROM passkeys`))/(1<<20))
+	t.Logf("the next options answer: %d bytes (%s)", len(options.Raw), firstError(options))
+
+	// The flood: 8 clients asking for registration options with one token for 2 s.
+	fresh := bearer(register(t, url, "flood@shop.cz", "password1").AccessToken)
+	rows := count(`SELECT count(*) FROM passkey_challenges WHERE ceremony = 'registration'`)
+	var wg sync.WaitGroup
+	var answered, refused atomic.Int64
+	deadline := time.Now().Add(2 * time.Second)
+	start = time.Now()
+	for range 8 {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				if r := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, fresh); len(r.Errors) > 0 {
+					refused.Add(1)
+				} else {
+					answered.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed = time.Since(start)
+	stored := count(`SELECT count(*) FROM passkey_challenges WHERE ceremony = 'registration'`) - rows
+	t.Logf("flood of PasskeyRegistrationOptions for %v: %d answered, %d refused, %d challenge rows stored (%.0f per second)",
+		elapsed.Round(time.Millisecond), answered.Load(), refused.Load(), stored, float64(stored)/elapsed.Seconds())
+}
+
+func firstError(r gqlResponse) string {
+	if len(r.Errors) == 0 {
+		return "no error"
+	}
+	return fmt.Sprintf("%s / %v", r.Errors[0].Message, r.Errors[0].Extensions["userCode"])
 }

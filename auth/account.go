@@ -146,7 +146,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput) (TokenPair, er
 		FirstName: strings.TrimSpace(in.FirstName), LastName: strings.TrimSpace(in.LastName),
 		Telephone: trimOptional(in.Telephone), CreatedAt: s.Now(),
 	}
-	return s.startSession(ctx, &c, func(tx Tx) error {
+	return s.startSession(ctx, &c, LoginInfo{Type: LoginTypeWeb}, func(tx Tx) error {
 		err := tx.CreateCustomer(&c)
 		if errors.Is(err, ErrEmailTaken) {
 			return emailTaken()
@@ -192,7 +192,9 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, email, oldPa
 	if err != nil {
 		return Customer{}, err
 	}
-	if normalizeEmail(email) != p.Customer.Email {
+	if normalizeEmail(email) != p.Customer.Email || !p.Customer.HasPassword() {
+		// A customer without a password (registered through a social network) has no old
+		// password to give: they set one with a password recovery.
 		_, _, _ = s.hasher.Verify(ctx, dummyHash, oldPassword)
 		end(true)
 		return Customer{}, wrong

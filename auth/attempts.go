@@ -37,6 +37,11 @@ func (s *Service) beginAttempt(ctx context.Context, throttledEvent Event, limits
 		s.event(throttledEvent)
 		return nil, errTooManyAttempts
 	}
+	return s.admit(ctx, throttledEvent, limits...)
+}
+
+// admit is beginAttempt without the request's budget.
+func (s *Service) admit(ctx context.Context, throttledEvent Event, limits ...Limit) (end func(failed bool), err error) {
 	end, err = s.Throttle.Begin(ctx, s.Now(), limits...)
 	if err != nil {
 		if !errors.Is(err, ErrThrottled) && ctx.Err() == nil {

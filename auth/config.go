@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -23,6 +25,23 @@ type Config struct {
 	SessionsPerCustomer   int // a new session ends the oldest beyond this many
 	AuditRetention        time.Duration
 	WebAuthn              RelyingParty // passkeys; a zero ID turns them off
+
+	// Social login. Providers are the configured social networks (main builds them from the
+	// flags); none turns social login off.
+	Providers []IdentityProvider
+	// SocialRedirectURL is the page a social login ends on (--social-redirect-url); "" is
+	// ISSUER/account.
+	SocialRedirectURL string
+	// Console is the admin console operators' relying party (ConsoleRelyingParty of
+	// --admin-addr); a zero ID means no console.
+	Console RelyingParty
+	// CORSOrigins are --cors-origins: a social login's redirect parameter may name them.
+	CORSOrigins []string
+	// VerifyURL is what the email verification mail links to, with {email} and {hash} filled in
+	// (--verify-url); "" is ISSUER/account?verify={hash}&email={email}.
+	VerifyURL string
+	// ProviderTimeout bounds each call to a provider (a code exchange, an id_token's keys).
+	ProviderTimeout time.Duration
 }
 
 // DefaultConfig returns the contract's defaults.
@@ -41,6 +60,7 @@ func DefaultConfig() Config {
 		RegistrationsPerIP:    60,
 		SessionsPerCustomer:   100,
 		AuditRetention:        90 * 24 * time.Hour,
+		ProviderTimeout:       10 * time.Second,
 	}
 }
 
@@ -70,10 +90,45 @@ func (c Config) Validate() error {
 	case c.SessionsPerCustomer < 1:
 		return errors.New("sessions per customer must be at least 1")
 	}
+	if err := c.validateSocial(); err != nil {
+		return err
+	}
 	switch c.SigningAlgorithm {
 	case RS256, ES256, EdDSA:
 	default:
 		return fmt.Errorf("signing algorithm %q: want RS256, ES256 or EdDSA", c.SigningAlgorithm)
 	}
+	if err := c.Console.validate(); err != nil {
+		return err
+	}
 	return c.WebAuthn.validate()
+}
+
+// validateSocial checks the social login settings.
+func (c Config) validateSocial() error {
+	if c.SocialRedirectURL != "" {
+		if u, err := url.Parse(c.SocialRedirectURL); err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return fmt.Errorf("social redirect URL %q must be an absolute http(s) URL", c.SocialRedirectURL)
+		}
+	}
+	if c.VerifyURL != "" {
+		u, err := url.Parse(strings.NewReplacer("{email}", "e", "{hash}", "h").Replace(c.VerifyURL))
+		if !strings.Contains(c.VerifyURL, "{hash}") || err != nil || !u.IsAbs() || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			return fmt.Errorf("verify URL %q must be an absolute http(s) URL containing {hash}", c.VerifyURL)
+		}
+	}
+	if len(c.Providers) > 0 && c.ProviderTimeout <= 0 {
+		return errors.New("provider timeout must be positive")
+	}
+	seen := map[string]bool{}
+	for _, p := range c.Providers {
+		if p == nil || !slices.Contains(SocialTypes, p.Type()) {
+			return errors.New("a social login provider of an unknown type")
+		}
+		if seen[p.Type()] {
+			return fmt.Errorf("social login provider %s configured twice", p.Type())
+		}
+		seen[p.Type()] = true
+	}
+	return nil
 }

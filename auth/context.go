@@ -15,6 +15,8 @@ type Principal struct {
 	DeviceID string
 	// Legacy is true for a token Shopsys issued (no kid, imported key): it has no session here.
 	Legacy bool
+	// Login is how the session began (a legacy token's is web).
+	Login LoginInfo
 }
 
 // NewContextWithPrincipal returns ctx carrying the authenticated caller.

@@ -12,7 +12,10 @@ const (
 	ETooManyLoginAttempts     = "too-many-login-attempts"
 	EInvalidAccountOrPassword = "invalid-account-or-password"
 	EValidation               = "validation"
+	ELastLoginMethod          = "last-login-method"
 	EInternal                 = "internal"
+	// EUnavailable: the database cannot be reached; web answers it with HTTP 503 and Retry-After.
+	EUnavailable = "unavailable"
 )
 
 // Client-safe messages that the contract fixes word for word.
@@ -24,8 +27,11 @@ const (
 	MsgInvalidAccount    = "This account doesn't exist or password is incorrect"
 	MsgValidation        = "validation"
 	MsgInternal          = "Internal error."
+	MsgUnavailable       = "The service is temporarily unavailable."
 	MsgInvalidRecovery   = "Provided hash is not valid."
 	MsgEmailAlreadyTaken = "This email is already registered"
+	MsgLastLoginMethod   = "This is the last way to log in to the account: set a password or add a passkey first."
+	MsgInvalidVerify     = "Provided hash is not valid."
 )
 
 // Error is the one error type of the domain: a stable code, a message that is safe to show to a
@@ -60,35 +66,65 @@ func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// internal wraps a foreign error: the client sees "Internal error.", the log sees err.
+// internal wraps a foreign error: the client sees "Internal error.", the log sees err. A store's
+// ErrUnavailable becomes EUnavailable instead, so the client knows to try again.
 func internal(op string, err error) error {
+	if errors.Is(err, ErrUnavailable) {
+		return &Error{Code: EUnavailable, Message: MsgUnavailable, Err: fmt.Errorf("%s: %w", op, err)}
+	}
 	return &Error{Code: EInternal, Message: MsgInternal, Err: fmt.Errorf("%s: %w", op, err)}
 }
 
-// ErrorCode returns the code of an application error, EInternal for anything else.
+// ErrorCode returns the code of an application error, EUnavailable for a store's ErrUnavailable,
+// EInternal for anything else.
 func ErrorCode(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	switch {
+	case errors.As(err, &e) && e.Code != EInternal:
 		return e.Code
+	case errors.Is(err, ErrUnavailable):
+		return EUnavailable
 	}
 	return EInternal
 }
 
 // ErrorMessage returns the client-safe message of err.
 func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Code != EInternal {
-		return e.Message
+	switch ErrorCode(err) {
+	case EInternal:
+		return MsgInternal
+	case EUnavailable:
+		return MsgUnavailable
 	}
-	return MsgInternal
+	var e *Error
+	errors.As(err, &e)
+	return e.Message
 }
 
 // Errors that storage implementations return, so the domain can tell cases apart without SQL.
 var (
-	ErrNotFound   = errors.New("not found")
-	ErrEmailTaken = errors.New("email already registered")
-	ErrUUIDTaken  = errors.New("customer uuid already in use")
+	// ErrUnavailable is wrapped by a store around a failure to reach its database (PostgreSQL
+	// down or gone away, the SQLite file gone, read-only or failing with I/O errors): nothing is
+	// wrong with the request, and it may succeed if sent again later.
+	ErrUnavailable = errors.New("database unavailable")
+	ErrNotFound    = errors.New("not found")
+	ErrEmailTaken  = errors.New("email already registered")
+	ErrUUIDTaken   = errors.New("customer uuid already in use")
 )
+
+// Unavailable marks err, a store's failure to reach its database, as ErrUnavailable, keeping its
+// message (nil stays nil).
+func Unavailable(err error) error {
+	if err == nil || errors.Is(err, ErrUnavailable) {
+		return err
+	}
+	return &unavailableError{err}
+}
+
+type unavailableError struct{ err error }
+
+func (e *unavailableError) Error() string   { return e.err.Error() }
+func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
 
 var (
 	errInvalidToken = &Error{Code: EInvalidToken, Message: MsgInvalidToken}
@@ -108,4 +144,8 @@ const (
 	codeTooLong     = "d94b19cc-114f-4f44-9cc4-4138e80a87b9" // Length::TOO_LONG_ERROR
 	codeEmailTaken  = "523826b9-9d44-4af1-bcda-2b5dba2d2bd4" // Shopsys UniqueEmail (ours: Shopsys keeps none stable)
 	codeBadRecovery = "82016a50-34c6-4b78-a21d-f9dc5bb47215" // Shopsys ResetPasswordHash
+	// Ours, for what Shopsys has no constraint for.
+	codeBadLoginType  = "shopauth-login-type"
+	codeBadChallenge  = "shopauth-code-challenge"
+	codeBadVerifyHash = "shopauth-verify-hash"
 )

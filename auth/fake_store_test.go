@@ -22,6 +22,9 @@ type fakeStore struct {
 	st fakeState
 	// updates counts committed and rolled-back transactions, for tests that want to know.
 	updates int
+	// The console's storage is not faked: its tests run on SQLite (console_test.go). Calling it
+	// here panics on the nil interface.
+	ConsoleStore
 }
 
 type fakeState struct {
@@ -32,8 +35,12 @@ type fakeState struct {
 	keys           []SigningKey
 	settings       map[string][]byte
 	recoveries     map[int64]Recovery
-	passkeys       map[string]Passkey          // by string(credential id)
-	challenges     map[string]PasskeyChallenge // by string(hash)
+	passkeys       map[string]Passkey           // by string(credential id)
+	challenges     map[string]PasskeyChallenge  // by string(hash)
+	identities     map[[2]string]SocialIdentity // by type, subject
+	flows          map[string]SocialFlow        // by string(state hash)
+	handOffs       map[string]HandOff           // by string(hash)
+	verifications  map[int64]Recovery
 }
 
 var (
@@ -43,12 +50,16 @@ var (
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{st: fakeState{
-		customers:  map[int64]Customer{},
-		sessions:   map[string]Session{},
-		settings:   map[string][]byte{},
-		recoveries: map[int64]Recovery{},
-		passkeys:   map[string]Passkey{},
-		challenges: map[string]PasskeyChallenge{},
+		customers:     map[int64]Customer{},
+		sessions:      map[string]Session{},
+		settings:      map[string][]byte{},
+		recoveries:    map[int64]Recovery{},
+		passkeys:      map[string]Passkey{},
+		challenges:    map[string]PasskeyChallenge{},
+		identities:    map[[2]string]SocialIdentity{},
+		flows:         map[string]SocialFlow{},
+		handOffs:      map[string]HandOff{},
+		verifications: map[int64]Recovery{},
 	}}
 }
 
@@ -62,6 +73,10 @@ func (s fakeState) clone() fakeState {
 	c.recoveries = maps.Clone(s.recoveries)
 	c.passkeys = maps.Clone(s.passkeys)
 	c.challenges = maps.Clone(s.challenges)
+	c.identities = maps.Clone(s.identities)
+	c.flows = maps.Clone(s.flows)
+	c.handOffs = maps.Clone(s.handOffs)
+	c.verifications = maps.Clone(s.verifications)
 	c.audit = slices.Clone(s.audit)
 	c.keys = slices.Clone(s.keys)
 	return c
@@ -246,8 +261,9 @@ func (st *fakeState) setting(name string) ([]byte, error) {
 
 // fakeTx is one transaction of fakeStore, working on its own copy of the state.
 type fakeTx struct {
-	st   fakeState
-	done bool
+	st        fakeState
+	done      bool
+	ConsoleTx // not faked, as fakeStore.ConsoleStore
 }
 
 var errTxDone = errors.New("fake store: transaction used after it ended")
@@ -395,6 +411,9 @@ func (t *fakeTx) DeleteExpired(now, auditBefore time.Time, limit int) (int, erro
 			delete(t.st.challenges, h)
 		}
 	}
+	maps.DeleteFunc(t.st.flows, func(_ string, f SocialFlow) bool { return !f.ExpiresAt.After(now) })
+	maps.DeleteFunc(t.st.handOffs, func(_ string, h HandOff) bool { return !h.ExpiresAt.After(now) })
+	maps.DeleteFunc(t.st.verifications, func(_ int64, r Recovery) bool { return !r.ExpiresAt.After(now) })
 	t.st.audit = slices.DeleteFunc(t.st.audit, func(e AuditEvent) bool { return e.At.Before(auditBefore) })
 	return n, nil
 }
@@ -523,6 +542,10 @@ func (t *fakeTx) DeleteCustomer(id int64) error {
 			delete(t.st.challenges, k)
 		}
 	}
+	maps.DeleteFunc(t.st.identities, func(_ [2]string, i SocialIdentity) bool { return i.CustomerID == id })
+	maps.DeleteFunc(t.st.flows, func(_ string, f SocialFlow) bool { return f.LinkCustomerID == id })
+	maps.DeleteFunc(t.st.handOffs, func(_ string, h HandOff) bool { return h.CustomerID == id })
+	delete(t.st.verifications, id)
 	return nil
 }
 

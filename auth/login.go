@@ -56,6 +56,13 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 		end(false)
 		return TokenPair{}, internal("auth.Login", err)
 	}
+	if !c.HasPassword() {
+		// Registered through a social network: no password is right, and the answer and its
+		// timing are a wrong password's.
+		_, _, _ = s.checkPassword(ctx, dummyHash, password)
+		end(true)
+		return failed()
+	}
 	ok, rehash, err := s.checkPassword(ctx, c.PasswordHash, password)
 	end(err == nil && !ok)
 	if errors.Is(err, errBusy) {
@@ -76,16 +83,24 @@ func (s *Service) Login(ctx context.Context, email, password string) (TokenPair,
 		c.PasswordHash = h
 		upgrade = func(tx Tx) error { return tx.UpdateCustomer(c) }
 	}
-	pair, err := s.startSession(ctx, &c, upgrade)
+	pair, err := s.startSession(ctx, &c, LoginInfo{Type: LoginTypeWeb}, upgrade)
 	if err == nil {
 		s.event(EventLoginOK)
 	}
 	return pair, err
 }
 
-// startSession signs a new device's token pair and stores the session, running first (if set)
-// in the same transaction.
-func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) error) (TokenPair, error) {
+// LoginInfo is how a session began: Type is web (a password), passkey, a social type with
+// ExternalID the provider's subject, or admin with AdministratorUUID the operator's id.
+type LoginInfo struct {
+	Type              string
+	ExternalID        string
+	AdministratorUUID string
+}
+
+// startSession signs a new device's token pair and stores the session, begun as login says,
+// running first (if set) in the same transaction.
+func (s *Service) startSession(ctx context.Context, c *Customer, login LoginInfo, first func(Tx) error) (TokenPair, error) {
 	now := s.Now()
 	deviceID := uuid.NewString()
 	secret, err := newSecret()
@@ -109,6 +124,7 @@ func (s *Service) startSession(ctx context.Context, c *Customer, first func(Tx) 
 		err := tx.CreateSession(Session{
 			DeviceID: deviceID, CustomerID: c.ID, SecretHash: hashSecret(secret),
 			CreatedAt: now, IssuedAt: iat, ExpiresAt: exp, KeyID: kid, Signature: sig,
+			LoginType: login.Type, ExternalID: login.ExternalID, AdministratorUUID: login.AdministratorUUID,
 		})
 		if err != nil {
 			return err

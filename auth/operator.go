@@ -24,10 +24,14 @@ const (
 )
 
 // audit records a security event in the caller's transaction, with the client address of the
-// request (none for the operator's commands).
+// request (none for the operator's commands) and the console operator acting, if one is.
 func (s *Service) audit(ctx context.Context, tx Tx, c Customer, deviceID, reason string) error {
-	return tx.AddAudit(AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, DeviceID: deviceID,
-		Reason: reason, RemoteAddr: ClientFromContext(ctx).IP})
+	e := AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, DeviceID: deviceID,
+		Reason: reason, RemoteAddr: ClientFromContext(ctx).IP}
+	if p := ConsoleOperatorFromContext(ctx); p != nil {
+		e.Operator = p.Operator.Name
+	}
+	return tx.AddAudit(e)
 }
 
 // recentAuditEvents is how many of a customer's audit events CustomerReport includes.
@@ -67,6 +71,10 @@ type CustomerReport struct {
 	CustomerSummary
 	SessionList []SessionInfo // live sessions, newest first
 	Audit       []AuditEvent  // the most recent events, newest first
+	// EmailVerified and Identities: whether the address is proven, and the linked social accounts.
+	EmailVerified bool
+	HasPassword   bool
+	Identities    []SocialIdentity
 }
 
 // ShowCustomer returns the customer with this email, their live sessions and recent audit events.
@@ -89,6 +97,10 @@ func (s *Service) ShowCustomer(ctx context.Context, email string) (CustomerRepor
 		}
 	}
 	r.Sessions = len(r.SessionList)
+	r.EmailVerified, r.HasPassword = c.EmailVerified, c.HasPassword()
+	if r.Identities, err = s.store.SocialIdentities(ctx, c.ID); err != nil {
+		return CustomerReport{}, internal("auth.ShowCustomer", err)
+	}
 	if r.Audit, err = s.store.AuditLog(ctx, AuditQuery{CustomerUUID: c.UUID, Limit: recentAuditEvents}); err != nil {
 		return CustomerReport{}, internal("auth.ShowCustomer", err)
 	}

@@ -373,14 +373,11 @@ func (s *Service) PasskeyLoginOptions(ctx context.Context) (string, error) {
 	return s.storeChallenge(ctx, CeremonyLogin, 0, session, assertion)
 }
 
-// passkeyLoginLimits are Login's, with "a passkey" where Login has the email: failures from an
-// address draw on the address's budget shared with password logins and on one of their own.
+// passkeyLoginLimits count failed passkey logins per address, on a budget of their own: a
+// passkey cannot be guessed, so its failures neither draw on the address's password budget nor
+// keep anyone from logging in (see LoginWithPasskey).
 func passkeyLoginLimits(cfg Config, ip string) []Limit {
-	a := addressKey(ip)
-	return []Limit{
-		{Key: "ip\x00" + a, Max: cfg.LoginFailuresPerIP},
-		{Key: "passkey\x00" + a, Max: cfg.LoginFailuresPerEmail},
-	}
+	return []Limit{{Key: "passkey\x00" + addressKey(ip), Max: cfg.LoginFailuresPerEmail}}
 }
 
 // passkeyOptionsLimits bound how many login challenges an address can have stored at a time.
@@ -390,17 +387,30 @@ func passkeyOptionsLimits(cfg Config, ip string) []Limit {
 
 // LoginWithPasskey finishes a discoverable login and starts a session exactly as Login does.
 // Whatever does not verify (a malformed, foreign, replayed, cloned or removed credential) is
-// "Log in failed." and changes nothing; failures count against the address like wrong passwords.
+// "Log in failed." and changes nothing.
+//
+// A valid assertion is never refused by the throttle: nothing can be guessed here, so the
+// assertion is verified first and the throttle is consulted only once it has failed. Failures count
+// against the client's address, and an address that has spent its budget is answered
+// too-many-login-attempts for the failures that follow, while its customers' own passkeys still
+// log in. The verification work a flood can cause stays bounded all the same: what is malformed or
+// names no live challenge costs a parse and one indexed read, and a live challenge is used up
+// before its signature is checked, so no more signatures are checked than PasskeyLoginOptions
+// (throttled per address) handed out challenges.
 func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (TokenPair, error) {
 	if err := s.passkeysOn(); err != nil {
 		return TokenPair{}, err
 	}
-	ip := ClientFromContext(ctx).IP
-	end, err := s.beginAttempt(ctx, EventLoginThrottled, passkeyLoginLimits(s.cfg, ip)...)
-	if err != nil {
-		return TokenPair{}, err
+	if !takeCheck(ctx) {
+		s.event(EventLoginThrottled)
+		return TokenPair{}, errTooManyAttempts
 	}
+	ip := ClientFromContext(ctx).IP
 	failed := func(cause error) (TokenPair, error) {
+		end, err := s.admit(ctx, EventLoginThrottled, passkeyLoginLimits(s.cfg, ip)...)
+		if err != nil {
+			return TokenPair{}, err
+		}
 		end(true)
 		s.log.InfoContext(ctx, "passkey login refused", "remote", ip, "reason", passkeyReason(cause))
 		s.event(EventLoginFailed)
@@ -416,6 +426,20 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	ch, session, err := s.findChallenge(ctx, CeremonyLogin, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
 		return failed(err)
+	}
+	errUsed := errors.New("the challenge was used meanwhile")
+	err = s.store.Update(ctx, func(tx Tx) error {
+		ok, err := tx.DeletePasskeyChallenge(ch.Hash)
+		if err != nil || !ok {
+			return cmpErr(err, errUsed)
+		}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errUsed):
+		return failed(err)
+	case err != nil:
+		return TokenPair{}, internal("auth.LoginWithPasskey", err)
 	}
 	var stored Passkey
 	var cust Customer
@@ -443,7 +467,6 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	}
 	_, cred, err := s.passkeys.rp.ValidatePasskeyLogin(lookup, session, parsed)
 	if storeErr != nil {
-		end(false)
 		return TokenPair{}, internal("auth.LoginWithPasskey", storeErr)
 	}
 	if err != nil {
@@ -462,15 +485,10 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	}
 	record, err := json.Marshal(cred)
 	if err != nil {
-		end(false)
 		return TokenPair{}, internal("auth.LoginWithPasskey", err)
 	}
-	errRace := errors.New("the challenge or the passkey changed meanwhile")
+	errRace := errors.New("the passkey changed meanwhile")
 	use := func(tx Tx) error {
-		ok, err := tx.DeletePasskeyChallenge(ch.Hash)
-		if err != nil || !ok {
-			return cmpErr(err, errRace)
-		}
 		cur, err := tx.Passkey(stored.CredentialID)
 		if errors.Is(err, ErrNotFound) || (err == nil && (cur.SignCount != stored.SignCount || cur.CustomerID != cust.ID)) {
 			return errRace // removed, or used by a parallel login with the same counter
@@ -481,11 +499,10 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 		cur.SignCount, cur.LastUsedAt, cur.Credential = cred.Authenticator.SignCount, now, record
 		return tx.UpdatePasskey(cur)
 	}
-	pair, err := s.startSession(ctx, &cust, use)
+	pair, err := s.startSession(ctx, &cust, LoginInfo{Type: LoginTypePasskey}, use)
 	if errors.Is(err, errRace) {
 		return failed(errRace)
 	}
-	end(false)
 	if err != nil {
 		return TokenPair{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/go-webauthn/webauthn/protocol"
@@ -63,7 +64,7 @@ func ResolveRelyingParty(issuer, rpID string, origins, corsOrigins []string) (Re
 			rp.Skipped = append(rp.Skipped, o)
 			continue
 		}
-		rp.Origins = append(rp.Origins, strings.TrimSuffix(o, "/"))
+		rp.Origins = append(rp.Origins, o)
 	}
 	if err := rp.validate(); err != nil {
 		if explicit {
@@ -98,16 +99,50 @@ func (rp RelyingParty) validate() error {
 	return nil
 }
 
-// check reports whether origin is a plain http(s) origin whose host is the RP ID or under it.
+// check reports whether origin is exactly scheme://host[:port], as a browser writes a page's
+// origin, with a host that is the RP ID or under it.
 func (rp RelyingParty) check(origin string) error {
-	u, err := url.Parse(origin)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("--webauthn-origins %q is not an origin such as https://www.shop.cz", origin)
+	if !plainOrigin(origin) {
+		return fmt.Errorf("--webauthn-origins %q is not an origin such as https://www.shop.cz (scheme://host[:port] with nothing after it)", origin)
 	}
+	u, _ := url.Parse(origin)
 	host := strings.ToLower(u.Hostname())
 	if host != rp.ID && !strings.HasSuffix(host, "."+rp.ID) {
 		return fmt.Errorf("--webauthn-rp-id %q is not a registrable suffix of the host of origin %q: set --webauthn-rp-id to a domain both share (for www.shop.cz and auth.shop.cz, shop.cz)", rp.ID, origin)
 	}
 	return nil
+}
+
+// plainOrigin reports whether origin is http(s)://host[:port] and nothing else: no user, path (not
+// even "/"), query or fragment, not even an empty one, a host name of letters, digits, hyphens and
+// dots, and a port from 1 to 65535 written without leading zeros.
+func plainOrigin(origin string) bool {
+	scheme, hostPort, ok := strings.Cut(origin, "://")
+	if !ok || (scheme != "http" && scheme != "https") || strings.ContainsAny(hostPort, "/?#@\\") {
+		return false
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host != hostPort {
+		return false
+	}
+	host, port := u.Hostname(), u.Port()
+	canonical := host
+	if port != "" {
+		canonical += ":" + port
+	}
+	if canonical != hostPort { // "https://shop.cz:" (an empty port), an IP address in brackets
+		return false
+	}
+	if n, err := strconv.Atoi(port); port != "" && (err != nil || n < 1 || n > 65535 || port[0] == '0') {
+		return false
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.ContainsFunc(label, func(r rune) bool {
+				return !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-')
+			}) {
+			return false
+		}
+	}
+	return true
 }

@@ -7,9 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"shopauth/auth"
 	"shopauth/internal/testkit"
@@ -601,23 +603,98 @@ func TestRemovePasskey(t *testing.T) {
 	e.addPasskey("New phone")
 }
 
-func TestPasskeyLoginIsThrottled(t *testing.T) {
-	e := newPasskeyEnv(t, func(c *auth.Config) { c.LoginFailuresPerEmail = 2 })
+// Failed passkey logins count per address, but a valid assertion is never refused by the
+// throttle (issue 20, item 6): five garbage logins from one address made every customer's valid
+// passkey login from it fail for a minute.
+func TestPasskeyLoginThrottleNeverRefusesAValidAssertion(t *testing.T) {
+	e := newPasskeyEnv(t)
 	e.addPasskey("Phone")
-	for range 2 {
+	neighbour := &passkeyEnv{testEnv: e.testEnv, email: "neighbour@shop.cz", authn: &testkit.Authenticator{Origin: shopOrigin}}
+	neighbour.p = e.mustAuthenticate(e.register(neighbour.email).AccessToken)
+	neighbour.addPasskey("Laptop")
+
+	for range e.cfg.LoginFailuresPerEmail {
 		_, err := e.svc.LoginWithPasskey(ctx, "garbage")
 		wantLoginFailed(t, err)
 	}
-	_, err := e.svc.LoginWithPasskey(ctx, e.assertion())
-	if auth.ErrorCode(err) != auth.ETooManyLoginAttempts {
-		t.Fatalf("third attempt after two failures: %v, want too-many-login-attempts", err)
-	}
-	// Another address is not held back, and right answers never count.
-	other := auth.NewContextWithClient(context.Background(), auth.Client{IP: "198.51.100.1"})
-	for range 3 {
-		if _, err := e.svc.LoginWithPasskey(other, e.assertion()); err != nil {
-			t.Fatalf("another address: %v", err)
+	// The address has spent its passkey budget: what fails from it now says so.
+	for name, cred := range map[string]string{
+		"garbage":             "garbage",
+		"a bad signature":     flipBit(t, e.assertion(), "signature", -5),
+		"id and rawId differ": mutate(t, e.assertion(), func(m map[string]any) { m["id"] = "AAAA" }),
+	} {
+		if _, err := e.svc.LoginWithPasskey(ctx, cred); auth.ErrorCode(err) != auth.ETooManyLoginAttempts {
+			t.Errorf("%s from a spent address: %v, want too-many-login-attempts", name, err)
 		}
+	}
+	// Every customer's own passkey still logs in from that address, again and again.
+	for i := range 3 {
+		for _, who := range []*passkeyEnv{e, neighbour} {
+			pair, err := e.svc.LoginWithPasskey(ctx, who.assertion())
+			if err != nil {
+				t.Fatalf("valid assertion %d of %s from the spent address: %v", i, who.email, err)
+			}
+			if p := e.mustAuthenticate(pair.AccessToken); p.Customer.ID != who.p.Customer.ID {
+				t.Fatalf("%s logged in as %s", who.email, p.Customer.Email)
+			}
+		}
+	}
+	// Another address has its own budget.
+	other := auth.NewContextWithClient(context.Background(), auth.Client{IP: "198.51.100.1"})
+	_, err := e.svc.LoginWithPasskey(other, "garbage")
+	wantLoginFailed(t, err)
+	// The budget is a minute's.
+	e.advance(time.Minute)
+	_, err = e.svc.LoginWithPasskey(ctx, "garbage")
+	wantLoginFailed(t, err)
+}
+
+// Passkey failures are not password guesses: they leave the address's password budget alone.
+func TestPasskeyFailuresLeaveThePasswordBudget(t *testing.T) {
+	e := newPasskeyEnv(t, func(c *auth.Config) { c.LoginFailuresPerEmail, c.LoginFailuresPerIP = 3, 3 })
+	for range 4 {
+		e.svc.LoginWithPasskey(ctx, "garbage")
+	}
+	if _, err := e.svc.Login(ctx, e.email, testPassword); err != nil {
+		t.Fatalf("password login from the address after passkey failures: %v", err)
+	}
+}
+
+// A challenge is used up before its signature is checked, failure or not: a flood gets no more
+// signature checks than PasskeyLoginOptions handed out challenges, however often or in how many
+// parallel requests it presents each one.
+func TestPasskeyLoginChecksOneSignaturePerChallenge(t *testing.T) {
+	e := newPasskeyEnv(t, func(c *auth.Config) { c.LoginFailuresPerEmail = 100 })
+	e.addPasskey("Phone")
+
+	good := e.assertion()
+	_, err := e.svc.LoginWithPasskey(ctx, flipBit(t, good, "signature", -5))
+	wantLoginFailed(t, err)
+	_, err = e.svc.LoginWithPasskey(ctx, good)
+	wantLoginFailed(t, err) // its challenge went with the forged one
+
+	// In parallel: a service logging why each attempt failed.
+	logs := &testkit.LogBuffer{}
+	svc, err := auth.New(context.Background(), e.db, e.cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Now = e.clock
+	forged := flipBit(t, e.assertion(), "signature", -5)
+	const parallel = 8
+	var wg sync.WaitGroup
+	for range parallel {
+		wg.Go(func() {
+			if _, err := svc.LoginWithPasskey(ctx, forged); auth.ErrorCode(err) != auth.EInvalidCredentials {
+				t.Errorf("forged assertion: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	refusals := strings.Count(logs.String(), "passkey login refused")
+	checked := strings.Count(logs.String(), "assertion signature")
+	if refusals != parallel || checked != 1 {
+		t.Fatalf("%d refusals, %d after a signature check; want %d and 1:\n%s", refusals, checked, parallel, logs.String())
 	}
 }
 

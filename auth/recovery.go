@@ -209,7 +209,7 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 	if err != nil {
 		return TokenPair{}, internal("auth.RecoverPassword", err)
 	}
-	pair, err := s.startSession(ctx, &c, func(tx Tx) error {
+	pair, err := s.startSession(ctx, &c, LoginInfo{Type: LoginTypeWeb}, func(tx Tx) error {
 		current, err := s.validRecovery(tx, email, presented)
 		if err != nil {
 			return err
@@ -219,6 +219,8 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 			return errBadRecovery()
 		}
 		c = current
+		// The mail reached the customer: the address is theirs.
+		c.EmailVerified = true
 		if err := s.audit(ctx, tx, c, "", AuditRecovery); err != nil {
 			return err
 		}

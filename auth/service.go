@@ -29,6 +29,7 @@ type Service struct {
 	log      *slog.Logger
 	mailing  sync.WaitGroup // recovery mails still being sent
 	passkeys passkeyRP
+	console  passkeyRP    // the admin console's operators, a relying party of its own
 	floor    failureFloor // how long a failed login takes at least
 	health   writeHealth
 
@@ -63,6 +64,9 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 	s.store = watchedStore{Store: store, s: s}
 	var err error
 	if s.passkeys, err = newPasskeyRP(cfg); err != nil {
+		return nil, err
+	}
+	if s.console, err = newConsoleRP(cfg); err != nil {
 		return nil, err
 	}
 	err = store.Update(ctx, func(tx Tx) error {

@@ -23,7 +23,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, e
 		if !cust.SecurityChangedAt.IsZero() && !cust.SecurityChangedAt.Before(v.iat) {
 			return nil, invalidToken(errors.New("password changed after the token was issued"))
 		}
-		return &Principal{Customer: cust, DeviceID: c.DeviceID, Legacy: true}, nil
+		return &Principal{Customer: cust, DeviceID: c.DeviceID, Legacy: true, Login: LoginInfo{Type: LoginTypeWeb}}, nil
 	}
 	sess, cust, err := s.store.SessionCustomer(ctx, c.DeviceID)
 	if err != nil {
@@ -32,7 +32,11 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, e
 	if cust.UUID != c.UUID || !s.Now().Before(sess.ExpiresAt) {
 		return nil, invalidToken(errors.New("session belongs to another customer or has expired"))
 	}
-	return &Principal{Customer: cust, DeviceID: c.DeviceID}, nil
+	login := LoginInfo{Type: sess.LoginType, ExternalID: sess.ExternalID, AdministratorUUID: sess.AdministratorUUID}
+	if login.Type == "" {
+		login.Type = LoginTypeWeb // sessions begun before login types were kept were password logins
+	}
+	return &Principal{Customer: cust, DeviceID: c.DeviceID, Login: login}, nil
 }
 
 // lookupError turns a not-found into invalid-token and anything else into an internal error.

@@ -20,7 +20,14 @@ type Customer struct {
 	SecurityChangedAt time.Time
 	// LastLoginAt is when a session last started (Login, Register, a recovery); zero if never.
 	LastLoginAt time.Time
+	// EmailVerified is true once the customer proved the address: VerifyEmail, RecoverPassword, or
+	// a provider that vouches for it. The social linking rules depend on it.
+	EmailVerified bool
 }
+
+// HasPassword reports whether the customer can log in with a password: a customer registered
+// through a social network has none (PasswordHash "") until a recovery sets one.
+func (c Customer) HasPassword() bool { return c.PasswordHash != "" }
 
 // FullName is what Shopsys puts in the fullName claim: last name, a space, first name.
 func (c *Customer) FullName() string { return c.LastName + " " + c.FirstName }
@@ -42,6 +49,11 @@ type Session struct {
 	ExpiresAt       time.Time // exp of the newest refresh token
 	KeyID           string    // kid that signed the newest refresh token
 	Signature       string    // its signature, base64url; not a secret without the chain secret
+	// How the session began, as currentCustomerUser.loginInfo tells it: LoginType is web, passkey,
+	// a social type (ExternalID the provider's subject) or admin (AdministratorUUID the operator).
+	LoginType         string
+	ExternalID        string
+	AdministratorUUID string
 }
 
 // SigningKey is a private key of the key ring, as stored.
@@ -74,12 +86,17 @@ type AuditEvent struct {
 	CustomerUUID string
 	// Email is filled in when the log is read, while the customer exists.
 	Email string
+	// Operator names the console operator who acted (ConsoleOperatorFromContext); empty for the
+	// customer's own actions and the command line's.
+	Operator string
 }
 
 // AuditQuery selects audit events, newest first: of one customer (by UUID) when CustomerUUID is
-// set, no older than Since when it is set, at most Limit (0: all).
+// set, whose reason contains Reason when it is set, no older than Since when it is set, at most
+// Limit (0: all).
 type AuditQuery struct {
 	CustomerUUID string
+	Reason       string
 	Since        time.Time
 	Limit        int
 }
@@ -118,6 +135,8 @@ type Store interface {
 	// so that a failed login can take as long as checking the slowest of them.
 	BcryptCosts(ctx context.Context) ([]int, error)
 	PasskeyStore
+	ConsoleStore
+	SocialStore
 	// RotateSession stores the rotated session next in one statement, only if the session
 	// next.DeviceID exists, belongs to the customer customerUUID, has not expired at now and its
 	// newest secret hash is still next.PrevSecretHash (the state in which a refresh rotates), and
@@ -134,7 +153,8 @@ type Tx interface {
 	CustomerByEmail(email string) (Customer, error)
 	CustomerByID(id int64) (Customer, error)
 	// DeleteCustomer erases the customer with everything that is theirs (sessions, recoveries,
-	// passkeys); audit events stay, naming them by UUID only.
+	// passkeys, social identities, flows and hand-offs, email verifications); audit events stay,
+	// naming them by UUID only.
 	DeleteCustomer(id int64) error
 	// RecordLogin sets the customer's LastLoginAt, and nothing else.
 	RecordLogin(customerID int64, at time.Time) error
@@ -148,8 +168,8 @@ type Tx interface {
 	// TrimSessions ends the customer's oldest sessions (by CreatedAt) beyond the newest keep.
 	TrimSessions(customerID int64, keep int) (int, error)
 	// DeleteExpired deletes at most limit sessions that expired by now, and at most limit each of
-	// expired recoveries and passkey challenges and of audit rows older than auditBefore, and
-	// returns how many sessions went.
+	// expired recoveries, email verifications, passkey challenges, social flows and hand-offs and
+	// of audit rows older than auditBefore, and returns how many sessions went.
 	DeleteExpired(now time.Time, auditBefore time.Time, limit int) (int, error)
 
 	AddAudit(e AuditEvent) error
@@ -163,4 +183,6 @@ type Tx interface {
 	DeleteRecovery(customerID int64) error
 
 	PasskeyTx
+	ConsoleTx
+	SocialTx
 }

@@ -11,11 +11,14 @@ import (
 )
 
 // CopyTables are the tables `shopauth db copy` moves, parents before children: everything a live
-// token, a grace answer, a passkey or a pending recovery needs (the chain key and the issuer are
-// settings; the signing and refresh keys are key rows), and the audit log. Not copied: the schema
-// version (each database keeps its own) and throttle counters (PostgreSQL only, a minute's worth).
+// token, a grace answer, a passkey, a linked social identity, a social flow or hand-off under way,
+// a pending recovery or email verification needs (the chain key and the issuer are settings; the
+// signing and refresh keys are key rows), the audit log and the admin console's operators with
+// their passkeys and sessions. Not copied: the schema version (each database keeps its own) and
+// throttle counters (PostgreSQL only, a minute's worth).
 var CopyTables = []string{"customers", "sessions", "recoveries", "passkeys", "passkey_challenges",
-	"signing_keys", "settings", "audit_log"}
+	"social_identities", "social_flows", "social_handoffs", "email_verifications",
+	"signing_keys", "settings", "audit_log", "console_operators", "console_passkeys", "console_sessions"}
 
 // copier is what both stores offer db copy.
 type copier interface {

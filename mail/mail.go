@@ -79,12 +79,9 @@ type composer struct {
 }
 
 func newComposer(cfg Config) (composer, error) {
-	from, err := netmail.ParseAddress(cfg.From)
+	from, err := sender(cfg)
 	if err != nil {
-		return composer{}, fmt.Errorf("mail sender %q: %w", cfg.From, err)
-	}
-	if strings.ContainsFunc(from.Address, func(r rune) bool { return r > unicode.MaxASCII }) {
-		return composer{}, fmt.Errorf("mail sender %q: the address must be ASCII", cfg.From)
+		return composer{}, err
 	}
 	if err := checkRecoveryURL(cfg.RecoveryURL); err != nil {
 		return composer{}, err
@@ -93,10 +90,22 @@ func newComposer(cfg Config) (composer, error) {
 	if err != nil {
 		return composer{}, err
 	}
+	return composer{from: from, recoveryURL: cfg.RecoveryURL, shopName: cfg.ShopName, templates: templates}, nil
+}
+
+// sender is the From address: cfg.From, named after the shop when it names no one.
+func sender(cfg Config) (*netmail.Address, error) {
+	from, err := netmail.ParseAddress(cfg.From)
+	if err != nil {
+		return nil, fmt.Errorf("mail sender %q: %w", cfg.From, err)
+	}
+	if strings.ContainsFunc(from.Address, func(r rune) bool { return r > unicode.MaxASCII }) {
+		return nil, fmt.Errorf("mail sender %q: the address must be ASCII", cfg.From)
+	}
 	if from.Name == "" {
 		from.Name = cfg.ShopName
 	}
-	return composer{from: from, recoveryURL: cfg.RecoveryURL, shopName: cfg.ShopName, templates: templates}, nil
+	return from, nil
 }
 
 func checkRecoveryURL(raw string) error {
@@ -285,6 +294,11 @@ func (s *smtpSender) SendRecovery(ctx context.Context, cust auth.Customer, hash 
 	if err != nil {
 		return fmt.Errorf("recovery mail: %w", err)
 	}
+	return s.send(ctx, msg)
+}
+
+// send delivers msg over one connection, giving up after the timeout whatever the server does.
+func (s *smtpSender) send(ctx context.Context, msg *gomail.Msg) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
 	opts := []gomail.Option{
@@ -313,6 +327,40 @@ func (s *smtpSender) SendRecovery(ctx context.Context, cust auth.Customer, hash 
 		return fmt.Errorf("SMTP %s: %w", s.addr(), err)
 	}
 	return nil
+}
+
+// SendTest sends one short message to the address to with cfg's mail server and sender, as a
+// recovery mail would go, and returns the server's answer to it ("250 2.0.0 Ok: queued as …").
+// It is shopauth mail test: an SMTP mistake otherwise shows only when a customer asks for a mail.
+func SendTest(ctx context.Context, cfg Config, to string) (answer string, err error) {
+	if cfg.URL == "" {
+		return "", errors.New("no SMTP URL: recovery mails go to the log")
+	}
+	rcpt, err := netmail.ParseAddress(to)
+	if err != nil || rcpt.Name != "" {
+		return "", fmt.Errorf("recipient %q: want one plain address (you@shop.cz)", to)
+	}
+	from, err := sender(cfg)
+	if err != nil {
+		return "", err
+	}
+	s, err := newSMTPSender(cfg)
+	if err != nil {
+		return "", err
+	}
+	m := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	m.FromMailAddress(from)
+	m.AddToMailAddress(rcpt)
+	m.Subject("shopauth mail test")
+	m.SetMessageIDWithValue(rand.Text() + "@" + domain(from.Address))
+	m.SetDateWithValue(time.Now())
+	m.SetGenHeader("Auto-Submitted", "auto-generated")
+	m.SetBodyString(gomail.TypeTextPlain, "This message was sent by shopauth mail test.\n\n"+
+		"Password recovery mails go out with the same mail server and sender, so they will arrive too.\n")
+	if err := s.send(ctx, m); err != nil {
+		return "", err
+	}
+	return m.ServerResponse(), nil
 }
 
 // dialer connects (in TLS for smtps) and closes the connection when ctx ends, so a server that

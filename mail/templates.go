@@ -15,8 +15,8 @@ import (
 )
 
 // The recovery mail is written by three templates. The built-in ones are the files in
-// mail/templates; a shop replaces any of them (to write the mail in Czech, say) with a file of the
-// same name in the folder given as --mail-templates.
+// mail/templates; a shop replaces them (to write the mail in Czech, say) with files of the same
+// names in the folder given as --mail-templates: all three of a mail, never part of it.
 const (
 	SubjectTemplate = "recovery.subject.txt" // text/template; whitespace is collapsed to one line
 	TextTemplate    = "recovery.txt"         // text/template: the plain-text part
@@ -52,8 +52,9 @@ type Templates struct {
 
 // LoadTemplates returns the built-in templates, each replaced by the file of the same name in dir
 // when there is one (dir "" keeps them all). A template that does not parse or render is an error
-// naming the file and the line; so is a folder that is missing, holds none of the templates, or
-// holds a .txt or .html file that is not one of them (a misspelt name would be ignored silently).
+// naming the file and the line; so is a folder that is missing, holds none of the templates, holds
+// some but not all of one mail's (a half-translated mail), or holds a .txt or .html file that is
+// not one of them (a misspelt name would be ignored silently).
 func LoadTemplates(dir string) (*Templates, error) {
 	own, err := templateFiles(dir)
 	if err != nil {
@@ -125,7 +126,29 @@ func templateFiles(dir string) (map[string]bool, error) {
 	if len(own) == 0 {
 		return nil, fmt.Errorf("mail templates folder %s holds none of the templates (%s)", dir, known)
 	}
+	if missing := partlyReplaced(own); len(missing) > 0 {
+		return nil, fmt.Errorf("mail templates folder %s replaces only part of a mail: it lacks %s (a mail's subject, "+
+			"text and HTML are replaced together, or a customer gets a translated subject over a built-in body)",
+			dir, strings.Join(missing, ", "))
+	}
 	return own, nil
+}
+
+// partlyReplaced returns the templates missing from own for each mail own replaces in part. A
+// mail's templates share the name before the first dot (recovery.subject.txt, recovery.txt and
+// recovery.html are the recovery mail), so the rule covers every mail templateNames lists.
+func partlyReplaced(own map[string]bool) (missing []string) {
+	mailOf := func(name string) string { m, _, _ := strings.Cut(name, "."); return m }
+	replaced := map[string]bool{}
+	for name := range own {
+		replaced[mailOf(name)] = true
+	}
+	for _, name := range templateNames {
+		if replaced[mailOf(name)] && !own[name] {
+			missing = append(missing, name)
+		}
+	}
+	return missing
 }
 
 // failedTemplate names the template an execution error comes from.

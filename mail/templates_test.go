@@ -21,6 +21,23 @@ func writeFiles(t *testing.T, files map[string]string) string {
 	return dir
 }
 
+// wholeMail is every template of the recovery mail, the built-in ones but for over.
+func wholeMail(t *testing.T, over map[string]string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	for _, name := range templateNames {
+		body, err := builtinTemplates.ReadFile("templates/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(body)
+	}
+	for name, body := range over {
+		files[name] = body
+	}
+	return files
+}
+
 // TestTemplatesBuiltIn: the shop's name and the link reach both parts and the subject; the HTML
 // part escapes what a customer typed.
 func TestTemplatesBuiltIn(t *testing.T) {
@@ -61,6 +78,7 @@ func TestTemplatesFromFolder(t *testing.T) {
 	dir := writeFiles(t, map[string]string{
 		SubjectTemplate: "Obnova hesla – {{.ShopName}}\n",
 		TextTemplate:    "Dobrý den, {{.FirstName}},\nnové heslo si nastavíte zde: {{.Link}}\n",
+		HTMLTemplate:    "<p>Dobrý den, {{.FirstName}},</p><p><a href=\"{{.Link}}\">Nové heslo</a></p>\n",
 		"README.md":     "not a template, left alone",
 	})
 	srv := mailtest.Start(t, mailtest.Options{})
@@ -82,8 +100,8 @@ func TestTemplatesFromFolder(t *testing.T) {
 	if want := "Dobrý den, Jaromír,\nnové heslo si nastavíte zde: " + wantLink(jagr.Email, testHash); !strings.Contains(strings.ReplaceAll(got.Text, "\r\n", "\n"), want) {
 		t.Errorf("text part:\n%s\nwant %q", got.Text, want)
 	}
-	if !strings.Contains(got.HTML, "Choose a new password") {
-		t.Errorf("HTML part is not the built-in one:\n%s", got.HTML)
+	if !strings.Contains(got.HTML, "Nové heslo") || strings.Contains(got.HTML, "Choose a new password") {
+		t.Errorf("HTML part is not the folder's:\n%s", got.HTML)
 	}
 	if from, _ := got.Header.AddressList("From"); len(from) != 1 || from[0].Name != "Kolo s.r.o." {
 		t.Errorf("From %v: want the shop's name on an address given without one", from)
@@ -96,17 +114,21 @@ func TestTemplatesRefused(t *testing.T) {
 		files map[string]string // nil: the folder does not exist
 		want  []string
 	}{
-		{"parse error", map[string]string{TextTemplate: "Hello,\n\n{{.Link}\n"},
+		{"parse error", wholeMail(t, map[string]string{TextTemplate: "Hello,\n\n{{.Link}\n"}),
 			[]string{"recovery.txt", "recovery.txt:3:"}},
-		{"unknown field", map[string]string{HTMLTemplate: "<p>\n{{.Name}}\n<a href=\"{{.Lnk}}\">x</a>\n"},
+		{"unknown field", wholeMail(t, map[string]string{HTMLTemplate: "<p>\n{{.Name}}\n<a href=\"{{.Lnk}}\">x</a>\n"}),
 			[]string{"recovery.html:3:", "Lnk", "mail template DIR/recovery.html: "}},
-		{"unknown field in the text", map[string]string{TextTemplate: "{{.Link}}\n{{.Shop}}"},
+		{"unknown field in the text", wholeMail(t, map[string]string{TextTemplate: "{{.Link}}\n{{.Shop}}"}),
 			[]string{"mail template DIR/recovery.txt: ", "recovery.txt:2:"}},
-		{"unknown function", map[string]string{SubjectTemplate: "{{upper .ShopName}}"},
+		{"unknown function", wholeMail(t, map[string]string{SubjectTemplate: "{{upper .ShopName}}"}),
 			[]string{"recovery.subject.txt:1:", `"upper" not defined`}},
-		{"empty subject", map[string]string{SubjectTemplate: "  \n"}, []string{"recovery.subject.txt", "the subject is empty"}},
-		{"misspelt name", map[string]string{TextTemplate: "{{.Link}}", "recovery.htm.html": "x"},
+		{"empty subject", wholeMail(t, map[string]string{SubjectTemplate: "  \n"}), []string{"recovery.subject.txt", "the subject is empty"}},
+		{"misspelt name", wholeMail(t, map[string]string{"recovery.htm.html": "x"}),
 			[]string{"recovery.htm.html is not a template name", "recovery.subject.txt, recovery.txt, recovery.html"}},
+		{"half-translated: no HTML", map[string]string{SubjectTemplate: "Obnova hesla", TextTemplate: "{{.Link}}"},
+			[]string{"replaces only part of a mail: it lacks recovery.html (a mail's subject, text and HTML are replaced together"}},
+		{"only the subject", map[string]string{SubjectTemplate: "Obnova hesla"},
+			[]string{"it lacks recovery.txt, recovery.html"}},
 		{"no templates", map[string]string{"notes.md": "x"}, []string{"holds none of the templates"}},
 		{"missing folder", nil, []string{"does not exist"}},
 	}

@@ -29,7 +29,12 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 		log = slog.Default()
 	}
 	r := &Root{svc: svc, log: log}
-	return graphql.ParseSchema(sdl, r,
+	return graphql.ParseSchema(sdl, r, schemaOptions(log)...)
+}
+
+// schemaOptions are the limits and guards both schemas (the API and the admin console's) run with.
+func schemaOptions(log *slog.Logger) []graphql.SchemaOpt {
+	return []graphql.SchemaOpt{
 		graphql.UseStringDescriptions(),
 		graphql.MaxDepth(MaxDepth),
 		graphql.MaxQueryLength(MaxQueryLength),
@@ -41,7 +46,7 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 		graphql.Logger(panicLogger{log}),
 		graphql.PanicHandler(panicHandler{}),
 		graphql.Tracer(mutationGuard{}),
-	)
+	}
 }
 
 // Root is the schema's root resolver.
@@ -79,6 +84,11 @@ func (e *Error) Extensions() map[string]any {
 
 // fail turns a domain error into the client's error; internal causes go to the log only.
 func (r *Root) fail(ctx context.Context, err error) error {
+	if auth.ErrorCode(err) == auth.EUnavailable {
+		// web answers the whole request with HTTP 503 and Retry-After.
+		r.log.WarnContext(ctx, "database unavailable", "err", err)
+		return &Error{Message: auth.MsgUnavailable, UserCode: auth.EUnavailable}
+	}
 	var e *auth.Error
 	if errors.As(err, &e) && e.Code != auth.EInternal {
 		return &Error{Message: e.Message, UserCode: e.Code, Validation: e.Validation}
@@ -103,19 +113,28 @@ func (r *Root) token(ctx context.Context, pair auth.TokenPair, err error) (*Toke
 	return &Token{pair}, nil
 }
 
-// Customer resolves CurrentCustomerUser.
-type Customer struct{ c auth.Customer }
+// Customer resolves CurrentCustomerUser: the customer, and how the caller's session began.
+type Customer struct {
+	c     auth.Customer
+	login auth.LoginInfo
+}
 
-func (c *Customer) UUID() Uuid         { return Uuid(c.c.UUID) }
-func (c *Customer) FirstName() string  { return c.c.FirstName }
-func (c *Customer) LastName() string   { return c.c.LastName }
-func (c *Customer) Email() string      { return c.c.Email }
-func (c *Customer) Telephone() *string { return c.c.Telephone }
+func (c *Customer) UUID() Uuid            { return Uuid(c.c.UUID) }
+func (c *Customer) FirstName() string     { return c.c.FirstName }
+func (c *Customer) LastName() string      { return c.c.LastName }
+func (c *Customer) Email() string         { return c.c.Email }
+func (c *Customer) Telephone() *string    { return c.c.Telephone }
+func (c *Customer) EmailVerified() bool   { return c.c.EmailVerified }
+func (c *Customer) LoginInfo() *LoginInfo { return &LoginInfo{c.login} }
 func (r *Root) customer(ctx context.Context, c auth.Customer, err error) (*Customer, error) {
 	if err != nil {
 		return nil, r.fail(ctx, err)
 	}
-	return &Customer{c}, nil
+	login := auth.LoginInfo{Type: auth.LoginTypeWeb}
+	if p := auth.PrincipalFromContext(ctx); p != nil {
+		login = p.Login
+	}
+	return &Customer{c: c, login: login}, nil
 }
 
 // Session resolves CustomerSession.

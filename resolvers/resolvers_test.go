@@ -31,6 +31,10 @@ func TestFailMapsDomainErrors(t *testing.T) {
 		{"internal error is hidden", &auth.Error{Code: auth.EInternal, Message: auth.MsgInternal, Err: errors.New("SQL logic error near /var/lib/secret.db")}, "Internal error.", "internal", false, true},
 		{"foreign error is hidden", errors.New("disk I/O error at /var/lib/secret.db"), "Internal error.", "internal", false, true},
 		{"timeout", context.DeadlineExceeded, "Request timed out.", "timeout", false, false},
+		{"database out of reach", fmt.Errorf("auth.Login: %w", auth.Unavailable(errors.New("dial tcp 10.0.0.5:5432 for secret.db: connection refused"))),
+			"The service is temporarily unavailable.", "unavailable", false, true},
+		{"database out of reach, from auth", &auth.Error{Code: auth.EUnavailable, Message: auth.MsgUnavailable, Err: auth.Unavailable(errors.New("secret.db: disk I/O error"))},
+			"The service is temporarily unavailable.", "unavailable", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

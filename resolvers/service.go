@@ -28,6 +28,15 @@ type Service interface {
 	RemovePasskey(ctx context.Context, p *auth.Principal, id string) error
 	PasskeyLoginOptions(ctx context.Context) (string, error)
 	LoginWithPasskey(ctx context.Context, credential string) (auth.TokenPair, error)
+
+	SocialTypes() []string
+	SocialIdentities(ctx context.Context, p *auth.Principal) ([]auth.SocialIdentity, error)
+	LoginWithCredential(ctx context.Context, in auth.CredentialInput) (auth.LoginResult, error)
+	LoginWithSocialCode(ctx context.Context, code, codeVerifier string) (auth.LoginResult, error)
+	SocialLinkURL(ctx context.Context, p *auth.Principal, typ string, redirect *string) (string, error)
+	UnlinkSocialIdentity(ctx context.Context, p *auth.Principal, typ string) error
+	RequestEmailVerification(ctx context.Context, p *auth.Principal) error
+	VerifyEmail(ctx context.Context, email, hash string) error
 }
 
 var _ Service = (*auth.Service)(nil)

@@ -112,7 +112,7 @@ func TestOIDCRejectsBadIDTokens(t *testing.T) {
 	sp := socialtest.NewOIDC(t)
 	p := newGoogle(sp, Options{})
 	for _, fault := range []socialtest.Fault{socialtest.WrongNonce, socialtest.WrongAudience, socialtest.WrongIssuer,
-		socialtest.Expired, socialtest.WrongKey, socialtest.UnknownKey, socialtest.AlgNone, socialtest.Tampered} {
+		socialtest.Expired, socialtest.WrongKey, socialtest.UnknownKey, socialtest.AlgNone, socialtest.Tampered, socialtest.ForeignParty} {
 		t.Run(string(fault), func(t *testing.T) {
 			sp.SetFault(socialtest.NoFault)
 			cb, verifier := login(t, p, "nonce-1")

@@ -32,15 +32,21 @@ type accountFile struct {
 // AccountHandler serves GET /account (the page) and /account/account.js and
 // /account/account.css, embedded in the binary like GraphiQL (no CDN, works offline).
 func AccountHandler() http.Handler {
+	return pageHandler(accountFS, "account", AccountPath)
+}
+
+// pageHandler serves an embedded page at path (dir/index.html, under the strict CSP) and its
+// script and stylesheet at path/NAME (dir/NAME.js, dir/NAME.css): /account and /admin.
+func pageHandler(fsys fs.FS, dir, path string) http.Handler {
 	files := map[string]*accountFile{}
 	for name, ctype := range map[string]string{
-		"index.html":  "text/html; charset=utf-8",
-		"account.js":  "text/javascript; charset=utf-8",
-		"account.css": "text/css; charset=utf-8",
+		"index.html": "text/html; charset=utf-8",
+		dir + ".js":  "text/javascript; charset=utf-8",
+		dir + ".css": "text/css; charset=utf-8",
 	} {
-		data, err := fs.ReadFile(accountFS, "account/"+name)
+		data, err := fs.ReadFile(fsys, dir+"/"+name)
 		if err != nil {
-			panic("web: account page: " + err.Error())
+			panic("web: " + dir + " page: " + err.Error())
 		}
 		sum := sha256.Sum256(data)
 		files[name] = &accountFile{name: name, contentType: ctype, data: data,
@@ -52,7 +58,7 @@ func AccountHandler() http.Handler {
 			writeError(w, http.StatusMethodNotAllowed, "Method not allowed.", "")
 			return
 		}
-		name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, AccountPath), "/")
+		name := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, path), "/")
 		if name == "" {
 			name = "index.html"
 		}

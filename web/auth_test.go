@@ -67,7 +67,16 @@ func (s *testServer) advance(d time.Duration) { s.clk.Advance(d) }
 
 // post sends a GraphQL document with the given headers (name, value, name, value…).
 func (s *testServer) post(query string, headers ...string) *httptest.ResponseRecorder {
-	body, _ := json.Marshal(map[string]any{"query": query})
+	return s.postVars(query, nil, headers...)
+}
+
+// postVars sends a GraphQL document with variables (none when vars is nil).
+func (s *testServer) postVars(query string, vars map[string]any, headers ...string) *httptest.ResponseRecorder {
+	params := map[string]any{"query": query}
+	if vars != nil {
+		params["variables"] = vars
+	}
+	body, _ := json.Marshal(params)
 	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(string(body)))
 	r.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {

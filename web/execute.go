@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	graphql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 
 	"shopauth/auth"
 	"shopauth/resolvers"
+	"shopauth/web/cost"
 )
 
 // GraphQLOption adjusts GraphQLHandler.
@@ -21,6 +23,14 @@ type GraphQLOption func(*graphQLLimits)
 func WithRequestTimeout(d time.Duration) GraphQLOption {
 	return func(l *graphQLLimits) { l.timeout = d }
 }
+
+// Limits of an answer.
+const (
+	// MaxErrors is how many errors an answer lists, as graphql-js stops validating after 100.
+	MaxErrors = 100
+	// MaxResponseBytes bounds an answer's body.
+	MaxResponseBytes = 4 << 20
+)
 
 type graphQLLimits struct {
 	timeout time.Duration
@@ -42,21 +52,42 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		// Not executed at all: a parse, validation or variable error (spec: 400).
 		notExecuted = http.StatusBadRequest
 	}
-	if c, ok := measureDocument(p.Query); ok {
-		if c.selections > MaxSelections {
-			return notExecuted, codedErrorBody(fmt.Sprintf("The query has %d field selections (fragments counted where spread), more than the limit of %d.", c.selections, MaxSelections), codeQueryTooComplex, false)
-		}
-		// A document too deep gets the library's depth error instead (its breadth is bounded now).
-		if c.cost > MaxCost && c.depth <= resolvers.MaxDepth {
-			return notExecuted, codedErrorBody(fmt.Sprintf("The query could produce about %d values (a list field's selection counts once per item), more than the limit of %d.", c.cost, MaxCost), codeQueryTooComplex, false)
-		}
+	c, badValue, err := cost.Measure(p.Query)
+	if err != nil {
+		// What cannot be weighed is not run: graphql-go does not parse it either (cost.FuzzMeasure).
+		return notExecuted, codedErrorBody(fmt.Sprintf("The query could not be read to weigh it (syntax error at %v), so it was not run.", err), codeQueryTooComplex, false)
+	}
+	if c.Selections > cost.MaxSelections {
+		return notExecuted, codedErrorBody(fmt.Sprintf("The query has %d field selections (fragments counted where spread), more than the limit of %d.", c.Selections, cost.MaxSelections), codeQueryTooComplex, false)
+	}
+	// A document too deep gets the library's depth error instead (its breadth is bounded now).
+	if c.Cost > cost.MaxCost && c.Depth <= resolvers.MaxDepth {
+		return notExecuted, codedErrorBody(fmt.Sprintf("The query could produce about %d values (a list field's selection counts once per item), more than the limit of %d.", c.Cost, cost.MaxCost), codeQueryTooComplex, false)
+	}
+	if badValue != nil {
+		// graphql-go would panic decoding it (strconv fails where its scanner did not).
+		// It is answered as graphql-go answers its other syntax errors.
+		body, _ := json.Marshal(&graphql.Response{Errors: []*gqlerrors.QueryError{{
+			Message:   "syntax error: " + badValue.Message,
+			Locations: []gqlerrors.Location{{Line: badValue.Line, Column: badValue.Column}},
+		}}})
+		return notExecuted, body
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
 	// Aliases let one request ask for many password checks: a few, and the rest are refused.
 	ctx = auth.NewContextWithCheckBudget(ctx, auth.MaxPasswordChecksPerRequest)
 	done := make(chan *graphql.Response, 1)
-	go func() { done <- schema.Exec(ctx, p.Query, p.OperationName, p.Variables) }()
+	go func() {
+		// graphql-go recovers what panics in a resolver, but not what panics while it parses a
+		// description or decodes a variable's default, and a panic here would end the process.
+		defer func() {
+			if v := recover(); v != nil {
+				done <- &graphql.Response{Errors: []*gqlerrors.QueryError{{Message: "syntax error: the query has a description or value that cannot be decoded"}}}
+			}
+		}()
+		done <- schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
+	}()
 	var resp *graphql.Response
 	select {
 	case resp = <-done:
@@ -67,9 +98,18 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		// The client went away: nobody reads the answer.
 		return http.StatusOK, codedErrorBody("The request was cancelled.", codeTimeout, true)
 	}
+	for _, e := range resp.Errors {
+		if e.Extensions["userCode"] == auth.EUnavailable {
+			// The database is out of reach: the whole answer says so, and the client may retry.
+			return http.StatusServiceUnavailable, unavailableBody
+		}
+	}
 	if len(resp.Errors) > MaxErrors {
 		resp.Errors = append(resp.Errors[:MaxErrors-1:MaxErrors-1],
 			&gqlerrors.QueryError{Message: fmt.Sprintf("%d more errors are not shown.", len(resp.Errors)-MaxErrors+1)})
+	}
+	for _, e := range resp.Errors {
+		e.Message = shortMessage(e.Message)
 	}
 	body, err := json.Marshal(resp)
 	if err != nil {
@@ -83,6 +123,25 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		status = notExecuted
 	}
 	return status, body
+}
+
+// RetryAfterSeconds is the Retry-After of a 503 answered while the database is out of reach.
+const RetryAfterSeconds = 5
+
+// unavailableBody is the contract's answer when the database cannot be reached.
+var unavailableBody = codedErrorBody(auth.MsgUnavailable, auth.EUnavailable, false)
+
+// MaxMessageChars bounds an error message: graphql-go quotes the client's values in its messages
+// (a type error once echoed a 450 KB variable as a 4 MB message), so no message may quote more.
+const MaxMessageChars = 256
+
+// shortMessage cuts a message to MaxMessageChars characters, saying how much was left out.
+func shortMessage(m string) string {
+	if utf8.RuneCountInString(m) <= MaxMessageChars {
+		return m
+	}
+	runes := []rune(m)
+	return fmt.Sprintf("%s… (%d more characters not shown)", string(runes[:MaxMessageChars]), len(runes)-MaxMessageChars)
 }
 
 // codedErrorBody is a GraphQL answer with one error carrying a userCode; withData adds

@@ -16,7 +16,7 @@ import (
 )
 
 // fakeService is the domain as the HTTP layer sees it, without a database: "good" is the one
-// valid access token, "broken" makes storage fail, and pingErr is what the health check hears.
+// valid access token, "broken" makes storage fail, "unreachable" finds the database out of reach, and pingErr is what the health check hears.
 type fakeService struct {
 	pingErr error
 }
@@ -27,6 +27,8 @@ func (fakeService) Authenticate(_ context.Context, token string) (*auth.Principa
 		return &auth.Principal{Customer: auth.Customer{Email: "jan@example.com"}, DeviceID: "d1"}, nil
 	case "broken":
 		return nil, &auth.Error{Code: auth.EInternal, Message: auth.MsgInternal, Err: errors.New("disk on fire")}
+	case "unreachable":
+		return nil, fmt.Errorf("auth.Authenticate: %w", auth.Unavailable(errors.New("dial tcp 127.0.0.1:5432: connection refused")))
 	}
 	return nil, &auth.Error{Code: auth.EInvalidToken, Message: auth.MsgInvalidToken}
 }
@@ -53,6 +55,7 @@ func TestWithPrincipalOnAFake(t *testing.T) {
 		name, authorization string
 		status              int
 		body, logged        string
+		retryAfter          bool
 	}{
 		{name: "no token", status: 200, body: "anonymous"},
 		{name: "not a bearer header", authorization: "Basic good", status: 200, body: "anonymous"},
@@ -61,6 +64,8 @@ func TestWithPrincipalOnAFake(t *testing.T) {
 			body: `{"errors":[{"message":"Token is not valid.","extensions":{"userCode":"invalid-token"}}]}`},
 		{name: "storage fails", authorization: "Bearer broken", status: 503,
 			body: `{"errors":[{"message":"Internal error.","extensions":{"userCode":"internal"}}]}`, logged: "disk on fire"},
+		{name: "the database is out of reach", authorization: "Bearer unreachable", status: 503, retryAfter: true,
+			body: `{"errors":[{"message":"The service is temporarily unavailable.","extensions":{"userCode":"unavailable"}}]}`, logged: "connection refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
@@ -73,6 +78,9 @@ func TestWithPrincipalOnAFake(t *testing.T) {
 			h.ServeHTTP(w, r)
 			if w.Code != tc.status || w.Body.String() != tc.body {
 				t.Errorf("got %d %s, want %d %s", w.Code, w.Body, tc.status, tc.body)
+			}
+			if got := w.Header().Get("Retry-After") != ""; got != tc.retryAfter {
+				t.Errorf("Retry-After %q, want one: %v", w.Header().Get("Retry-After"), tc.retryAfter)
 			}
 			if !strings.Contains(logs.String(), tc.logged) || (tc.logged == "" && logs.Len() > 0) {
 				t.Errorf("the configured logger got %q, want %q", logs.String(), tc.logged)

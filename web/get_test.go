@@ -85,6 +85,28 @@ func (f *fakeResolverService) LoginWithPasskey(context.Context, string) (auth.To
 	return auth.TokenPair{}, f.write()
 }
 
+func (f *fakeResolverService) SocialTypes() []string { f.reads.Add(1); return nil }
+func (f *fakeResolverService) SocialIdentities(context.Context, *auth.Principal) ([]auth.SocialIdentity, error) {
+	f.reads.Add(1)
+	return nil, nil
+}
+func (f *fakeResolverService) LoginWithCredential(context.Context, auth.CredentialInput) (auth.LoginResult, error) {
+	return auth.LoginResult{}, f.write()
+}
+func (f *fakeResolverService) LoginWithSocialCode(context.Context, string, string) (auth.LoginResult, error) {
+	return auth.LoginResult{}, f.write()
+}
+func (f *fakeResolverService) SocialLinkURL(context.Context, *auth.Principal, string, *string) (string, error) {
+	return "", f.write()
+}
+func (f *fakeResolverService) UnlinkSocialIdentity(context.Context, *auth.Principal, string) error {
+	return f.write()
+}
+func (f *fakeResolverService) RequestEmailVerification(context.Context, *auth.Principal) error {
+	return f.write()
+}
+func (f *fakeResolverService) VerifyEmail(context.Context, string, string) error { return f.write() }
+
 // newFakeHandler is the HTTP surface over fakes only: no database.
 func newFakeHandler(t testing.TB) (http.Handler, *fakeResolverService) {
 	t.Helper()

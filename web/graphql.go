@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,6 +47,8 @@ func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler 
 		o(&lim)
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An answer may carry tokens or a customer's data: no cache, shared or private, keeps it.
+		w.Header().Set("Cache-Control", "no-store")
 		media, ok := negotiate(r.Header.Values("Accept"))
 		if !ok {
 			writeError(w, http.StatusNotAcceptable, "Accept must allow application/json or application/graphql-response+json.", "")
@@ -79,6 +82,9 @@ func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler 
 			return
 		}
 		w.Header().Set("Content-Type", media+"; charset=utf-8")
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+		}
 		w.WriteHeader(status)
 		w.Write(body)
 	})

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,9 @@ type Config struct {
 	Metrics http.Handler
 	// Observe, when set, is told of every finished request (for the latency histogram).
 	Observe func(route string, status int, d time.Duration)
+	// NoGraphiQL (--graphiql=false) serves no GraphiQL page or assets: / and /graphiql/ answer 404
+	// and a browser's GET /graphql goes to the API. Production sites need no explorer.
+	NoGraphiQL bool
 }
 
 // NewHandler returns the whole HTTP surface.
@@ -61,12 +65,17 @@ func NewHandler(cfg Config) http.Handler {
 		cfg.Logger = slog.Default()
 	}
 	api := WithPrincipal(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema))
-	page := GraphiQLHandler()
 	mux := http.NewServeMux()
+	var page http.Handler
+	if !cfg.NoGraphiQL {
+		page = GraphiQLHandler()
+		mux.Handle("GET /{$}", page)
+		mux.Handle("GET "+GraphiQLAssetPrefix, page)
+	}
 	for _, path := range []string{"/graphql", "/graphql/"} {
 		mux.Handle("POST "+path, api)
 		mux.Handle("GET "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if wantsHTML(r) {
+			if page != nil && wantsHTML(r) {
 				page.ServeHTTP(w, r)
 				return
 			}
@@ -74,8 +83,6 @@ func NewHandler(cfg Config) http.Handler {
 		}))
 		mux.Handle(path, api) // other methods: the GraphQL handler answers 405 with Allow
 	}
-	mux.Handle("GET /{$}", page)
-	mux.Handle("GET "+GraphiQLAssetPrefix, page)
 	account := AccountHandler()
 	mux.Handle(AccountPath, account) // other methods: 405
 	mux.Handle(AccountPath+"/", account)
@@ -130,7 +137,13 @@ func WithPrincipal(verifier TokenVerifier, log *slog.Logger, next http.Handler) 
 		}
 		p, err := verifier.Authenticate(r.Context(), token)
 		if err != nil {
-			if auth.ErrorCode(err) == auth.EInternal {
+			switch auth.ErrorCode(err) {
+			case auth.EUnavailable:
+				log.WarnContext(r.Context(), "authenticate: database unavailable", "err", err)
+				w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+				writeError(w, http.StatusServiceUnavailable, auth.MsgUnavailable, auth.EUnavailable)
+				return
+			case auth.EInternal:
 				log.ErrorContext(r.Context(), "authenticate", "err", err)
 				writeError(w, http.StatusServiceUnavailable, auth.MsgInternal, auth.EInternal)
 				return

@@ -41,10 +41,10 @@ func (d *DB) AuditLog(ctx context.Context, q auth.AuditQuery) ([]auth.AuditEvent
 		limit = &q.Limit
 	}
 	rows, err := d.pool.Query(ctx, `SELECT a.at, COALESCE(a.customer_id, 0), COALESCE(a.device_id, ''), a.reason,
-		COALESCE(a.remote_addr, ''), COALESCE(a.customer_uuid, ''), COALESCE(c.email, '')
+		COALESCE(a.remote_addr, ''), COALESCE(a.customer_uuid, ''), COALESCE(c.email, ''), COALESCE(a.operator, '')
 		FROM audit_log a LEFT JOIN customers c ON c.uuid = a.customer_uuid
-		WHERE ($1 = '' OR a.customer_uuid = $1) AND a.at >= $2
-		ORDER BY a.at DESC, a.id DESC LIMIT $3`, q.CustomerUUID, ms(q.Since), limit)
+		WHERE ($1 = '' OR a.customer_uuid = $1) AND ($4 = '' OR strpos(a.reason, $4) > 0) AND a.at >= $2
+		ORDER BY a.at DESC, a.id DESC LIMIT $3`, q.CustomerUUID, ms(q.Since), limit, q.Reason)
 	if err != nil {
 		return nil, err
 	}
@@ -53,7 +53,7 @@ func (d *DB) AuditLog(ctx context.Context, q auth.AuditQuery) ([]auth.AuditEvent
 	for rows.Next() {
 		var e auth.AuditEvent
 		var at int64
-		if err := rows.Scan(&at, &e.CustomerID, &e.DeviceID, &e.Reason, &e.RemoteAddr, &e.CustomerUUID, &e.Email); err != nil {
+		if err := rows.Scan(&at, &e.CustomerID, &e.DeviceID, &e.Reason, &e.RemoteAddr, &e.CustomerUUID, &e.Email, &e.Operator); err != nil {
 			return nil, err
 		}
 		e.At = fromMS(at)
@@ -70,6 +70,10 @@ func (t *Tx) DeleteCustomer(id int64) error {
 		`DELETE FROM recoveries WHERE customer_id = $1`,
 		`DELETE FROM passkeys WHERE customer_id = $1`,
 		`DELETE FROM passkey_challenges WHERE customer_id = $1`,
+		`DELETE FROM social_identities WHERE customer_id = $1`,
+		`DELETE FROM social_flows WHERE link_customer_id = $1`,
+		`DELETE FROM social_handoffs WHERE customer_id = $1`,
+		`DELETE FROM email_verifications WHERE customer_id = $1`,
 		`DELETE FROM customers WHERE id = $1`,
 	} {
 		if _, err := t.exec(q, id); err != nil {

@@ -46,7 +46,7 @@ const DefaultTimeout = 5 * time.Second
 
 // DB is an open PostgreSQL store.
 type DB struct {
-	pool    *pgxpool.Pool
+	pool    pool
 	target  string // the URL without its password, for messages
 	timeout time.Duration
 
@@ -84,7 +84,7 @@ func OpenMode(ctx context.Context, url string, mode schema.Mode) (*DB, error) {
 	}
 	cfg.HealthCheckPeriod = 5 * time.Second
 	d := &DB{target: redact(cfg.ConnConfig), timeout: DefaultTimeout}
-	d.pool, err = pgxpool.NewWithConfig(ctx, cfg)
+	d.pool.Pool, err = pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL %s: %w", d.target, err)
 	}

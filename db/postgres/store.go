@@ -37,12 +37,12 @@ func notFound(err error) error {
 	return err
 }
 
-const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at, c.last_login_at`
+const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at, c.last_login_at, c.email_verified`
 
 func scanCustomer(row pgx.Row, extra ...any) (auth.Customer, error) {
 	var c auth.Customer
 	var created, changed, lastLogin int64
-	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &c.Telephone, &c.PasswordHash, &created, &changed, &lastLogin}, extra...)
+	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &c.Telephone, &c.PasswordHash, &created, &changed, &lastLogin, &c.EmailVerified}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return auth.Customer{}, notFound(err)
 	}
@@ -71,7 +71,7 @@ func (d *DB) CustomerByUUID(ctx context.Context, uuid string) (auth.Customer, er
 }
 
 const sessionColumns = `s.device_id, s.customer_id, s.secret_hash, s.prev_secret_hash, s.rotated_at, s.created_at,
-	s.last_refreshed_at, s.issued_at, s.expires_at, s.key_id, s.signature`
+	s.last_refreshed_at, s.issued_at, s.expires_at, s.key_id, s.signature, s.login_type, s.external_id, s.administrator_uuid`
 
 type sessionScan struct {
 	s                                        auth.Session
@@ -80,7 +80,7 @@ type sessionScan struct {
 
 func (x *sessionScan) dest() []any {
 	return []any{&x.s.DeviceID, &x.s.CustomerID, &x.s.SecretHash, &x.s.PrevSecretHash, &x.rotated, &x.created,
-		&x.refreshed, &x.issued, &x.exp, &x.s.KeyID, &x.s.Signature}
+		&x.refreshed, &x.issued, &x.exp, &x.s.KeyID, &x.s.Signature, &x.s.LoginType, &x.s.ExternalID, &x.s.AdministratorUUID}
 }
 
 func (x *sessionScan) session() auth.Session {
@@ -204,7 +204,7 @@ func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
 		if attempt < 2 && retryable(err) && ctx.Err() == nil {
 			continue
 		}
-		return err
+		return unreachable(err)
 	}
 }
 
@@ -237,9 +237,10 @@ func (t *Tx) exec(query string, args ...any) (int64, error) {
 
 func (t *Tx) CreateCustomer(c *auth.Customer) error {
 	err := t.tx.QueryRow(t.ctx, `INSERT INTO customers
-		(uuid, email, first_name, last_name, telephone, password_hash, created_at, security_changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		c.UUID, c.Email, c.FirstName, c.LastName, c.Telephone, c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt)).Scan(&c.ID)
+		(uuid, email, first_name, last_name, telephone, password_hash, created_at, security_changed_at, email_verified)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		c.UUID, c.Email, c.FirstName, c.LastName, c.Telephone, c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt),
+		c.EmailVerified).Scan(&c.ID)
 	if isUniqueViolation(err) {
 		// The transaction is aborted now; the constraint's name (PostgreSQL's default for the
 		// uuid column's UNIQUE in 0001_init.sql) tells which column.
@@ -253,8 +254,8 @@ func (t *Tx) CreateCustomer(c *auth.Customer) error {
 
 func (t *Tx) UpdateCustomer(c auth.Customer) error {
 	_, err := t.exec(`UPDATE customers SET email = $1, first_name = $2, last_name = $3, telephone = $4,
-		password_hash = $5, security_changed_at = $6 WHERE id = $7`,
-		c.Email, c.FirstName, c.LastName, c.Telephone, c.PasswordHash, ms(c.SecurityChangedAt), c.ID)
+		password_hash = $5, security_changed_at = $6, email_verified = $7 WHERE id = $8`,
+		c.Email, c.FirstName, c.LastName, c.Telephone, c.PasswordHash, ms(c.SecurityChangedAt), c.EmailVerified, c.ID)
 	if isUniqueViolation(err) {
 		return auth.ErrEmailTaken
 	}
@@ -271,10 +272,12 @@ func (t *Tx) CustomerByID(id int64) (auth.Customer, error) {
 
 func (t *Tx) CreateSession(s auth.Session) error {
 	_, err := t.exec(`INSERT INTO sessions (device_id, customer_id, secret_hash, prev_secret_hash,
-		rotated_at, created_at, last_refreshed_at, issued_at, expires_at, key_id, signature)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		rotated_at, created_at, last_refreshed_at, issued_at, expires_at, key_id, signature,
+		login_type, external_id, administrator_uuid)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		s.DeviceID, s.CustomerID, s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.CreatedAt),
-		ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt), s.KeyID, s.Signature)
+		ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt), s.KeyID, s.Signature,
+		s.LoginType, s.ExternalID, s.AdministratorUUID)
 	return err
 }
 
@@ -344,8 +347,13 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 		(SELECT customer_id FROM recoveries WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
 		return 0, err
 	}
-	if _, err := t.exec(`DELETE FROM passkey_challenges WHERE hash IN
-		(SELECT hash FROM passkey_challenges WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
+	for _, q := range expiredSecrets {
+		if _, err := t.exec(q, ms(now), limit); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := t.exec(`DELETE FROM console_sessions WHERE id_hash IN
+		(SELECT id_hash FROM console_sessions WHERE expires_at <= $1 LIMIT $2)`, ms(now), limit); err != nil {
 		return 0, err
 	}
 	_, err = t.exec(`DELETE FROM audit_log WHERE id IN
@@ -361,9 +369,9 @@ func (t *Tx) TrimSessions(customerID int64, keep int) (int, error) {
 }
 
 func (t *Tx) AddAudit(e auth.AuditEvent) error {
-	_, err := t.exec(`INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid)
-		VALUES ($1, $2, $3, $4, $5, COALESCE(NULLIF($6, ''), (SELECT uuid FROM customers WHERE id = $2)))`,
-		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID)
+	_, err := t.exec(`INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid, operator)
+		VALUES ($1, $2, $3, $4, $5, COALESCE(NULLIF($6, ''), (SELECT uuid FROM customers WHERE id = $2)), NULLIF($7, ''))`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.Operator)
 	return err
 }
 

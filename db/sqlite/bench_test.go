@@ -114,3 +114,26 @@ func BenchmarkRotate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearchCustomers is the admin console's customer list over 10,000 customers with a
+// session each: the first page of everyone, a search that scans every row and finds one, and
+// one that finds none (a page of 20, and the count of all matches).
+func BenchmarkSearchCustomers(b *testing.B) {
+	d, _ := benchDB(b, 10_000, 1)
+	now := time.Now()
+	for _, c := range []struct{ name, text string }{
+		{"all-first-page", ""}, {"one-match", "c9999@"}, {"no-match", "nobody"}, {"page-500", ""},
+	} {
+		q := auth.CustomerSearch{Text: c.text, Limit: 20}
+		if c.name == "page-500" {
+			q.Offset = 9_980
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, err := d.SearchCustomers(context.Background(), q, now); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

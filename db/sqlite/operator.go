@@ -42,10 +42,10 @@ func (d *DB) AuditLog(ctx context.Context, q auth.AuditQuery) ([]auth.AuditEvent
 		limit = -1 // SQLite: no limit
 	}
 	rows, err := d.reader.QueryContext(ctx, `SELECT a.at, COALESCE(a.customer_id, 0), COALESCE(a.device_id, ''), a.reason,
-		COALESCE(a.remote_addr, ''), COALESCE(a.customer_uuid, ''), COALESCE(c.email, '')
+		COALESCE(a.remote_addr, ''), COALESCE(a.customer_uuid, ''), COALESCE(c.email, ''), COALESCE(a.operator, '')
 		FROM audit_log a LEFT JOIN customers c ON c.uuid = a.customer_uuid
-		WHERE (? = '' OR a.customer_uuid = ?) AND a.at >= ?
-		ORDER BY a.at DESC, a.id DESC LIMIT ?`, q.CustomerUUID, q.CustomerUUID, ms(q.Since), limit)
+		WHERE (? = '' OR a.customer_uuid = ?) AND (? = '' OR instr(a.reason, ?) > 0) AND a.at >= ?
+		ORDER BY a.at DESC, a.id DESC LIMIT ?`, q.CustomerUUID, q.CustomerUUID, q.Reason, q.Reason, ms(q.Since), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func (d *DB) AuditLog(ctx context.Context, q auth.AuditQuery) ([]auth.AuditEvent
 	for rows.Next() {
 		var e auth.AuditEvent
 		var at int64
-		if err := rows.Scan(&at, &e.CustomerID, &e.DeviceID, &e.Reason, &e.RemoteAddr, &e.CustomerUUID, &e.Email); err != nil {
+		if err := rows.Scan(&at, &e.CustomerID, &e.DeviceID, &e.Reason, &e.RemoteAddr, &e.CustomerUUID, &e.Email, &e.Operator); err != nil {
 			return nil, err
 		}
 		e.At = fromMS(at)
@@ -71,6 +71,10 @@ func (t *Tx) DeleteCustomer(id int64) error {
 		`DELETE FROM recoveries WHERE customer_id = ?`,
 		`DELETE FROM passkeys WHERE customer_id = ?`,
 		`DELETE FROM passkey_challenges WHERE customer_id = ?`,
+		`DELETE FROM social_identities WHERE customer_id = ?`,
+		`DELETE FROM social_flows WHERE link_customer_id = ?`,
+		`DELETE FROM social_handoffs WHERE customer_id = ?`,
+		`DELETE FROM email_verifications WHERE customer_id = ?`,
 		`DELETE FROM customers WHERE id = ?`,
 	} {
 		if _, err := t.tx.ExecContext(t.ctx, q, id); err != nil {

@@ -41,13 +41,13 @@ func notFound(err error) error {
 	return err
 }
 
-const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at, c.last_login_at`
+const customerColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name, c.telephone, c.password_hash, c.created_at, c.security_changed_at, c.last_login_at, c.email_verified`
 
 func scanCustomer(row interface{ Scan(...any) error }, extra ...any) (auth.Customer, error) {
 	var c auth.Customer
 	var tel sql.NullString
 	var created, changed, lastLogin int64
-	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &tel, &c.PasswordHash, &created, &changed, &lastLogin}, extra...)
+	dest := append([]any{&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName, &tel, &c.PasswordHash, &created, &changed, &lastLogin, &c.EmailVerified}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return c, notFound(err)
 	}
@@ -75,7 +75,7 @@ func (d *DB) CustomerByUUID(ctx context.Context, uuid string) (auth.Customer, er
 }
 
 const sessionColumns = `s.device_id, s.customer_id, s.secret_hash, s.prev_secret_hash, s.rotated_at, s.created_at,
-	s.last_refreshed_at, s.issued_at, s.expires_at, s.key_id, s.signature`
+	s.last_refreshed_at, s.issued_at, s.expires_at, s.key_id, s.signature, s.login_type, s.external_id, s.administrator_uuid`
 
 type sessionScan struct {
 	s                                        auth.Session
@@ -84,7 +84,7 @@ type sessionScan struct {
 
 func (x *sessionScan) dest() []any {
 	return []any{&x.s.DeviceID, &x.s.CustomerID, &x.s.SecretHash, &x.s.PrevSecretHash, &x.rotated, &x.created,
-		&x.refreshed, &x.issued, &x.exp, &x.s.KeyID, &x.s.Signature}
+		&x.refreshed, &x.issued, &x.exp, &x.s.KeyID, &x.s.Signature, &x.s.LoginType, &x.s.ExternalID, &x.s.AdministratorUUID}
 }
 
 func (x *sessionScan) session() auth.Session {
@@ -196,15 +196,18 @@ func (d *DB) Ping(ctx context.Context) error {
 
 // Update runs fn in one IMMEDIATE write transaction on the single writer connection.
 func (d *DB) Update(ctx context.Context, fn func(auth.Tx) error) error {
+	if err := d.writable(); err != nil {
+		return err
+	}
 	tx, err := d.writer.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return unreachable(err)
 	}
 	if err := fn(&Tx{ctx: ctx, tx: tx, stmts: d.writeStmts}); err != nil {
 		tx.Rollback()
-		return err
+		return unreachable(err)
 	}
-	return tx.Commit()
+	return unreachable(tx.Commit())
 }
 
 // Tx is a write transaction; it implements auth.Tx.
@@ -224,12 +227,12 @@ func nullString(s *string) any {
 }
 
 const queryCreateCustomer = `INSERT INTO customers
-		(uuid, email, first_name, last_name, telephone, password_hash, created_at, security_changed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+		(uuid, email, first_name, last_name, telephone, password_hash, created_at, security_changed_at, email_verified)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (t *Tx) CreateCustomer(c *auth.Customer) error {
 	res, err := t.exec(queryCreateCustomer,
-		c.UUID, c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt))
+		c.UUID, c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.CreatedAt), ms(c.SecurityChangedAt), c.EmailVerified)
 	if isUniqueViolation(err) {
 		// The failed statement alone is undone, so the transaction can still tell which column.
 		if _, lookup := t.CustomerByEmail(c.Email); lookup == nil {
@@ -246,8 +249,8 @@ func (t *Tx) CreateCustomer(c *auth.Customer) error {
 
 func (t *Tx) UpdateCustomer(c auth.Customer) error {
 	_, err := t.tx.ExecContext(t.ctx, `UPDATE customers SET email = ?, first_name = ?, last_name = ?, telephone = ?,
-		password_hash = ?, security_changed_at = ? WHERE id = ?`,
-		c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.SecurityChangedAt), c.ID)
+		password_hash = ?, security_changed_at = ?, email_verified = ? WHERE id = ?`,
+		c.Email, c.FirstName, c.LastName, nullString(c.Telephone), c.PasswordHash, ms(c.SecurityChangedAt), c.EmailVerified, c.ID)
 	if isUniqueViolation(err) {
 		return auth.ErrEmailTaken
 	}
@@ -263,13 +266,15 @@ func (t *Tx) CustomerByID(id int64) (auth.Customer, error) {
 }
 
 const queryCreateSession = `INSERT INTO sessions (device_id, customer_id, secret_hash, prev_secret_hash,
-		rotated_at, created_at, last_refreshed_at, issued_at, expires_at, key_id, signature)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		rotated_at, created_at, last_refreshed_at, issued_at, expires_at, key_id, signature,
+		login_type, external_id, administrator_uuid)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (t *Tx) CreateSession(s auth.Session) error {
 	_, err := t.exec(queryCreateSession,
 		s.DeviceID, s.CustomerID, s.SecretHash, s.PrevSecretHash, ms(s.RotatedAt), ms(s.CreatedAt),
-		ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt), s.KeyID, s.Signature)
+		ms(s.LastRefreshedAt), ms(s.IssuedAt), ms(s.ExpiresAt), s.KeyID, s.Signature,
+		s.LoginType, s.ExternalID, s.AdministratorUUID)
 	return err
 }
 
@@ -314,6 +319,9 @@ func returningCustomer() string {
 // RotateSession stores a rotation in one statement, in its own implicit transaction, so a
 // refresh holds the write lock for one UPDATE; see auth.Store.
 func (d *DB) RotateSession(ctx context.Context, next auth.Session, customerUUID string, now time.Time) (auth.Customer, bool, error) {
+	if err := d.writable(); err != nil {
+		return auth.Customer{}, false, err
+	}
 	args := []any{next.SecretHash, next.PrevSecretHash, ms(next.RotatedAt), ms(next.LastRefreshedAt), ms(next.IssuedAt),
 		ms(next.ExpiresAt), next.KeyID, next.Signature, next.DeviceID, next.PrevSecretHash, ms(now), customerUUID}
 	var row *sql.Row
@@ -326,7 +334,7 @@ func (d *DB) RotateSession(ctx context.Context, next auth.Session, customerUUID 
 	if errors.Is(err, auth.ErrNotFound) {
 		return auth.Customer{}, false, nil
 	}
-	return c, err == nil, err
+	return c, err == nil, unreachable(err)
 }
 
 const queryDeleteSession = `DELETE FROM sessions WHERE device_id = ?`
@@ -374,8 +382,13 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 		(SELECT customer_id FROM recoveries WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
 		return 0, err
 	}
-	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM passkey_challenges WHERE hash IN
-		(SELECT hash FROM passkey_challenges WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
+	for _, q := range expiredSecrets {
+		if _, err := t.tx.ExecContext(t.ctx, q, ms(now), limit); err != nil {
+			return 0, err
+		}
+	}
+	if _, err := t.tx.ExecContext(t.ctx, `DELETE FROM console_sessions WHERE id_hash IN
+		(SELECT id_hash FROM console_sessions WHERE expires_at <= ? LIMIT ?)`, ms(now), limit); err != nil {
 		return 0, err
 	}
 	_, err = t.tx.ExecContext(t.ctx, `DELETE FROM audit_log WHERE id IN
@@ -384,9 +397,9 @@ func (t *Tx) DeleteExpired(now, auditBefore time.Time, limit int) (int, error) {
 }
 
 func (t *Tx) AddAudit(e auth.AuditEvent) error {
-	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid)
-		VALUES (?, ?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT uuid FROM customers WHERE id = ?)))`,
-		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.CustomerID)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO audit_log (at, customer_id, device_id, reason, remote_addr, customer_uuid, operator)
+		VALUES (?, ?, ?, ?, ?, COALESCE(NULLIF(?, ''), (SELECT uuid FROM customers WHERE id = ?)), NULLIF(?, ''))`,
+		ms(e.At), e.CustomerID, e.DeviceID, e.Reason, e.RemoteAddr, e.CustomerUUID, e.CustomerID, e.Operator)
 	return err
 }
 

@@ -60,6 +60,9 @@ var cases = []testCase[auth.Store]{
 	{"AuditLog", testAuditLog},
 	{"DeleteCustomer", testDeleteCustomer},
 	{"Passkeys", testPasskeys},
+	{"ConsoleOperators", testConsoleOperators},
+	{"SearchCustomers", testSearchCustomers},
+	{"AuditOperator", testAuditOperator},
 }
 
 // now is a fixed instant with milliseconds, the precision every store keeps.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/go-webauthn/webauthn/protocol/webauthncbor"
@@ -28,6 +29,12 @@ type Authenticator struct {
 	Origin string
 	// RPID, when set, is hashed into the authenticator data instead of the options' RP ID.
 	RPID string
+	// IDLength is the length of the credential ids Create makes (default 32; WebAuthn allows up to
+	// 1023 bytes, and a hostile client may send more).
+	IDLength int
+	// ClientDataPadding adds a member of that many bytes to every clientDataJSON (WebAuthn lets a
+	// browser add members), as a client inflating what the server might store would.
+	ClientDataPadding int
 
 	mu    sync.Mutex
 	creds []*softCredential
@@ -100,7 +107,11 @@ func (a *Authenticator) Create(optionsJSON string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c := &softCredential{id: make([]byte, 32), userHandle: handle, rpID: pk.RP.ID, key: key}
+	idLength := a.IDLength
+	if idLength == 0 {
+		idLength = 32
+	}
+	c := &softCredential{id: make([]byte, idLength), userHandle: handle, rpID: pk.RP.ID, key: key}
 	rand.Read(c.id)
 	pub, err := key.PublicKey.ECDH()
 	if err != nil {
@@ -197,7 +208,11 @@ func (a *Authenticator) authDataPrefix(rpID string, flags byte, count uint32) []
 }
 
 func (a *Authenticator) clientData(typ, challenge string) []byte {
-	b, _ := json.Marshal(map[string]any{"type": typ, "challenge": challenge, "origin": a.Origin, "crossOrigin": false})
+	m := map[string]any{"type": typ, "challenge": challenge, "origin": a.Origin, "crossOrigin": false}
+	if a.ClientDataPadding > 0 {
+		m["padding"] = strings.Repeat("x", a.ClientDataPadding)
+	}
+	b, _ := json.Marshal(m)
 	return b
 }
 

@@ -167,6 +167,8 @@ func (p *OIDC) sign(u User, nonce string, fault Fault) (string, error) {
 		claims["aud"] = "another-client"
 	case WrongIssuer:
 		claims["iss"] = p.URL + "/other"
+	case ForeignParty:
+		claims["aud"], claims["azp"] = []string{p.ClientID, "another-client"}, "another-client"
 	case Expired:
 		claims["iat"], claims["exp"] = now.Add(-11*time.Minute).Unix(), now.Add(-time.Minute).Unix()
 	case AlgNone:

@@ -62,6 +62,7 @@ const (
 	UnknownKey    Fault = "unknown-key"    // signed by a key not in the JWKS, under a kid it does not list
 	AlgNone       Fault = "alg-none"       // "alg":"none" and no signature
 	Tampered      Fault = "tampered"       // signed, then the claims changed (another email)
+	ForeignParty  Fault = "foreign-party"  // aud lists the client among others, azp is another client
 )
 
 const hugeSize = 2<<20 + 1

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"shopauth/auth"
+)
+
+// `shopauth operators`: the admin console's operators (the shop's staff who log in to
+// --admin-addr with a passkey), not the person running these commands.
+
+const operatorsUsage = `Usage:
+  shopauth operators add NAME --admin-addr HOST:PORT   a one-time enrolment link (15 minutes) for the console
+  shopauth operators list                              the operators, their passkeys and last logins
+  shopauth operators remove NAME                       remove an operator; their console sessions end
+
+The console runs on serve --admin-addr only (see README: "Admin console"). An operator opens the
+enrolment link in a browser on the admin address and registers a passkey there; from then on
+they log in with it. add for an existing name issues a new link that adds another passkey.
+Run shopauth operators COMMAND --help for the flags.
+`
+
+func runOperators(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runGroup(ctx, "operators", operatorsUsage, map[string]command{
+		"add": runOperatorsAdd, "list": runOperatorsList, "remove": runOperatorsRemove,
+	}, args, stdin, stdout, stderr)
+}
+
+func runOperatorsAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("operators add", `operators add NAME --admin-addr HOST:PORT [--db FILE]
+
+Adds a console operator NAME (or, for an existing one, lets them add another passkey) and prints
+a one-time enrolment link, valid for 15 minutes, on the admin address: a loopback address is
+printed as localhost, which is the passkeys' relying party. Give the same --admin-addr as serve
+(SHOPAUTH_ADMIN_ADDR in the same environment file does).`, stdout, stderr)
+	adminAddr := fs.String("admin-addr", "", "the `HOST:PORT` serve --admin-addr listens on")
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usageError(fs, "name one operator NAME")
+	}
+	if *adminAddr == "" {
+		return usageError(fs, "--admin-addr is not set: give the address serve --admin-addr listens on (or SHOPAUTH_ADMIN_ADDR)")
+	}
+	base, err := auth.ConsoleURL(*adminAddr)
+	if err != nil {
+		return usageError(fs, "%v", err)
+	}
+	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	e, err := svc.AddConsoleOperator(ctx, positional[0])
+	if err != nil {
+		return err
+	}
+	verb := "operator " + e.Operator.Name + " added"
+	if !e.Created {
+		verb = "operator " + e.Operator.Name + " exists: this link adds a passkey"
+	}
+	fmt.Fprintf(stdout, "%s; enrolment link (one use, until %s):\n%s#enrol=%s\n", verb,
+		e.ExpiresAt.Local().Format("15:04 MST"), base, e.Secret)
+	return nil
+}
+
+func runOperatorsList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("operators list", "operators list [--db FILE]\n\nLists the console operators by name: their passkeys, last console login, and whether an\nenrolment link is pending.", stdout, stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	list, err := svc.ConsoleOperators(ctx)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "no operators: shopauth operators add NAME --admin-addr HOST:PORT")
+		return nil
+	}
+	now := time.Now()
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPASSKEYS\tLAST LOGIN\tENROLMENT LINK\tADDED")
+	for _, o := range list {
+		link := "-"
+		if o.EnrolHash != nil {
+			link = "expired"
+			if now.Before(o.EnrolExpiresAt) {
+				link = "pending until " + o.EnrolExpiresAt.Local().Format("15:04")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", o.Name, o.Passkeys, formatWhen(o.LastLoginAt), link, formatWhen(o.CreatedAt))
+	}
+	return tw.Flush()
+}
+
+func formatWhen(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+func runOperatorsRemove(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := newFlagSet("operators remove", "operators remove NAME [--db FILE]\n\nRemoves the console operator with their passkeys; their console sessions end at once.\nThe audit log keeps their name on what they did.", stdout, stderr)
+	positional, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 || strings.TrimSpace(positional[0]) == "" {
+		return usageError(fs, "name one operator NAME")
+	}
+	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	n, err := svc.RemoveConsoleOperator(ctx, positional[0])
+	var unknown *auth.UnknownOperatorError
+	if errors.As(err, &unknown) {
+		return fmt.Errorf("%v (shopauth operators list shows them)", err)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "operator %s removed; %d console sessions ended\n", positional[0], n)
+	return nil
+}
