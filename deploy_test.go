@@ -20,8 +20,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,43 +37,80 @@ import (
 // the server.
 
 func TestSystemdUnitIsHardened(t *testing.T) {
-	unit, err := os.ReadFile("deploy/shopauth.service")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{"User=shopauth", "StateDirectory=shopauth", "ProtectSystem=strict", "NoNewPrivileges=yes",
-		"Restart=on-failure", "EnvironmentFile=/etc/shopauth/shopauth.env", "ExecStart=/usr/local/bin/shopauth serve",
-		"CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=yes"} {
-		if !strings.Contains(string(unit), want) {
-			t.Errorf("deploy/shopauth.service lacks %q", want)
+	for file, wants := range map[string][]string{
+		"deploy/shopauth.service": {"User=shopauth", "StateDirectory=shopauth", "ProtectSystem=strict", "NoNewPrivileges=yes",
+			"Restart=on-failure", "EnvironmentFile=/etc/shopauth/shopauth.env", "ExecStart=/usr/local/bin/shopauth serve",
+			"CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=yes", "Requires=shopauth.socket\n", "After=shopauth.socket\n"},
+		// The socket listens where the proxy forwards to (deploy/nginx.conf, 127.0.0.1:8000).
+		"deploy/shopauth.socket": {"ListenStream=127.0.0.1:8000\n", "WantedBy=sockets.target"},
+		"deploy/shopauth-backup.service": {"User=shopauth", "StateDirectory=shopauth shopauth-backup\n", "StateDirectoryMode=0700",
+			"ProtectSystem=strict", "NoNewPrivileges=yes", "EnvironmentFile=/etc/shopauth/shopauth.env", "Type=oneshot", "UMask=0077"},
+		"deploy/shopauth-backup.timer": {"OnCalendar=daily", "Persistent=true", "WantedBy=timers.target"},
+	} {
+		unit, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range wants {
+			if !strings.Contains(string(unit), want) {
+				t.Errorf("%s lacks %q", file, want)
+			}
 		}
 	}
 }
 
-func TestSystemdUnitVerifies(t *testing.T) {
+// TestSystemdUnitsVerify runs systemd-analyze verify on every unit in deploy/ together (the service
+// requires the socket; the backup service is the timer's).
+func TestSystemdUnitsVerify(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
-		t.Skip("systemd-analyze is not installed: deploy/shopauth.service not verified")
-	}
-	unit, err := os.ReadFile("deploy/shopauth.service")
-	if err != nil {
-		t.Fatal(err)
+		t.Skip("systemd-analyze is not installed: the units in deploy/ not verified")
 	}
 	// verify insists that ExecStart names an executable; the test binary stands in for shopauth.
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "shopauth.service")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/shopauth", self)), 0o644); err != nil {
-		t.Fatal(err)
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range deployUnits(t) {
+		unit, err := os.ReadFile(filepath.Join("deploy", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(strings.ReplaceAll(string(unit), "/usr/local/bin/shopauth", self)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, path)
 	}
-	out, err := exec.Command(analyze, "verify", "--man=no", path).CombinedOutput()
-	t.Logf("systemd-analyze verify:\n%s", out)
-	// Unknown keys and bad values are only warnings ("…, ignoring"), so any line about the unit fails.
-	if err != nil || strings.Contains(string(out), path+":") || strings.Contains(string(out), "shopauth.service:") {
+	out, err := exec.Command(analyze, append([]string{"verify", "--man=no"}, paths...)...).CombinedOutput()
+	t.Logf("systemd-analyze verify %v:\n%s", deployUnits(t), out)
+	// Unknown keys and bad values are only warnings ("…, ignoring"), so any line about a unit fails.
+	if err != nil || strings.Contains(string(out), dir) || strings.Contains(string(out), "shopauth") {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
+}
+
+// deployUnits names the systemd units in deploy/.
+func deployUnits(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, pattern := range []string{"*.service", "*.socket", "*.timer"} {
+		found, err := filepath.Glob(filepath.Join("deploy", pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range found {
+			names = append(names, filepath.Base(f))
+		}
+	}
+	for _, want := range []string{"shopauth.service", "shopauth.socket", "shopauth-backup.service", "shopauth-backup.timer"} {
+		if !slices.Contains(names, want) {
+			t.Fatalf("deploy/ lacks %s (it has %v)", want, names)
+		}
+	}
+	return names
 }
 
 func TestEnvironmentFileNamesRealFlags(t *testing.T) {
@@ -377,5 +417,172 @@ func waitForPort(t *testing.T, addr string) {
 			t.Fatalf("nothing listens on %s: %v", addr, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// unitValue returns the value of key= in a unit file (the first one).
+func unitValue(t *testing.T, file, key string) string {
+	t.Helper()
+	unit, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(unit), "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			return v
+		}
+	}
+	t.Fatalf("%s has no %s=", file, key)
+	return ""
+}
+
+// TestBackupUnitWritesABackup runs deploy/shopauth-backup.service's ExecStart and ExecStartPost as
+// systemd would (its $$ and %% unescaped), with the backup folder and the database moved into a
+// temporary folder: it writes a private, dated backup of the database, and the clean-up deletes only
+// copies older than 14 days.
+func TestBackupUnitWritesABackup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the real binary")
+	}
+	dir := t.TempDir()
+	bin := buildBinary(t)
+	backups := filepath.Join(dir, "backups")
+	if err := os.Mkdir(backups, 0o700); err != nil { // StateDirectory= makes it
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(dir, "shop.db")
+	seedCustomer(t, dbPath, "kept@shop.cz")
+	old := filepath.Join(backups, "shopauth-2020-01-01-000000.db")
+	writeFile(t, old, "an old backup")
+	month := time.Now().Add(-30 * 24 * time.Hour)
+	if err := os.Chtimes(old, month, month); err != nil {
+		t.Fatal(err)
+	}
+	systemd := strings.NewReplacer("$$", "$", "%%", "%", "/usr/local/bin/shopauth", bin, "/var/lib/shopauth-backup", backups)
+	for _, key := range []string{"ExecStart", "ExecStartPost"} {
+		line := unitValue(t, "deploy/shopauth-backup.service", key)
+		if !strings.Contains(line, "/var/lib/shopauth-backup") {
+			t.Fatalf("%s does not use the unit's StateDirectory /var/lib/shopauth-backup: %s", key, line)
+		}
+		args := strings.Fields(systemd.Replace(line))
+		if args[0] == "/bin/sh" { // /bin/sh -c '…': one argument after -c
+			script := strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(systemd.Replace(line), "-c ", 2)[1], "'"), "'")
+			args = []string{"/bin/sh", "-c", script}
+		}
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "SHOPAUTH_DB="+dbPath) // from /etc/shopauth/shopauth.env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", key, err, out)
+		}
+	}
+	entries, err := os.ReadDir(backups)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || !regexp.MustCompile(`^shopauth-\d{4}-\d\d-\d\d-\d{6}\.db$`).MatchString(entries[0].Name()) {
+		t.Fatalf("the backup folder holds %v, want one dated backup (and the month-old one deleted)", entries)
+	}
+	backup := filepath.Join(backups, entries[0].Name())
+	if fi, _ := os.Stat(backup); fi.Mode().Perm() != 0o600 {
+		t.Errorf("the backup has mode %v, want 0600", fi.Mode().Perm())
+	}
+	if code, stdout, stderr := runArgs(t, "", "customers", "list", "--db", backup); code != 0 || !strings.Contains(stdout, "kept@shop.cz") {
+		t.Errorf("the backup does not hold the customer: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// installSteps returns the README's install sequence (the indented block after **Install.**).
+func installSteps(t *testing.T) []string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "**Install.**")
+	if !ok {
+		t.Fatal("README.md has no **Install.** paragraph")
+	}
+	var steps []string
+	for _, line := range strings.Split(after, "\n")[1:] {
+		if step, ok := strings.CutPrefix(line, "    "); ok {
+			steps = append(steps, step)
+		} else if len(steps) > 0 {
+			break
+		}
+	}
+	if len(steps) < 5 {
+		t.Fatalf("the install block has %d lines", len(steps))
+	}
+	return steps
+}
+
+// TestInstallStepsWorkTogether checks the README's install sequence as far as a test machine
+// allows: the user exists before files are given its group, /etc/shopauth and the env file are
+// readable by the service user's group (they were root's alone: the templates were refused and
+// the service restarted in a loop), every unit in deploy/ is installed and the right ones started.
+// The folder and file steps run for real under a temporary root, with this user's group standing in
+// for shopauth, and the modes they leave are checked.
+func TestInstallStepsWorkTogether(t *testing.T) {
+	steps := installSteps(t)
+	index := func(prefix string) int {
+		for i, s := range steps {
+			if strings.HasPrefix(s, prefix) {
+				return i
+			}
+		}
+		t.Fatalf("the install steps lack %q:\n%s", prefix, strings.Join(steps, "\n"))
+		return -1
+	}
+	user := index("useradd --system")
+	units := index("install -m 0644 deploy/shopauth.socket")
+	enable := index("systemctl enable --now")
+	if index("systemctl daemon-reload") < units || enable < units || index("install -m 0755 shopauth /usr/local/bin/shopauth") > enable {
+		t.Errorf("the steps are out of order:\n%s", strings.Join(steps, "\n"))
+	}
+	for _, name := range deployUnits(t) {
+		if !strings.Contains(steps[units], "deploy/"+name) {
+			t.Errorf("the install steps do not install deploy/%s", name)
+		}
+	}
+	for _, name := range []string{"shopauth.socket", "shopauth.service", "shopauth-backup.timer"} {
+		if !slices.Contains(strings.Fields(steps[enable]), name) {
+			t.Errorf("%q does not enable %s", steps[enable], name)
+		}
+	}
+
+	root := t.TempDir()
+	gid := strconv.Itoa(os.Getgid())
+	var ran int
+	for i, step := range steps {
+		if !strings.Contains(step, "/etc/shopauth") || !strings.HasPrefix(step, "install ") {
+			continue
+		}
+		if !strings.Contains(step, "-g shopauth") {
+			t.Errorf("%q does not give the file to the group shopauth: the service could not read it", step)
+		}
+		if i < user {
+			t.Errorf("%q comes before the shopauth user (and group) is made", step)
+		}
+		args := strings.Fields(strings.NewReplacer("/etc/", root+"/etc/", "-o root", "-o "+strconv.Itoa(os.Getuid()),
+			"-g shopauth", "-g "+gid).Replace(step))
+		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, out)
+		}
+		ran++
+	}
+	if ran < 2 {
+		t.Fatalf("only %d install steps touch /etc/shopauth", ran)
+	}
+	for path, want := range map[string]os.FileMode{
+		"etc/shopauth":              os.ModeDir | 0o750, // the group may enter and list
+		"etc/shopauth/shopauth.env": 0o640,              // the group may read; others nothing (the SMTP password)
+	} {
+		fi, err := os.Stat(filepath.Join(root, path))
+		if err != nil {
+			t.Fatalf("the install steps did not make /%s: %v", path, err)
+		}
+		if fi.Mode() != want || strconv.Itoa(int(fi.Sys().(*syscall.Stat_t).Gid)) != gid {
+			t.Errorf("/%s: mode %v group %d, want %v and the shopauth group", path, fi.Mode(), fi.Sys().(*syscall.Stat_t).Gid, want)
+		}
 	}
 }

@@ -38,11 +38,7 @@ func TestKill9KeepsEveryAnsweredToken(t *testing.T) {
 		t.Skip("builds and kills the real binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "shopauth")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	dbPath := filepath.Join(dir, "shop.db")
 	const clients, rounds = 20, 3
 
@@ -146,13 +142,19 @@ var listeningLine = regexp.MustCompile(`shopauth listening on (http://\S+)`)
 
 func startBinary(t *testing.T, bin, dbPath string) *binaryServer {
 	t.Helper()
-	logFile, err := os.CreateTemp(t.TempDir(), "server-*.log") // dbPath may be a PostgreSQL URL
+	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--db", dbPath, "--metrics")
+	cmd.Env = append(os.Environ(), "SHOPAUTH_ISSUER=http://127.0.0.1:8000")
+	return startCommand(t, cmd)
+}
+
+// startCommand starts a prepared shopauth serve command and waits until it listens.
+func startCommand(t *testing.T, cmd *exec.Cmd) *binaryServer {
+	t.Helper()
+	logFile, err := os.CreateTemp(t.TempDir(), "server-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--db", dbPath, "--metrics")
-	cmd.Env = append(os.Environ(), "SHOPAUTH_ISSUER=http://127.0.0.1:8000")
 	cmd.Stderr = logFile
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -326,6 +326,16 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	m.DBPath = *dbPath
+	// A socket passed by systemd (deploy/shopauth.socket) replaces --addr: connections queue in it
+	// while the server restarts.
+	ln, err := systemdListener()
+	if err != nil {
+		return err
+	}
+	if ln != nil {
+		m.Listener, m.Addr = ln, ln.Addr().String()
+		m.Log.Info("listening on the socket systemd passed (--addr is not used)", "addr", m.Addr)
+	}
 	m.Config.Issuer = issuer
 	if issuer == "" {
 		m.Config.Issuer = "http://" + m.Addr
@@ -379,7 +389,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.Open(ctx); err != nil {
 		return errors.Join(err, m.Close())
 	}
-	err := m.Run(ctx)
+	err = m.Run(ctx)
 	return errors.Join(err, m.Close())
 }
 

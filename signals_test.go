@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -20,11 +19,7 @@ func TestStopSignalsShutDownCleanly(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and signals the real binary")
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "shopauth")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "shop.db")
