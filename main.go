@@ -459,7 +459,7 @@ func (m *Main) Open(ctx context.Context) error {
 		return fmt.Errorf("schema: %w", err)
 	}
 	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins,
-		TrustedProxies: m.TrustedProxies, NoGraphiQL: !m.GraphiQL}
+		TrustedProxies: m.TrustedProxies, NoGraphiQL: !m.GraphiQL, Social: m.Service}
 	if m.Metrics || m.MetricsAddr != "" {
 		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {
 			return m.DB.CountSessions(ctx, m.Service.Now())

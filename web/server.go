@@ -52,6 +52,8 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// Metrics serves /metrics when set.
 	Metrics http.Handler
+	// Social, when set, serves social login at auth.SocialPath{type}; without it every type is 404.
+	Social SocialLogin
 	// Observe, when set, is told of every finished request (for the latency histogram).
 	Observe func(route string, status int, d time.Duration)
 	// NoGraphiQL (--graphiql=false) serves no GraphiQL page or assets: / and /graphiql/ answer 404
@@ -89,6 +91,9 @@ func NewHandler(cfg Config) http.Handler {
 	mux.Handle("GET /.well-known/jwks.json", JWKSHandler(cfg.Service))
 	mux.Handle("GET /.well-known/openid-configuration", DiscoveryHandler(cfg.Service))
 	mux.Handle("GET /healthz", HealthHandler(cfg.Service))
+	if cfg.Social != nil {
+		mux.Handle(auth.SocialPath+"{type}", SocialHandler(cfg.Social, cfg.Logger))
+	}
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
@@ -239,6 +244,9 @@ func route(path string) string {
 	}
 	if strings.HasPrefix(path, GraphiQLAssetPrefix) {
 		return GraphiQLAssetPrefix
+	}
+	if strings.HasPrefix(path, auth.SocialPath) {
+		return auth.SocialPath
 	}
 	if path == AccountPath || strings.HasPrefix(path, AccountPath+"/") {
 		return AccountPath

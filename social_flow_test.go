@@ -1,0 +1,302 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"shopauth/auth"
+	"shopauth/social"
+	"shopauth/social/socialtest"
+)
+
+// The browser flow of social login end to end: a real server, the OpenID Connect stand-in as
+// Google, and a browser played by an http.Client with a cookie jar that follows redirects by hand
+// until it lands on the social redirect page.
+
+// browser is one browser: its own cookies.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+}
+
+func newBrowser(t *testing.T) *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{t: t, client: &http.Client{Jar: jar, Timeout: 20 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// visit goes to raw and follows redirects while they stay off landing; it returns the landing
+// URL reached (or the last response's URL when it never got there) and the last callback URL
+// it passed through (the provider's redirect back to us).
+func (b *browser) visit(raw, landing string) (landed *url.URL, callback string) {
+	b.t.Helper()
+	for range 10 {
+		if strings.HasPrefix(raw, landing) {
+			u, _ := url.Parse(raw)
+			return u, callback
+		}
+		if strings.Contains(raw, auth.SocialPath) && strings.Contains(raw, "state=") {
+			callback = raw
+		}
+		res, err := b.client.Get(raw)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		next := res.Header.Get("Location")
+		if res.StatusCode != http.StatusFound || next == "" {
+			b.t.Fatalf("GET %s: %d (no redirect)", raw, res.StatusCode)
+		}
+		u, _ := res.Request.URL.Parse(next)
+		raw = u.String()
+	}
+	b.t.Fatalf("too many redirects, at %s", raw)
+	return nil, ""
+}
+
+// untilCallback starts a google login and returns the provider's redirect back to us, unvisited.
+func (b *browser) untilCallback(m *Main) string {
+	b.t.Helper()
+	next := m.URL() + auth.SocialPath + "google"
+	for range 2 {
+		res, err := b.client.Get(next)
+		if err != nil {
+			b.t.Fatal(err)
+		}
+		res.Body.Close()
+		next = res.Header.Get("Location")
+	}
+	return next
+}
+
+// socialServer is a server with the stand-in as its Google, ending logins on ISSUER/account.
+func socialServer(t *testing.T) (*Main, *socialtest.OIDC) {
+	provider := socialtest.NewOIDC(t)
+	m := startAtIssuer(t, func(m *Main) {
+		m.Config.ProviderTimeout = 2 * time.Second
+		m.Config.Providers = []auth.IdentityProvider{social.NewGoogle(provider.ClientID, provider.ClientSecret, provider.URL,
+			social.Options{Timeout: time.Second})}
+	})
+	return m, provider
+}
+
+func pkce() (verifier, challenge string) {
+	verifier = strings.Repeat("Verifier-", 5)
+	h := sha256.Sum256([]byte(verifier))
+	return verifier, base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+// login runs the browser flow from the start URL with q and returns where it landed.
+func (b *browser) login(m *Main, q url.Values) (*url.URL, string) {
+	return b.visit(m.URL()+auth.SocialPath+"google?"+q.Encode(), m.URL()+"/account")
+}
+
+func exchange(t *testing.T, m *Main, code, verifier string) gqlResponse {
+	return gql(t, m.URL(), `mutation ($c: String!, $v: String) { LoginWithSocialCode(input: {code: $c, codeVerifier: $v}) {
+		showCartMergeInfo tokens { accessToken refreshToken } } }`, map[string]any{"c": code, "v": verifier}, nil)
+}
+
+func (r gqlResponse) loginResult(t *testing.T, field string) auth.TokenPair {
+	t.Helper()
+	var res struct {
+		ShowCartMergeInfo bool
+		Tokens            struct{ AccessToken, RefreshToken string }
+	}
+	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data[field], &res) != nil || res.Tokens.AccessToken == "" || res.ShowCartMergeInfo {
+		t.Fatalf("%s: want a LoginResult, got %d %s", field, r.Status, r.Raw)
+	}
+	return auth.TokenPair{AccessToken: res.Tokens.AccessToken, RefreshToken: res.Tokens.RefreshToken}
+}
+
+func TestSocialBrowserFlow(t *testing.T) {
+	m, provider := socialServer(t)
+	provider.SetUser(socialtest.User{Subject: "sub-eva", Email: "eva@example.com", EmailVerified: true, FirstName: "Eva", LastName: "Nová"})
+	b := newBrowser(t)
+	verifier, challenge := pkce()
+	landed, _ := b.login(m, url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}, "redirect": {"/cart"},
+		"cartUuid": {"8a2f9d1e-0000-4000-8000-000000000001"}, "productListUuids": {"a,b"}})
+	q := landed.Query()
+	if q.Get("code") == "" || q.Get("isRegistration") != "true" || q.Get("showCartMergeInfo") != "false" || q.Get("redirect") != "/cart" ||
+		q.Get("cartUuid") != "8a2f9d1e-0000-4000-8000-000000000001" || q.Get("productListUuids") != "a,b" {
+		t.Fatalf("landed on %s", landed)
+	}
+	pair := exchange(t, m, q.Get("code"), verifier).loginResult(t, "LoginWithSocialCode")
+	me := gql(t, m.URL(), `{ currentCustomerUser { email firstName emailVerified loginInfo { loginType externalId } }
+		socialIdentities { type externalId email } settings { socialNetworkLoginConfig } }`, nil, bearer(pair.AccessToken))
+	for _, want := range []string{`"email":"eva@example.com"`, `"firstName":"Eva"`, `"emailVerified":true`,
+		`"loginInfo":{"loginType":"google","externalId":"sub-eva"}`, `"socialIdentities":[{"type":"google","externalId":"sub-eva","email":"eva@example.com"}]`,
+		`"socialNetworkLoginConfig":["google"]`} {
+		if !strings.Contains(string(me.Raw), want) {
+			t.Errorf("the customer's view lacks %s: %s", want, me.Raw)
+		}
+	}
+	// A password login says web; the refresh keeps the session's login type.
+	again, _ := b.login(m, url.Values{})
+	if again.Query().Get("isRegistration") != "false" {
+		t.Errorf("the second login registered: %s", again)
+	}
+	second := exchange(t, m, again.Query().Get("code"), "").loginResult(t, "LoginWithSocialCode")
+	rotated := refresh(t, m.URL(), second.RefreshToken).token(t, "RefreshTokens")
+	if r := gql(t, m.URL(), `{ currentCustomerUser { loginInfo { loginType } } }`, nil, bearer(rotated.AccessToken)); !strings.Contains(string(r.Raw), `"loginType":"google"`) {
+		t.Errorf("after a refresh: %s", r.Raw)
+	}
+}
+
+func TestSocialBrowserFlowAttacks(t *testing.T) {
+	m, provider := socialServer(t)
+	provider.SetUser(socialtest.User{Subject: "sub-victim", Email: "victim@example.com", EmailVerified: true})
+	verifier, challenge := pkce()
+	withPKCE := url.Values{"code_challenge": {challenge}, "code_challenge_method": {"S256"}}
+
+	t.Run("pre-hijacking", func(t *testing.T) {
+		attacker := register(t, m.URL(), "victim@example.com", "attacker-password")
+		landed, _ := newBrowser(t).login(m, withPKCE)
+		if landed.Query().Get("isRegistration") != "false" {
+			t.Fatalf("landed on %s", landed)
+		}
+		victim := exchange(t, m, landed.Query().Get("code"), verifier).loginResult(t, "LoginWithSocialCode")
+		gql(t, m.URL(), `mutation { Login(input: {email: "victim@example.com", password: "attacker-password"}) { accessToken } }`, nil, nil).
+			wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		if r := gql(t, m.URL(), `{ currentCustomerUser { email } }`, nil, bearer(attacker.AccessToken)); r.Status != http.StatusUnauthorized {
+			t.Errorf("the attacker's access token: %d %s, want 401", r.Status, r.Raw)
+		}
+		if r := refresh(t, m.URL(), attacker.RefreshToken); len(r.Errors) == 0 {
+			t.Errorf("the attacker's refresh token still works: %s", r.Raw)
+		}
+		if r := gql(t, m.URL(), `{ currentCustomerUser { emailVerified } }`, nil, bearer(victim.AccessToken)); !strings.Contains(string(r.Raw), `"emailVerified":true`) {
+			t.Errorf("the victim's account: %s", r.Raw)
+		}
+	})
+	t.Run("state replay", func(t *testing.T) {
+		b := newBrowser(t)
+		_, callback := b.login(m, url.Values{})
+		if callback == "" {
+			t.Fatal("no callback seen")
+		}
+		landed, _ := b.visit(callback, m.URL()+"/account")
+		if landed.Query().Get("reason") != auth.ReasonStateInvalid || landed.Query().Get("code") != "" {
+			t.Errorf("a replayed callback landed on %s", landed)
+		}
+	})
+	t.Run("state from another browser", func(t *testing.T) {
+		victim, attacker := newBrowser(t), newBrowser(t)
+		// The attacker begins a flow and stops at the callback, then makes the victim's browser open it.
+		callback := attacker.untilCallback(m)
+		landed, _ := victim.visit(callback, m.URL()+"/account")
+		if landed.Query().Get("reason") != auth.ReasonStateInvalid {
+			t.Errorf("another browser's callback landed on %s", landed)
+		}
+		if landed, _ := attacker.visit(callback, m.URL()+"/account"); landed.Query().Get("reason") != auth.ReasonStateInvalid {
+			t.Errorf("the flow survived the victim's use of it: %s", landed)
+		}
+	})
+	t.Run("code replay and a wrong PKCE verifier", func(t *testing.T) {
+		landed, _ := newBrowser(t).login(m, withPKCE)
+		code := landed.Query().Get("code")
+		exchange(t, m, code, verifier).loginResult(t, "LoginWithSocialCode")
+		exchange(t, m, code, verifier).wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		landed, _ = newBrowser(t).login(m, withPKCE)
+		code = landed.Query().Get("code")
+		exchange(t, m, code, "not-the-verifier-not-the-verifier-not-the-v").wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		exchange(t, m, code, verifier).wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+	})
+	t.Run("off-site redirect ignored", func(t *testing.T) {
+		for _, r := range []string{"https://evil.example/steal", "//evil.example/x", "javascript:alert(1)"} {
+			landed, _ := newBrowser(t).login(m, url.Values{"redirect": {r}})
+			if landed.Query().Get("code") == "" || landed.Query().Has("redirect") {
+				t.Errorf("redirect %q: landed on %s", r, landed)
+			}
+		}
+		own := m.URL() + "/account#orders"
+		if landed, _ := newBrowser(t).login(m, url.Values{"redirect": {own}}); landed.Query().Get("redirect") != own {
+			t.Errorf("the issuer's own URL was dropped: %s", landed)
+		}
+	})
+	t.Run("Apple's form_post callback", func(t *testing.T) {
+		b := newBrowser(t)
+		back, _ := url.Parse(b.untilCallback(m))
+		res, err := b.client.PostForm(m.URL()+auth.SocialPath+"google", back.Query())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		landed, _ := url.Parse(res.Header.Get("Location"))
+		if res.StatusCode != http.StatusFound || landed.Query().Get("code") == "" {
+			t.Errorf("POST callback: %d to %s", res.StatusCode, landed)
+		}
+	})
+	t.Run("cancelled", func(t *testing.T) {
+		provider.SetFault(socialtest.Cancel)
+		defer provider.SetFault(socialtest.NoFault)
+		if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("reason") != auth.ReasonCancelled ||
+			landed.Query().Get("exceptionType") != "socialNetworkLoginException" || landed.Query().Get("socialNetwork") != "google" {
+			t.Errorf("cancelled: landed on %s", landed)
+		}
+	})
+	t.Run("a provider that hangs", func(t *testing.T) {
+		provider.SetFault(socialtest.Hang)
+		defer provider.SetFault(socialtest.NoFault)
+		if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("reason") != auth.ReasonProviderError {
+			t.Errorf("hanging provider: landed on %s", landed)
+		}
+	})
+}
+
+func TestSocialPathErrors(t *testing.T) {
+	m, _ := socialServer(t)
+	for _, c := range []struct {
+		method, path, body string
+		status             int
+		want               string
+	}{
+		{"GET", "apple", "", 404, `"errors"`},
+		{"GET", "nonsense", "", 404, `"errors"`},
+		{"PUT", "google", "", 405, `"errors"`},
+		{"POST", "google", "nothing=here", 400, "state and code are missing"},
+		{"GET", "google?code_challenge=abc&code_challenge_method=plain", "", 400, "code_challenge"},
+		{"POST", "google", strings.Repeat("a", 70<<10), 400, `"errors"`},
+	} {
+		req, _ := http.NewRequest(c.method, m.URL()+auth.SocialPath+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != c.status || !strings.Contains(string(body), c.want) || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s: %d %s, want %d with %s", c.method, c.path, res.StatusCode, body, c.status, c.want)
+		}
+	}
+	// The start sets the flow cookie: HttpOnly, on the social path, Lax for an http issuer.
+	res, err := http.DefaultTransport.RoundTrip(must(http.NewRequest("GET", m.URL()+auth.SocialPath+"google", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	cookie := res.Header.Get("Set-Cookie")
+	for _, want := range []string{"shopauth_social=", "Path=/social-network/login/", "HttpOnly", "SameSite=Lax", "Max-Age=600"} {
+		if !strings.Contains(cookie, want) {
+			t.Errorf("Set-Cookie %q lacks %s", cookie, want)
+		}
+	}
+	if res.StatusCode != http.StatusFound || res.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("start: %d, Referrer-Policy %q", res.StatusCode, res.Header.Get("Referrer-Policy"))
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
