@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -33,14 +34,37 @@ const (
 	MsgPasskeyNameTooLong  = "Passkey name cannot be longer than 100 characters"
 	MsgPasskeyNameInvalid  = "Passkey name cannot contain control characters"
 	MsgPasskeysDisabled    = "Passkeys are not enabled on this server."
+	MsgPasskeyTooMany      = "You can have at most 20 passkeys. Remove one to add another."
+	MsgPasskeyTooLarge     = "The passkey is larger than this server accepts."
 	EPasskeysDisabled      = "passkeys-disabled"
 	defaultPasskeyName     = "Passkey"
 	maxPasskeyNameRunes    = 100
-	maxCredentialJSON      = 64 << 10
 	passkeyHandleLabel     = "shopauth webauthn user handle\x00"
 	codePasskeyNotVerified = "3f8e4a52-7d0b-4c41-9e0f-5b7a1c2d9e61" // ours: the credential did not verify
 	codePasskeyUnknown     = "0b6c1f9e-2a47-4d83-b5e2-8c9d4f1a7e30" // ours: no passkey of the caller has this id
 	codePasskeyBadName     = "6a2d8e14-95c3-4b7f-a0d6-3e1f7c9b2a58" // ours: control characters in the name
+	codeTooMany            = "756b1212-697c-468d-a9ad-50dd783bb169" // Count::TOO_MANY_ERROR
+)
+
+// Limits of what a client may make a passkey cost (issue 20: 200 passkeys with 1023-byte ids and
+// 45 KB of client data stored 12 MiB for one customer and made a 281 KB options answer).
+const (
+	// MaxPasskeysPerCustomer caps a customer's passkeys, and so the options' excludeCredentials.
+	MaxPasskeysPerCustomer = 20
+	// PasskeyRegistrationOptionsPerMinute bounds the registration challenges one customer stores.
+	PasskeyRegistrationOptionsPerMinute = 10
+	// maxCredentialJSON bounds what is parsed at all: a real credential with the longest id WebAuthn
+	// allows (1023 bytes) and an attestation with certificates stays well under it.
+	maxCredentialJSON = 32 << 10
+	// maxClientDataJSON bounds the browser's client data (a real one is a few hundred bytes).
+	maxClientDataJSON = 4 << 10
+	// maxAttestationObject bounds the CBOR attestation object (about 200 bytes with attestation
+	// "none", which is what the options ask for; a few KB with certificates).
+	maxAttestationObject = 16 << 10
+	// maxCredentialID is WebAuthn's limit, which go-webauthn enforces on the authenticator data too.
+	maxCredentialID = 1023
+	// maxPublicKey bounds the COSE public key (an RSA-4096 key is about 550 bytes).
+	maxPublicKey = 2 << 10
 )
 
 // Audit reasons of passkeys.
@@ -143,6 +167,10 @@ func (s *Service) passkeysOn() error {
 // PasskeyRegistrationOptions begins registering a passkey for the caller. It answers the creation
 // options as `{"publicKey": {...}}` in the WebAuthn Level 3 JSON form (base64url), asking for a
 // discoverable credential and user verification and excluding the caller's passkeys.
+//
+// Each call stores a challenge, so a customer gets PasskeyRegistrationOptionsPerMinute of them
+// (then too-many-login-attempts). A customer who has MaxPasskeysPerCustomer already is told so
+// here, before an authenticator makes a passkey the server would then refuse to keep.
 func (s *Service) PasskeyRegistrationOptions(ctx context.Context, p *Principal) (string, error) {
 	if p == nil {
 		return "", errInvalidToken
@@ -150,9 +178,17 @@ func (s *Service) PasskeyRegistrationOptions(ctx context.Context, p *Principal) 
 	if err := s.passkeysOn(); err != nil {
 		return "", err
 	}
+	end, err := s.beginAttempt(ctx, EventLoginThrottled, passkeyRegistrationLimits(p.Customer.UUID)...)
+	if err != nil {
+		return "", err
+	}
+	end(true)
 	existing, err := s.store.Passkeys(ctx, p.Customer.ID)
 	if err != nil {
 		return "", internal("auth.PasskeyRegistrationOptions", err)
+	}
+	if len(existing) >= MaxPasskeysPerCustomer {
+		return "", errTooManyPasskeys
 	}
 	exclude := make([]protocol.CredentialDescriptor, len(existing))
 	for i, x := range existing {
@@ -166,6 +202,14 @@ func (s *Service) PasskeyRegistrationOptions(ctx context.Context, p *Principal) 
 	}
 	return s.storeChallenge(ctx, CeremonyRegistration, p.Customer.ID, session, creation)
 }
+
+// passkeyRegistrationLimits count every registration options call of a customer, wherever from.
+func passkeyRegistrationLimits(customerUUID string) []Limit {
+	return []Limit{{Key: "passkey-register\x00" + customerUUID, Max: PasskeyRegistrationOptionsPerMinute}}
+}
+
+var errTooManyPasskeys = &Error{Code: EValidation, Message: MsgValidation,
+	Validation: Violations{"input.credential": {{Message: MsgPasskeyTooMany, Code: codeTooMany}}}}
 
 // storeChallenge keeps the ceremony's session data server-side and returns options as JSON.
 func (s *Service) storeChallenge(ctx context.Context, ceremony string, customerID int64, session *webauthn.SessionData, options any) (string, error) {
@@ -241,12 +285,20 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 			Validation: Violations{"input.credential": {{Message: MsgPasskeyNotVerified, Code: codePasskeyNotVerified}}}}
 		return PasskeyInfo{}, e
 	}
+	tooLarge := func(cause error) (PasskeyInfo, error) {
+		s.log.InfoContext(ctx, "passkey registration refused", "customer", p.Customer.UUID, "reason", cause.Error())
+		return PasskeyInfo{}, &Error{Code: EValidation, Message: MsgValidation, Err: cause,
+			Validation: Violations{"input.credential": {{Message: MsgPasskeyTooLarge, Code: codeTooLong}}}}
+	}
 	if len(credential) > maxCredentialJSON {
-		return notVerified(errors.New("credential too large"))
+		return tooLarge(fmt.Errorf("credential of %d bytes, over %d", len(credential), maxCredentialJSON))
 	}
 	parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(credential))
 	if err != nil {
 		return notVerified(err)
+	}
+	if err := oversized(parsed); err != nil {
+		return tooLarge(err)
 	}
 	ch, session, err := s.findChallenge(ctx, CeremonyRegistration, parsed.Response.CollectedClientData.Challenge)
 	if err != nil {
@@ -263,7 +315,7 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 	if err := usablePublicKey(cred.PublicKey); err != nil {
 		return notVerified(err)
 	}
-	record, err := json.Marshal(cred)
+	record, err := passkeyRecord(cred)
 	if err != nil {
 		return PasskeyInfo{}, internal("auth.RegisterPasskey", err)
 	}
@@ -271,6 +323,10 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 		SignCount: cred.Authenticator.SignCount, CreatedAt: s.Now()}
 	errUsed := errors.New("the challenge was used meanwhile")
 	err = s.store.Update(ctx, func(tx Tx) error {
+		// Counted in the transaction that adds one: parallel registrations cannot pass the cap.
+		if n, err := tx.CountPasskeys(p.Customer.ID); err != nil || n >= MaxPasskeysPerCustomer {
+			return cmpErr(err, errTooManyPasskeys)
+		}
 		if ok, err := tx.DeletePasskeyChallenge(ch.Hash); err != nil || !ok {
 			return cmpErr(err, errUsed)
 		}
@@ -282,10 +338,58 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 	switch {
 	case errors.Is(err, errUsed), errors.Is(err, ErrPasskeyTaken):
 		return notVerified(err)
+	case errors.Is(err, errTooManyPasskeys):
+		return PasskeyInfo{}, errTooManyPasskeys
 	case err != nil:
 		return PasskeyInfo{}, internal("auth.RegisterPasskey", err)
 	}
 	return passkeyInfo(pk), nil
+}
+
+// oversized refuses a registration response whose parts are larger than a real one can be, before
+// anything is verified or stored.
+func oversized(parsed *protocol.ParsedCredentialCreationData) error {
+	raw, att := parsed.Raw.AttestationResponse, parsed.Response.AttestationObject.AuthData.AttData
+	for _, part := range []struct {
+		name      string
+		size, max int
+	}{
+		{"client data JSON", len(raw.ClientDataJSON), maxClientDataJSON},
+		{"attestation object", len(raw.AttestationObject), maxAttestationObject},
+		{"credential id", max(len(parsed.RawID), len(att.CredentialID)), maxCredentialID},
+		{"public key", len(att.CredentialPublicKey), maxPublicKey},
+	} {
+		if part.size > part.max {
+			return fmt.Errorf("%s of %d bytes, over %d", part.name, part.size, part.max)
+		}
+	}
+	return nil
+}
+
+// passkeyRecord is what is kept of a verified credential: go-webauthn's record without the
+// registration's client data and attestation object (kept by go-webauthn for re-checking the
+// attestation later, which a server asking for "none" never does), and with only the transports
+// and attachment WebAuthn defines, so that nothing a client chose the size of is stored.
+func passkeyRecord(cred *webauthn.Credential) ([]byte, error) {
+	c := *cred
+	c.Attestation = webauthn.CredentialAttestation{PublicKeyAlgorithm: cred.Attestation.PublicKeyAlgorithm}
+	c.Transport = nil
+	for _, t := range cred.Transport {
+		if knownTransports[t] && !slices.Contains(c.Transport, t) {
+			c.Transport = append(c.Transport, t)
+		}
+	}
+	switch c.Authenticator.Attachment {
+	case protocol.Platform, protocol.CrossPlatform:
+	default:
+		c.Authenticator.Attachment = ""
+	}
+	return json.Marshal(c)
+}
+
+var knownTransports = map[protocol.AuthenticatorTransport]bool{
+	protocol.USB: true, protocol.NFC: true, protocol.BLE: true, protocol.SmartCard: true,
+	protocol.Hybrid: true, protocol.Internal: true,
 }
 
 // usablePublicKey refuses a key no assertion could ever verify against. With "none" attestation
@@ -483,7 +587,7 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 		s.log.WarnContext(ctx, "passkey login refused: possible cloned authenticator", "customer", cust.UUID, "remote", ip)
 		return failed(errors.New(reason))
 	}
-	record, err := json.Marshal(cred)
+	record, err := passkeyRecord(cred) // a record stored before the limits shrinks on its next use
 	if err != nil {
 		return TokenPair{}, internal("auth.LoginWithPasskey", err)
 	}

@@ -49,6 +49,9 @@ type PasskeyStore interface {
 
 // PasskeyTx is the part of Tx that passkeys need.
 type PasskeyTx interface {
+	// CountPasskeys counts a customer's passkeys and keeps the count true until the transaction
+	// ends: a parallel transaction counting the same customer's waits for this one.
+	CountPasskeys(customerID int64) (int, error)
 	CreatePasskey(p Passkey) error // ErrPasskeyTaken when the credential id exists
 	Passkey(credentialID []byte) (Passkey, error)
 	// UpdatePasskey stores what a login changes: the sign count, when it was last used, the record.

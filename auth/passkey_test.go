@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -776,5 +777,188 @@ func TestPasskeysOff(t *testing.T) {
 	}
 	if list, err := e.svc.Passkeys(ctx, p); err != nil || len(list) != 0 {
 		t.Errorf("passkeys with passkeys off: %v %v, want an empty list", list, err)
+	}
+}
+
+// addDevicePasskey registers a passkey from a new authenticator (one that holds none of the
+// customer's, so the exclusion list does not stop it), moving the clock on a minute whenever the
+// registration options' throttle would refuse.
+func (e *passkeyEnv) addDevicePasskey(t *testing.T, n int) {
+	t.Helper()
+	e.authn = &testkit.Authenticator{Origin: shopOrigin}
+	if n%auth.PasskeyRegistrationOptionsPerMinute == 0 {
+		e.advance(time.Minute)
+	}
+	e.addPasskey("Device")
+}
+
+// wantPasskeyViolation fails unless err is a validation error on input.credential with message.
+func wantPasskeyViolation(t *testing.T, err error, message string) {
+	t.Helper()
+	var ae *auth.Error
+	if !errors.As(err, &ae) || ae.Code != auth.EValidation || len(ae.Validation["input.credential"]) != 1 ||
+		ae.Validation["input.credential"][0].Message != message {
+		t.Fatalf("got %v (%+v), want a validation error on input.credential: %q", err, ae, message)
+	}
+}
+
+// A customer has at most 20 passkeys (issue 20, item 5): one customer stored 200.
+func TestPasskeysPerCustomerAreCapped(t *testing.T) {
+	e := newPasskeyEnv(t)
+	for i := range auth.MaxPasskeysPerCustomer - 1 {
+		e.addDevicePasskey(t, i)
+	}
+	e.advance(time.Minute)
+	// Two ceremonies begun at 19: the first makes 20, the second is the 21st.
+	e.authn = &testkit.Authenticator{Origin: shopOrigin}
+	twentieth := e.registrationCredential()
+	e.authn = &testkit.Authenticator{Origin: shopOrigin}
+	twentyFirst := e.registrationCredential()
+	if _, err := e.svc.RegisterPasskey(ctx, e.p, twentieth, nil); err != nil {
+		t.Fatalf("the 20th passkey: %v", err)
+	}
+	_, err := e.svc.RegisterPasskey(ctx, e.p, twentyFirst, nil)
+	wantPasskeyViolation(t, err, auth.MsgPasskeyTooMany)
+	if n := len(e.storedPasskeys()); n != auth.MaxPasskeysPerCustomer {
+		t.Fatalf("%d passkeys stored, want %d", n, auth.MaxPasskeysPerCustomer)
+	}
+	// At the cap the options say so, before an authenticator makes a passkey for nothing.
+	_, err = e.svc.PasskeyRegistrationOptions(ctx, e.p)
+	wantPasskeyViolation(t, err, auth.MsgPasskeyTooMany)
+
+	// Removing one makes room for one.
+	if err := e.svc.RemovePasskey(ctx, e.p, e.passkeys()[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	e.addDevicePasskey(t, 1)
+	if n := len(e.storedPasskeys()); n != auth.MaxPasskeysPerCustomer {
+		t.Fatalf("%d passkeys after removing one and adding one, want %d", n, auth.MaxPasskeysPerCustomer)
+	}
+}
+
+// Parallel registrations cannot pass the cap between them.
+func TestPasskeyCapHoldsUnderConcurrency(t *testing.T) {
+	e := newPasskeyEnv(t)
+	for i := range auth.MaxPasskeysPerCustomer - 2 {
+		e.addDevicePasskey(t, i)
+	}
+	e.advance(time.Minute)
+	var creds []string
+	for range 6 {
+		e.authn = &testkit.Authenticator{Origin: shopOrigin}
+		creds = append(creds, e.registrationCredential())
+	}
+	var wg sync.WaitGroup
+	for _, c := range creds {
+		wg.Go(func() {
+			if _, err := e.svc.RegisterPasskey(ctx, e.p, c, nil); err != nil && auth.ErrorMessage(err) != auth.MsgValidation {
+				t.Errorf("parallel registration: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(e.storedPasskeys()); n != auth.MaxPasskeysPerCustomer {
+		t.Fatalf("%d passkeys after parallel registrations, want %d", n, auth.MaxPasskeysPerCustomer)
+	}
+}
+
+// PasskeyRegistrationOptions stores a challenge per call: at most 10 a minute per customer (issue
+// 20, item 5: a flood stored a thousand challenge rows a second).
+func TestPasskeyRegistrationOptionsAreThrottled(t *testing.T) {
+	e := newPasskeyEnv(t)
+	for i := range auth.PasskeyRegistrationOptionsPerMinute {
+		if _, err := e.svc.PasskeyRegistrationOptions(ctx, e.p); err != nil {
+			t.Fatalf("options %d: %v", i+1, err)
+		}
+	}
+	elsewhere := auth.NewContextWithClient(context.Background(), auth.Client{IP: "198.51.100.1"})
+	for _, c := range []context.Context{ctx, elsewhere} {
+		if _, err := e.svc.PasskeyRegistrationOptions(c, e.p); auth.ErrorCode(err) != auth.ETooManyLoginAttempts {
+			t.Fatalf("options past %d a minute: %v, want too-many-login-attempts from any address",
+				auth.PasskeyRegistrationOptionsPerMinute, err)
+		}
+	}
+	// Another customer has a budget of their own; the customer gets new options a minute later.
+	other := e.mustAuthenticate(e.register("other@shop.cz").AccessToken)
+	if _, err := e.svc.PasskeyRegistrationOptions(ctx, other); err != nil {
+		t.Fatalf("another customer: %v", err)
+	}
+	e.advance(time.Minute)
+	e.addPasskey("Phone")
+}
+
+// What a client sends is bounded in size, and what is stored does not grow with it (issue 20,
+// item 5: 45 KB of client data were stored with each passkey).
+func TestPasskeyRegistrationSizes(t *testing.T) {
+	padTransports := func(t *testing.T, cred string) string {
+		return mutate(t, cred, func(m map[string]any) {
+			var junk []any
+			for i := range 100 {
+				junk = append(junk, fmt.Sprintf("%03d%s", i, strings.Repeat("t", 97)))
+			}
+			m["response"].(map[string]any)["transports"] = append(junk, "internal", "internal")
+		})
+	}
+	cases := []struct {
+		name        string
+		idLength    int
+		clientData  int // bytes of padding in the client data
+		change      func(t *testing.T, cred string) string
+		wantMessage string // "" when accepted
+	}{
+		{name: "1023-byte credential id", idLength: 1023},
+		{name: "1024-byte credential id", idLength: 1024, wantMessage: auth.MsgPasskeyNotVerified},
+		{name: "3 KB of client data", idLength: 1023, clientData: 3000},
+		{name: "5 KB of client data", clientData: 5000, wantMessage: auth.MsgPasskeyTooLarge},
+		{name: "45 KB of client data", idLength: 1023, clientData: 45_000, wantMessage: auth.MsgPasskeyTooLarge},
+		{name: "a 33 KB credential", change: func(t *testing.T, c string) string {
+			return mutate(t, c, func(m map[string]any) { m["padding"] = strings.Repeat("p", 33<<10) })
+		}, wantMessage: auth.MsgPasskeyTooLarge},
+		{name: "invented transports", change: padTransports},
+		{name: "an invented attachment", change: func(t *testing.T, c string) string {
+			return mutate(t, c, func(m map[string]any) { m["authenticatorAttachment"] = strings.Repeat("a", 10_000) })
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newPasskeyEnv(t)
+			e.authn = &testkit.Authenticator{Origin: shopOrigin, IDLength: tc.idLength, ClientDataPadding: tc.clientData}
+			cred := e.registrationCredential()
+			if tc.change != nil {
+				cred = tc.change(t, cred)
+			}
+			_, err := e.svc.RegisterPasskey(ctx, e.p, cred, nil)
+			if tc.wantMessage != "" {
+				wantPasskeyViolation(t, err, tc.wantMessage)
+				if n := len(e.storedPasskeys()); n != 0 {
+					t.Fatalf("%d passkeys stored", n)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("RegisterPasskey: %v", err)
+			}
+			stored := e.storedPasskeys()
+			if len(stored) != 1 {
+				t.Fatalf("%d passkeys stored, want 1", len(stored))
+			}
+			// The record holds the key and the id, not what the client padded.
+			rec := stored[0].Credential
+			if limit := 2*len(stored[0].CredentialID) + 1000; len(rec) > limit {
+				t.Errorf("stored record of %d bytes for a %d-byte id, want at most %d:\n%.300s", len(rec), len(stored[0].CredentialID), limit, rec)
+			}
+			for _, padding := range []string{"xxxxxxxx", "tttttttt", "aaaaaaaa"} {
+				if strings.Contains(string(rec), padding) {
+					t.Errorf("the stored record keeps the client's padding %q", padding)
+				}
+			}
+			if tc.name == "invented transports" && !strings.Contains(string(rec), `"transport":["internal"]`) {
+				t.Errorf("stored record %s: want the known transport, once", rec)
+			}
+			// And it still logs in.
+			if _, err := e.svc.LoginWithPasskey(ctx, e.assertion()); err != nil {
+				t.Fatalf("login with the passkey: %v", err)
+			}
+		})
 	}
 }

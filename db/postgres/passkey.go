@@ -78,6 +78,19 @@ func (d *DB) PasskeyChallenge(ctx context.Context, hash []byte) (auth.PasskeyCha
 	return c, nil
 }
 
+// CountPasskeys locks the customer's row first, so that of two transactions adding a passkey for
+// the same customer the second counts (in a statement of its own, which under READ COMMITTED sees
+// what the first committed) only once the first has ended. FOR NO KEY UPDATE leaves alone the
+// inserts that merely reference the customer (sessions, audit).
+func (t *Tx) CountPasskeys(customerID int64) (int, error) {
+	if _, err := t.exec(`SELECT 1 FROM customers WHERE id = $1 FOR NO KEY UPDATE`, customerID); err != nil {
+		return 0, err
+	}
+	var n int
+	err := t.tx.QueryRow(t.ctx, `SELECT count(*) FROM passkeys WHERE customer_id = $1`, customerID).Scan(&n)
+	return n, err
+}
+
 func (t *Tx) CreatePasskey(p auth.Passkey) error {
 	_, err := t.exec(`INSERT INTO passkeys (credential_id, customer_id, name, credential, sign_count, created_at, last_used_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +23,17 @@ func testPasskeys(t *testing.T, s auth.Store) {
 	dup.CustomerID = eva.ID
 	if err := s.Update(ctx, func(tx auth.Tx) error { return tx.CreatePasskey(dup) }); !errors.Is(err, auth.ErrPasskeyTaken) {
 		t.Fatalf("a credential id registered twice: %v, want ErrPasskeyTaken", err)
+	}
+
+	var counts [2]int
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		var err1, err2 error
+		counts[0], err1 = tx.CountPasskeys(jan.ID)
+		counts[1], err2 = tx.CountPasskeys(eva.ID)
+		return errors.Join(err1, err2)
+	})
+	if counts != [2]int{2, 0} {
+		t.Errorf("CountPasskeys: Jan %d, Eva %d; want 2 and 0", counts[0], counts[1])
 	}
 
 	list, err := s.Passkeys(ctx, jan.ID)
@@ -125,4 +138,41 @@ func testPasskeys(t *testing.T, s auth.Store) {
 	if _, err := s.PasskeyChallenge(ctx, pending.Hash); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("a deleted customer's challenge: %v", err)
 	}
+}
+
+// testPasskeyCountInParallel checks that CountPasskeys holds its count until the transaction ends:
+// parallel transactions that each add a passkey only while the customer has fewer than a cap end
+// with exactly the cap, whatever the store runs in parallel.
+func testPasskeyCountInParallel(t *testing.T, s auth.Store) {
+	const limit, writers = 3, 8
+	jan, eva := addCustomer(t, s, "jan@shop.cz"), addCustomer(t, s, "eva@shop.cz")
+	errFull := errors.New("full")
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			err := s.Update(ctx(), func(tx auth.Tx) error {
+				n, err := tx.CountPasskeys(jan.ID)
+				if err != nil || n >= limit {
+					return cmp.Or(err, errFull)
+				}
+				time.Sleep(20 * time.Millisecond) // widen the window a store without the lock would lose
+				return tx.CreatePasskey(auth.Passkey{CredentialID: []byte{byte(i)}, CustomerID: jan.ID, Name: "P",
+					Credential: []byte(`{}`), CreatedAt: now})
+			})
+			if err != nil && !errors.Is(err, errFull) {
+				t.Errorf("writer %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if list, err := s.Passkeys(ctx(), jan.ID); err != nil || len(list) != limit {
+		t.Fatalf("%d passkeys after %d parallel capped writers, want %d (%v)", len(list), writers, limit, err)
+	}
+	// The lock is the customer's: another customer's count is not held up or changed.
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		if n, err := tx.CountPasskeys(eva.ID); err != nil || n != 0 {
+			t.Errorf("Eva's count: %d, %v", n, err)
+		}
+		return nil
+	})
 }

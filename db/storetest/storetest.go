@@ -60,6 +60,7 @@ var cases = []testCase[auth.Store]{
 	{"AuditLog", testAuditLog},
 	{"DeleteCustomer", testDeleteCustomer},
 	{"Passkeys", testPasskeys},
+	{"PasskeyCountInParallel", testPasskeyCountInParallel},
 	{"ConsoleOperators", testConsoleOperators},
 	{"SearchCustomers", testSearchCustomers},
 	{"AuditOperator", testAuditOperator},
