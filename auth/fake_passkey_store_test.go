@@ -39,17 +39,6 @@ func (s *fakeStore) PasskeyChallenge(ctx context.Context, hash []byte) (PasskeyC
 	return c, nil
 }
 
-func (t *fakeTx) CountPasskeys(customerID int64) (int, error) {
-	t.check()
-	n := 0
-	for _, p := range t.st.passkeys {
-		if p.CustomerID == customerID {
-			n++
-		}
-	}
-	return n, nil
-}
-
 func (t *fakeTx) CreatePasskey(p Passkey) error {
 	t.check()
 	if _, ok := t.st.passkeys[string(p.CredentialID)]; ok {

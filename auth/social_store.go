@@ -75,9 +75,8 @@ type SocialTx interface {
 	TouchSocialIdentity(typ, subject string, at time.Time) error
 	DeleteSocialIdentity(customerID int64, typ string) (bool, error)
 
-	// CountPasskeys and DeletePasskeys serve the last-login-method check and the pre-hijacking
-	// clean-up.
-	CountPasskeys(customerID int64) (int, error)
+	// DeletePasskeys serves the pre-hijacking clean-up (the last-login-method check counts them
+	// with PasskeyTx.CountPasskeys).
 	DeletePasskeys(customerID int64) (int, error)
 
 	PutSocialFlow(f SocialFlow) error

@@ -79,12 +79,6 @@ func (t *Tx) DeleteSocialIdentity(customerID int64, typ string) (bool, error) {
 	return n > 0, err
 }
 
-func (t *Tx) CountPasskeys(customerID int64) (int, error) {
-	var n int
-	err := t.tx.QueryRow(t.ctx, `SELECT count(*) FROM passkeys WHERE customer_id = $1`, customerID).Scan(&n)
-	return n, err
-}
-
 func (t *Tx) DeletePasskeys(customerID int64) (int, error) {
 	n, err := t.exec(`DELETE FROM passkeys WHERE customer_id = $1`, customerID)
 	return int(n), err

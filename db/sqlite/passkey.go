@@ -72,13 +72,6 @@ func (d *DB) PasskeyChallenge(ctx context.Context, hash []byte) (auth.PasskeyCha
 	return c, nil
 }
 
-// CountPasskeys counts a customer's passkeys; the single writer keeps the count true.
-func (t *Tx) CountPasskeys(customerID int64) (int, error) {
-	var n int
-	err := t.tx.QueryRowContext(t.ctx, `SELECT count(*) FROM passkeys WHERE customer_id = ?`, customerID).Scan(&n)
-	return n, err
-}
-
 func (t *Tx) CreatePasskey(p auth.Passkey) error {
 	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO passkeys
 		(credential_id, customer_id, name, credential, sign_count, created_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
