@@ -7,10 +7,12 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -256,4 +258,63 @@ func TestSocialLoginThroughEachProvider(t *testing.T) {
 			t.Error("an id_token for another client logged in")
 		}
 	})
+}
+
+// TestAppleLoginThroughFormPost: Sign in with Apple through the real server: the start redirects to
+// the Apple stand-in with response_mode=form_post, the stand-in's page posts code, state and the
+// user field back to the same path, and the customer registered from it has Apple's name (sent
+// only then) and a verified email (Apple's email_verified is the string "true").
+func TestAppleLoginThroughFormPost(t *testing.T) {
+	apple, p8 := socialtest.NewApple(t)
+	keyFile := filepath.Join(t.TempDir(), "apple.p8")
+	if err := os.WriteFile(keyFile, p8, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	apple.SetUser(socialtest.User{Subject: "001234.abcd", Email: "jana@privaterelay.appleid.com", EmailVerified: "true", FirstName: "Jana", LastName: "Nováková"})
+	configured, err := socialFlagsMain(t, "--apple-issuer", apple.URL, "--apple-client-id", apple.ClientID+",cz.shop.ios",
+		"--apple-team-id", socialtest.AppleTeamID, "--apple-key-id", socialtest.AppleKeyID, "--apple-private-key", keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := startServer(t, func(m *Main) { m.Config.Providers = configured.Config.Providers })
+	b := newBrowser(t)
+	res, err := b.client.Get(m.URL() + auth.SocialPath + "apple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	authorize := res.Header.Get("Location")
+	if res.StatusCode != http.StatusFound || !strings.HasPrefix(authorize, apple.URL) || !strings.Contains(authorize, "response_mode=form_post") {
+		t.Fatalf("start answered %d to %q", res.StatusCode, authorize)
+	}
+	form, err := socialtest.Authorize(authorize)
+	if err != nil || form.Get("user") == "" {
+		t.Fatalf("the stand-in's form_post page: %v, %v", form, err)
+	}
+	res, err = b.client.PostForm(m.URL()+auth.SocialPath+"apple", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	landed, err := url.Parse(res.Header.Get("Location"))
+	if err != nil || res.StatusCode != http.StatusFound || landed.Query().Get("code") == "" || landed.Query().Get("isRegistration") != "true" {
+		t.Fatalf("callback answered %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	result, err := m.Service.LoginWithSocialCode(context.Background(), landed.Query().Get("code"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := gql(t, m.URL()+"/graphql", `{ currentCustomerUser { firstName lastName email emailVerified } }`, nil, bearer(result.Tokens.AccessToken))
+	var got struct {
+		CurrentCustomerUser struct {
+			FirstName, LastName, Email string
+			EmailVerified              bool
+		}
+	}
+	if err := json.Unmarshal(me.Raw, &struct{ Data any }{&got}); err != nil {
+		t.Fatalf("%s: %v", me.Raw, err)
+	}
+	if c := got.CurrentCustomerUser; c.FirstName != "Jana" || c.LastName != "Nováková" || c.Email != "jana@privaterelay.appleid.com" || !c.EmailVerified {
+		t.Fatalf("customer %+v from %s", c, me.Raw)
+	}
 }
