@@ -11,10 +11,12 @@ import (
 
 // Health tells the truth about writes: /healthz once answered ok while every write failed (a full
 // disk, files made immutable), because it only read. So Ping also writes a tiny setting now and
-// then, and reports a failed write (its own or a request's) for a while after it happened.
+// then, and answers with the outcome of the last write: an error from the first failed write (its
+// own or a request's) until a write of its own succeeds. Only its own write clears a failure: a
+// request's transaction that succeeds may have written nothing, which a full disk allows.
 const (
-	healthWriteEvery    = 30 * time.Second
-	writeFailureMemory  = time.Minute
+	healthWriteEvery    = 5 * time.Second // while writes succeed
+	healthRetryEvery    = time.Second     // while the last write failed
 	healthWriteSetting  = "health_written_at"
 	healthWriteDeadline = 2 * time.Second
 )
@@ -22,14 +24,16 @@ const (
 type writeHealth struct {
 	mu        sync.Mutex
 	probedAt  time.Time
-	failedAt  time.Time
+	failedAt  time.Time // of the failed write not yet followed by a probe that succeeded
 	lastError error
+	failures  uint64 // ever seen, so that a probe clears only the failures from before it
 }
 
 func (h *writeHealth) failed(now time.Time, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.failedAt, h.lastError = now, err
+	h.failures++
 }
 
 // watchedStore is the service's store with every failed write transaction remembered.
@@ -47,7 +51,7 @@ func (w watchedStore) Update(ctx context.Context, fn func(Tx) error) error {
 	return err
 }
 
-// Ping reports whether storage answers reads and took the last writes.
+// Ping reports whether storage answers reads and took the last write.
 func (s *Service) Ping(ctx context.Context) error {
 	if err := s.store.Ping(ctx); err != nil {
 		return err
@@ -55,21 +59,32 @@ func (s *Service) Ping(ctx context.Context) error {
 	now := s.Now()
 	h := &s.health
 	h.mu.Lock()
-	due := now.Sub(h.probedAt) >= healthWriteEvery || now.Before(h.probedAt)
+	every := healthWriteEvery
+	if h.lastError != nil {
+		every = healthRetryEvery
+	}
+	due := now.Sub(h.probedAt) >= every || now.Before(h.probedAt)
 	if due {
 		h.probedAt = now
 	}
+	seen := h.failures
 	h.mu.Unlock()
 	if due {
 		wctx, cancel := context.WithTimeout(ctx, healthWriteDeadline)
-		_ = s.store.Update(wctx, func(tx Tx) error {
+		err := s.store.Update(wctx, func(tx Tx) error {
 			return tx.SetSetting(healthWriteSetting, []byte(strconv.FormatInt(now.Unix(), 10)))
 		})
 		cancel()
+		h.mu.Lock()
+		if err == nil && h.failures == seen {
+			// Written, and nothing failed meanwhile: healthy again.
+			h.failedAt, h.lastError = time.Time{}, nil
+		}
+		h.mu.Unlock()
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if !h.failedAt.IsZero() && now.Sub(h.failedAt) < writeFailureMemory {
+	if h.lastError != nil {
 		return fmt.Errorf("a write failed %v ago: %w", now.Sub(h.failedAt).Round(time.Second), h.lastError)
 	}
 	return nil

@@ -24,8 +24,9 @@ func (f *failingWrites) Update(ctx context.Context, fn func(Tx) error) error {
 	return f.fakeStore.Update(ctx, fn)
 }
 
-// TestHealthTellsWriteFailures (issue 16 item 8): Ping reports a failed write for a minute, and
-// writes a probe itself at most every 30 s, so a server nobody writes to still notices.
+// TestHealthTellsWriteFailures (issue 16 item 8, issue 20 item 7): Ping turns to an error on the
+// first failed write, its own probe's or a request's, and back to ok on the next write that
+// succeeds; it probes at most every 5 s while writes succeed and every second while they fail.
 func TestHealthTellsWriteFailures(t *testing.T) {
 	store := &failingWrites{fakeStore: newFakeStore()}
 	cfg := DefaultConfig()
@@ -37,23 +38,32 @@ func TestHealthTellsWriteFailures(t *testing.T) {
 	clk := testkit.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	svc.Now = clk.Now
 	ctx := context.Background()
+	requestWrite := func() { svc.Logout(ctx, &Principal{DeviceID: "x"}) }
 	steps := []struct {
 		name      string
 		advance   time.Duration
 		broken    bool
+		request   bool // a request writes before the ping
 		wantOK    bool
 		wantProbe bool
 	}{
-		{"healthy: the first ping probes a write", 0, false, true, true},
-		{"a second ping within 30 s writes nothing", 10 * time.Second, false, true, false},
-		{"the disk fills: the next probe fails", 30 * time.Second, true, false, true},
-		{"the failure is reported between probes", 10 * time.Second, true, false, false},
-		{"the disk is fixed: the old failure still counts for a minute", 25 * time.Second, false, false, true},
-		{"a minute after the failure, healthy again", 40 * time.Second, false, true, true},
+		{"healthy: the first ping probes a write", 0, false, false, true, true},
+		{"a second ping within 5 s writes nothing", 4 * time.Second, false, false, true, false},
+		{"the disk fills: the probe 5 s after the last fails", time.Second, true, false, false, true},
+		{"while writes fail, a ping within the second does not probe", 500 * time.Millisecond, true, false, false, false},
+		{"the disk is fixed: the next probe succeeds, healthy at once", 500 * time.Millisecond, false, false, true, true},
+		{"a request's failed write turns it at once", 0, true, true, false, false},
+		{"a request's write that succeeds may have written nothing: the probe decides", time.Second, false, true, true, true},
+		{"a request's failure between probes", 0, true, true, false, false},
+		{"still failing a second later", time.Second, true, false, false, true},
+		{"and healthy at the first probe that writes", time.Second, false, false, true, true},
 	}
 	for _, s := range steps {
 		clk.Advance(s.advance)
 		store.broken = s.broken
+		if s.request {
+			requestWrite()
+		}
 		before := store.writes
 		err := svc.Ping(ctx)
 		if (err == nil) != s.wantOK {
@@ -62,14 +72,5 @@ func TestHealthTellsWriteFailures(t *testing.T) {
 		if probed := store.writes > before; probed != s.wantProbe {
 			t.Errorf("%s: probed a write %v, want %v", s.name, probed, s.wantProbe)
 		}
-	}
-	// A request's failed write counts too.
-	clk.Advance(time.Hour)
-	svc.Ping(ctx)
-	store.broken = true
-	svc.Logout(ctx, &Principal{DeviceID: "x"})
-	store.broken = false
-	if err := svc.Ping(ctx); err == nil {
-		t.Error("a request's failed write is not reported")
 	}
 }
