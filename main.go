@@ -295,7 +295,7 @@ func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
 	fs.BoolVar(&m.MailLog, "mail-log", false, "write recovery mails (their links) to the log instead of sending them; needed without --smtp-url when the issuer is https://")
 	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
 	fs.StringVar(&c.VerifyURL, "verify-url", "", "page email verification mails link to, with {email} and {hash} (default ISSUER/account?verify={hash}&email={email})")
-	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of recovery mail templates replacing the built-in ones: recovery.subject.txt, recovery.txt, recovery.html")
+	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of mail templates replacing the built-in ones, all three of a mail: recovery.subject.txt, recovery.txt, recovery.html; verification.subject.txt, verification.txt, verification.html")
 	m.registerEdgeFlags(fs)
 	m.registerAdminFlags(fs)
 	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")

@@ -140,19 +140,29 @@ func displayName(cust auth.Customer) string {
 	}, name)
 }
 
-// render fills the templates in for one customer.
+// render fills the recovery mail's templates in for one customer.
 func (c composer) render(cust auth.Customer, hash string) (subject, text, html string, err error) {
-	subject, text, html, err = c.templates.render(TemplateData{ShopName: c.shopName, Name: displayName(cust),
-		FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Link: c.link(cust, hash)})
+	return c.renderMail(mailRecovery, cust, c.link(cust, hash))
+}
+
+// renderMail fills the templates of mail in for one customer and link.
+func (c composer) renderMail(mail string, cust auth.Customer, link string) (subject, text, html string, err error) {
+	subject, text, html, err = c.templates.renderMail(mail, TemplateData{ShopName: c.shopName, Name: displayName(cust),
+		FirstName: cust.FirstName, LastName: cust.LastName, Email: cust.Email, Link: link})
 	if err != nil {
-		return "", "", "", fmt.Errorf("recovery mail template: %w", err)
+		return "", "", "", fmt.Errorf("%s mail template: %w", mail, err)
 	}
 	return subject, text, html, nil
 }
 
-// message builds the mail: To the customer, a plain-text and an HTML alternative, Message-ID and Date.
+// message builds the recovery mail.
 func (c composer) message(cust auth.Customer, hash string, now time.Time) (*gomail.Msg, error) {
-	subject, text, html, err := c.render(cust, hash)
+	return c.messageOf(mailRecovery, cust, c.link(cust, hash), now)
+}
+
+// messageOf builds mail: To the customer, a plain-text and an HTML alternative, Message-ID and Date.
+func (c composer) messageOf(mail string, cust auth.Customer, link string, now time.Time) (*gomail.Msg, error) {
+	subject, text, html, err := c.renderMail(mail, cust, link)
 	if err != nil {
 		return nil, err
 	}
@@ -189,6 +199,17 @@ func (s *logSender) SendRecovery(ctx context.Context, cust auth.Customer, hash s
 	}
 	s.log.InfoContext(ctx, "password recovery mail (no --smtp-url, so it is logged instead of sent)",
 		"to", cust.Email, "subject", subject, "link", s.link(cust, hash))
+	return nil
+}
+
+// SendVerification writes the email verification link to the log.
+func (s *logSender) SendVerification(ctx context.Context, cust auth.Customer, link string) error {
+	subject, _, _, err := s.renderMail(mailVerification, cust, link)
+	if err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "email verification mail (no --smtp-url, so it is logged instead of sent)",
+		"to", cust.Email, "subject", subject, "link", link)
 	return nil
 }
 
@@ -297,6 +318,15 @@ func (s *smtpSender) SendRecovery(ctx context.Context, cust auth.Customer, hash 
 	return s.send(ctx, msg)
 }
 
+// SendVerification delivers one email verification mail with link.
+func (s *smtpSender) SendVerification(ctx context.Context, cust auth.Customer, link string) error {
+	msg, err := s.messageOf(mailVerification, cust, link, time.Now())
+	if err != nil {
+		return fmt.Errorf("verification mail: %w", err)
+	}
+	return s.send(ctx, msg)
+}
+
 // send delivers msg over one connection, giving up after the timeout whatever the server does.
 func (s *smtpSender) send(ctx context.Context, msg *gomail.Msg) error {
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
@@ -383,3 +413,9 @@ func (s *smtpSender) dialer(ctx context.Context) gomail.DialContextFunc {
 		return conn, nil
 	}
 }
+
+// Both senders mail verifications too.
+var (
+	_ auth.VerificationMailer = (*logSender)(nil)
+	_ auth.VerificationMailer = (*smtpSender)(nil)
+)

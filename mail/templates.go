@@ -14,16 +14,28 @@ import (
 	texttemplate "text/template"
 )
 
-// The recovery mail is written by three templates. The built-in ones are the files in
-// mail/templates; a shop replaces them (to write the mail in Czech, say) with files of the same
-// names in the folder given as --mail-templates: all three of a mail, never part of it.
+// Each mail (the password recovery, the email verification) is written by three templates. The
+// built-in ones are the files in mail/templates; a shop replaces them (to write the mail in Czech,
+// say) with files of the same names in the folder given as --mail-templates: all three of a mail,
+// never part of it.
 const (
 	SubjectTemplate = "recovery.subject.txt" // text/template; whitespace is collapsed to one line
 	TextTemplate    = "recovery.txt"         // text/template: the plain-text part
 	HTMLTemplate    = "recovery.html"        // html/template: the HTML part (values are escaped)
+
+	VerificationSubjectTemplate = "verification.subject.txt"
+	VerificationTextTemplate    = "verification.txt"
+	VerificationHTMLTemplate    = "verification.html"
 )
 
-var templateNames = []string{SubjectTemplate, TextTemplate, HTMLTemplate}
+// The mails, by the name their templates begin with.
+const (
+	mailRecovery     = "recovery"
+	mailVerification = "verification"
+)
+
+var templateNames = []string{SubjectTemplate, TextTemplate, HTMLTemplate,
+	VerificationSubjectTemplate, VerificationTextTemplate, VerificationHTMLTemplate}
 
 //go:embed templates/*
 var builtinTemplates embed.FS
@@ -43,8 +55,13 @@ type TemplateData struct {
 var sampleData = TemplateData{ShopName: "Shop", Name: "Jan Novák", FirstName: "Jan", LastName: "Novák",
 	Email: "jan@example.com", Link: "https://shop.example.com/reset-password?email=jan%40example.com&hash=x"}
 
-// Templates renders the recovery mail.
+// Templates renders the mails.
 type Templates struct {
+	mails map[string]*mailTemplates // by mail name
+}
+
+// mailTemplates are the three templates of one mail.
+type mailTemplates struct {
 	subject *texttemplate.Template
 	text    *texttemplate.Template
 	html    *htmltemplate.Template
@@ -69,7 +86,7 @@ func LoadTemplates(dir string) (*Templates, error) {
 		body, err = builtinTemplates.ReadFile("templates/" + name)
 		return "built-in " + name, body, err
 	}
-	t := &Templates{}
+	t := &Templates{mails: map[string]*mailTemplates{}}
 	paths := map[string]string{}
 	for _, name := range templateNames {
 		path, body, err := source(name)
@@ -77,27 +94,37 @@ func LoadTemplates(dir string) (*Templates, error) {
 		if err != nil {
 			return nil, fmt.Errorf("mail template %s: %w", path, err)
 		}
-		switch name {
-		case HTMLTemplate:
-			t.html, err = htmltemplate.New(name).Parse(string(body))
-		case SubjectTemplate:
-			t.subject, err = texttemplate.New(name).Parse(string(body))
+		m := t.mails[mailOf(name)]
+		if m == nil {
+			m = &mailTemplates{}
+			t.mails[mailOf(name)] = m
+		}
+		switch {
+		case strings.HasSuffix(name, ".html"):
+			m.html, err = htmltemplate.New(name).Parse(string(body))
+		case strings.HasSuffix(name, ".subject.txt"):
+			m.subject, err = texttemplate.New(name).Parse(string(body))
 		default:
-			t.text, err = texttemplate.New(name).Parse(string(body))
+			m.text, err = texttemplate.New(name).Parse(string(body))
 		}
 		if err != nil {
 			return nil, fmt.Errorf("mail template %s: %w", path, err)
 		}
 	}
-	subject, _, _, err := t.render(sampleData)
-	if err != nil {
-		return nil, fmt.Errorf("mail template %s: %w", paths[failedTemplate(err)], err)
-	}
-	if subject == "" {
-		return nil, fmt.Errorf("mail template %s: the subject is empty", filepath.Join(dir, SubjectTemplate))
+	for _, mail := range []string{mailRecovery, mailVerification} {
+		subject, _, _, err := t.renderMail(mail, sampleData)
+		if err != nil {
+			return nil, fmt.Errorf("mail template %s: %w", paths[failedTemplate(mail, err)], err)
+		}
+		if subject == "" {
+			return nil, fmt.Errorf("mail template %s: the subject is empty", paths[mail+".subject.txt"])
+		}
 	}
 	return t, nil
 }
+
+// mailOf is the mail a template belongs to: the name before the first dot.
+func mailOf(name string) string { m, _, _ := strings.Cut(name, "."); return m }
 
 // templateFiles checks the folder and says which templates it replaces.
 func templateFiles(dir string) (map[string]bool, error) {
@@ -138,7 +165,6 @@ func templateFiles(dir string) (map[string]bool, error) {
 // mail's templates share the name before the first dot (recovery.subject.txt, recovery.txt and
 // recovery.html are the recovery mail), so the rule covers every mail templateNames lists.
 func partlyReplaced(own map[string]bool) (missing []string) {
-	mailOf := func(name string) string { m, _, _ := strings.Cut(name, "."); return m }
 	replaced := map[string]bool{}
 	for name := range own {
 		replaced[mailOf(name)] = true
@@ -151,8 +177,8 @@ func partlyReplaced(own map[string]bool) (missing []string) {
 	return missing
 }
 
-// failedTemplate names the template an execution error comes from.
-func failedTemplate(err error) string {
+// failedTemplate names the template of mail an execution error comes from.
+func failedTemplate(mail string, err error) string {
 	var exec texttemplate.ExecError
 	if errors.As(err, &exec) {
 		return exec.Name
@@ -161,24 +187,30 @@ func failedTemplate(err error) string {
 	if errors.As(err, &escape) {
 		return escape.Name
 	}
-	return HTMLTemplate // html/template reports its escaping errors as *Error; anything else is its too
+	return mail + ".html" // html/template reports its escaping errors as *Error; anything else is its too
 }
 
-// render writes the subject (one line), the plain-text and the HTML part. An error names the
-// template and the line, as the template packages word it ("template: recovery.txt:3:7: …").
+// render writes the recovery mail.
 func (t *Templates) render(d TemplateData) (subject, text, html string, err error) {
+	return t.renderMail(mailRecovery, d)
+}
+
+// renderMail writes the subject (one line), the plain-text and the HTML part of mail. An error
+// names the template and the line, as the template packages word it ("template: recovery.txt:3:7: …").
+func (t *Templates) renderMail(mail string, d TemplateData) (subject, text, html string, err error) {
+	m := t.mails[mail]
 	var b bytes.Buffer
-	if err := t.subject.Execute(&b, d); err != nil {
+	if err := m.subject.Execute(&b, d); err != nil {
 		return "", "", "", err
 	}
 	subject = strings.Join(strings.Fields(b.String()), " ")
 	b.Reset()
-	if err := t.text.Execute(&b, d); err != nil {
+	if err := m.text.Execute(&b, d); err != nil {
 		return "", "", "", err
 	}
 	text = b.String()
 	b.Reset()
-	if err := t.html.Execute(&b, d); err != nil {
+	if err := m.html.Execute(&b, d); err != nil {
 		return "", "", "", err
 	}
 	return subject, text, b.String(), nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"shopauth/auth"
 	"shopauth/mail/mailtest"
 )
 
@@ -152,5 +153,37 @@ func TestTemplatesRefused(t *testing.T) {
 				t.Error("New accepted the templates")
 			}
 		})
+	}
+}
+
+// TestVerificationMail: the verification mail is its own three templates, with the link the
+// domain made, and a folder that translates it must give all three.
+func TestVerificationMail(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{})
+	m, err := New(Config{URL: srv.URL(), From: "shop@example.com", RecoveryURL: testRecoveryURL, ShopName: "Kolo",
+		TLSConfig: srv.ClientTLS}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://shop.example.com/account?verify=abc&email=jan%40example.com"
+	if err := m.(auth.VerificationMailer).SendVerification(t.Context(), jagr, link); err != nil {
+		t.Fatal(err)
+	}
+	got, err := mailtest.Parse(srv.Next(t, 5*time.Second).Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Subject != "Confirm your email address at Kolo" || !strings.Contains(got.Text, link) ||
+		!strings.Contains(got.HTML, strings.ReplaceAll(link, "&", "&amp;")) || strings.Contains(got.Text, "password") {
+		t.Errorf("verification mail: %q\n%s\n%s", got.Subject, got.Text, got.HTML)
+	}
+	half := writeFiles(t, map[string]string{VerificationSubjectTemplate: "Ověřte adresu"})
+	if _, err := LoadTemplates(half); err == nil || !strings.Contains(err.Error(), "verification.txt") {
+		t.Errorf("half a verification mail: %v", err)
+	}
+	typo := writeFiles(t, map[string]string{VerificationSubjectTemplate: "x", VerificationTextTemplate: "{{.Lnk}}",
+		VerificationHTMLTemplate: "<p>x</p>"})
+	if _, err := LoadTemplates(typo); err == nil || !strings.Contains(err.Error(), "verification.txt") {
+		t.Errorf("a misspelt field in verification.txt: %v", err)
 	}
 }
