@@ -150,7 +150,6 @@ func TestPasskeyLimitsMeasured(t *testing.T) {
 		m.CORSOrigins = []string{"https://www.shop.cz"}
 	})
 	url := m.URL()
-	me := bearer(register(t, url, "many@shop.cz", "password1").AccessToken)
 	dbBytes := func() int64 {
 		var n int64
 		for _, suffix := range []string{"", "-wal"} {
@@ -174,33 +173,64 @@ func TestPasskeyLimitsMeasured(t *testing.T) {
 	}
 
 	const registerPasskey = `mutation ($c: String!) { RegisterPasskey(input: {credential: $c}) { id } }`
-	before, start := dbBytes(), time.Now()
-	added, refusals := 0, map[string]int{}
-	for range 200 {
-		r := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
-		if len(r.Errors) > 0 {
-			refusals["options: "+r.Errors[0].Message]++
-			continue
+	// register makes 200 attempts of one customer to add a passkey with ids and client data of the
+	// given sizes, then reports what they stored and how large the next options answer is.
+	attempt := func(email string, idLength, clientData int) {
+		me := bearer(register(t, url, email, "password1").AccessToken)
+		before, start := dbBytes(), time.Now()
+		stored := count(`SELECT coalesce(sum(length(credential_id) + length(name) + length(credential)), 0) FROM passkeys`)
+		added, refusals := 0, map[string]int{}
+		for range 200 {
+			r := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
+			if len(r.Errors) > 0 {
+				refusals["options: "+firstError(r)]++
+				continue
+			}
+			var opts string
+			json.Unmarshal(r.Data["PasskeyRegistrationOptions"], &opts)
+			authn := &testkit.Authenticator{Origin: "https://www.shop.cz", IDLength: idLength, ClientDataPadding: clientData}
+			cred, err := authn.Create(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r := gql(t, url, registerPasskey, map[string]any{"c": cred}, me); len(r.Errors) > 0 {
+				refusals["register: "+firstError(r)]++
+				continue
+			}
+			added++
 		}
+		elapsed := time.Since(start)
+		options := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
+		t.Logf("%s: 200 attempts with %d-byte ids and %d bytes of client data padding: %d passkeys added in %v; refused: %v",
+			email, idLength, clientData, added, elapsed.Round(time.Millisecond), refusals)
+		t.Logf("%s: database files grew by %.2f MiB; passkeys rows grew by %d bytes (%d per passkey)", email,
+			float64(dbBytes()-before)/(1<<20), count(`SELECT sum(length(credential_id) + length(name) + length(credential)) FROM passkeys`)-stored,
+			(count(`SELECT sum(length(credential_id) + length(name) + length(credential)) FROM passkeys`)-stored)/int64(max(added, 1)))
+		t.Logf("%s: the next options answer: %d bytes (%s)", email, len(options.Raw), firstError(options))
+	}
+	attempt("many@shop.cz", 1023, 45_000)   // what the issue describes
+	attempt("largest@shop.cz", 1023, 3_900) // the largest a passkey may now be
+
+	// The largest options answer: at 19 of the largest passkeys (the options throttle allows the
+	// next 9 a minute later).
+	time.Sleep(61 * time.Second)
+	me := bearer(login(t, url, "largest@shop.cz", "password1").token(t, "Login").AccessToken)
+	for range 9 {
+		r := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
 		var opts string
 		json.Unmarshal(r.Data["PasskeyRegistrationOptions"], &opts)
-		authn := &testkit.Authenticator{Origin: "https://www.shop.cz", IDLength: 1023, ClientDataPadding: 45_000}
-		cred, err := authn.Create(opts)
+		cred, err := (&testkit.Authenticator{Origin: "https://www.shop.cz", IDLength: 1023, ClientDataPadding: 3_900}).Create(opts)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v: %s", err, r.Raw)
 		}
 		if r := gql(t, url, registerPasskey, map[string]any{"c": cred}, me); len(r.Errors) > 0 {
-			refusals["register: "+r.Errors[0].Message]++
-			continue
+			t.Fatalf("register: %s", r.Raw)
 		}
-		added++
 	}
-	elapsed := time.Since(start)
 	options := gql(t, url, `mutation { PasskeyRegistrationOptions }`, nil, me)
-	t.Logf("200 attempts: %d passkeys added in %v; refused: %v", added, elapsed.Round(time.Millisecond), refusals)
-	t.Logf("database files grew by %.2f MiB; passkeys rows hold %.2f MiB", float64(dbBytes()-before)/(1<<20),
-		float64(count(`SELECT sum(length(credential_id) + length(name) + length(credential)) FROM passkeys`))/(1<<20))
-	t.Logf("the next options answer: %d bytes (%s)", len(options.Raw), firstError(options))
+	t.Logf("largest@shop.cz: the options answer at %d passkeys: %d bytes (%s); passkeys rows hold %d bytes", count(
+		`SELECT count(*) FROM passkeys p JOIN customers c ON c.id = p.customer_id WHERE c.email = 'largest@shop.cz'`),
+		len(options.Raw), firstError(options), count(`SELECT sum(length(credential_id) + length(name) + length(credential)) FROM passkeys`))
 
 	// The flood: 8 clients asking for registration options with one token for 2 s.
 	fresh := bearer(register(t, url, "flood@shop.cz", "password1").AccessToken)
@@ -208,7 +238,7 @@ func TestPasskeyLimitsMeasured(t *testing.T) {
 	var wg sync.WaitGroup
 	var answered, refused atomic.Int64
 	deadline := time.Now().Add(2 * time.Second)
-	start = time.Now()
+	start := time.Now()
 	for range 8 {
 		wg.Go(func() {
 			for time.Now().Before(deadline) {
@@ -221,7 +251,7 @@ func TestPasskeyLimitsMeasured(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	elapsed = time.Since(start)
+	elapsed := time.Since(start)
 	stored := count(`SELECT count(*) FROM passkey_challenges WHERE ceremony = 'registration'`) - rows
 	t.Logf("flood of PasskeyRegistrationOptions for %v: %d answered, %d refused, %d challenge rows stored (%.0f per second)",
 		elapsed.Round(time.Millisecond), answered.Load(), refused.Load(), stored, float64(stored)/elapsed.Seconds())
@@ -231,5 +261,9 @@ func firstError(r gqlResponse) string {
 	if len(r.Errors) == 0 {
 		return "no error"
 	}
-	return fmt.Sprintf("%s / %v", r.Errors[0].Message, r.Errors[0].Extensions["userCode"])
+	msg := fmt.Sprintf("%s / %v", r.Errors[0].Message, r.Errors[0].Extensions["userCode"])
+	if v, ok := r.Errors[0].Extensions["validation"]; ok {
+		msg += fmt.Sprintf(" %v", v)
+	}
+	return msg
 }
