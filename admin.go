@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -94,7 +93,6 @@ func (m *Main) serveAdmin() (stop func(context.Context) error) {
 // adminInfo is what the console's summary shows: what this process runs with, never a secret
 // (the database URL without its password, the mail server without its credentials).
 func (m *Main) adminInfo() resolvers.AdminInfo {
-	info, _ := debug.ReadBuildInfo()
 	store := "SQLite " + m.DBPath
 	if db.IsPostgres(m.DBPath) {
 		store = "PostgreSQL " + redactDB(m.DBPath)
@@ -131,7 +129,7 @@ func (m *Main) adminInfo() resolvers.AdminInfo {
 	for _, p := range c.Providers {
 		providers = append(providers, p.Type()+" ("+p.Label()+")")
 	}
-	a := resolvers.AdminInfo{Version: versionLine(info, runtime.GOOS+"/"+runtime.GOARCH), Store: store,
+	a := resolvers.AdminInfo{Version: buildVersion(), Store: store,
 		Providers: providers, Settings: settings}
 	if v, ok := m.DB.(interface {
 		SchemaVersion(context.Context) (int, error)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	_ "embed"
 	"flag"
 	"fmt"
 	"io"
@@ -33,7 +34,7 @@ Commands:
   db migrate                apply pending migrations (serve does too; other commands refuse an older schema)
   db copy                   copy everything between SQLite and PostgreSQL (--from SRC --to DST)
   mail test                 send one message with the mail settings (--to EMAIL); print the server's answer
-  version                   print the version and the Go version it was built with
+  version                   print the release (CHANGELOG.md), the commit and the Go version it was built with
   help                      print this list
 
 Every command takes --db (default shopauth.db; a postgres:// URL selects PostgreSQL), before
@@ -62,57 +63,86 @@ func usageError(fs *flag.FlagSet, format string, args ...any) error {
 	return errUsage
 }
 
+//go:embed CHANGELOG.md
+var changelog string
+
+// revision, when set at build time (go build -ldflags "-X main.revision=$(git rev-parse HEAD)"),
+// names the commit where the build has no VCS information (-buildvcs=false, a tarball).
+var revision string
+
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	// Every command takes --db (contract §6), so a script may pass it to version too; version
 	// never opens the database.
-	fs, _ := newFlagSet("version", "version\n\nPrints the module version (or the VCS revision and time it was built from) and the Go version.", stdout, stderr)
+	fs, _ := newFlagSet("version", "version\n\nPrints the release (CHANGELOG.md's newest entry), the commit it was built from and the Go version.", stdout, stderr)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	info, _ := debug.ReadBuildInfo()
-	fmt.Fprintln(stdout, versionLine(info, runtime.GOOS+"/"+runtime.GOARCH))
+	fmt.Fprintln(stdout, buildVersion())
 	return nil
 }
 
-// versionLine says which shopauth this is: the module version when it was built from a tagged
-// module (go install shopauth@v1.2.0), else the VCS revision and its time (a build from a
-// checkout), and the Go version.
-func versionLine(info *debug.BuildInfo, platform string) string {
-	if info == nil {
-		return "shopauth (no build information) " + runtime.Version() + " " + platform
-	}
-	version := info.Main.Version
-	var revision, at string
-	modified := false
-	for _, s := range info.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			revision = s.Value
-		case "vcs.time":
-			at = s.Value
-		case "vcs.modified":
-			modified = s.Value == "true"
+// buildVersion is what shopauth version prints, from this binary's changelog and build information.
+func buildVersion() string {
+	info, _ := debug.ReadBuildInfo()
+	return versionLine(release(changelog), revision, info, runtime.GOOS+"/"+runtime.GOARCH)
+}
+
+// release is the version of the changelog's newest entry: the first "## VERSION" heading.
+func release(changelog string) string {
+	for _, line := range strings.Split(changelog, "\n") {
+		if v, ok := strings.CutPrefix(line, "## "); ok && strings.TrimSpace(v) != "" {
+			return strings.Fields(v)[0]
 		}
 	}
+	return "(no release)"
+}
+
+// versionLine says which shopauth this is: the release, then the commit it was built from (the
+// VCS revision and its time from the build information, or the -X main.revision of the build) and
+// the Go version.
+func versionLine(release, ldRevision string, info *debug.BuildInfo, platform string) string {
+	goVersion := runtime.Version()
+	var revision, at, module string
+	modified := false
+	if info != nil {
+		goVersion = info.GoVersion
+		if v := info.Main.Version; v != "" && v != "(devel)" {
+			module = v
+		}
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				revision = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if revision == "" {
+		revision = ldRevision
+	}
 	var b strings.Builder
-	b.WriteString("shopauth ")
+	b.WriteString("shopauth " + release + " (")
 	switch {
-	case version != "" && version != "(devel)":
-		b.WriteString(version)
 	case revision != "":
-		b.WriteString(revision)
+		b.WriteString("commit " + revision)
 		if at != "" {
 			b.WriteString(" " + at)
 		}
 		if modified {
-			b.WriteString(" (modified)")
+			b.WriteString(", modified")
 		}
 	default:
-		b.WriteString("(devel)")
+		b.WriteString("commit unknown: built without VCS information")
 	}
-	b.WriteString(" " + info.GoVersion + " " + platform)
+	if module != "" {
+		b.WriteString(", module " + module)
+	}
+	b.WriteString(") " + goVersion + " " + platform)
 	return b.String()
 }

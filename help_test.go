@@ -34,26 +34,42 @@ func TestVersion(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(stdout, "shopauth ") || !strings.Contains(stdout, runtime.Version()) {
 		t.Errorf("exit %d, stdout %q, stderr %q; want the Go version %s", code, stdout, stderr, runtime.Version())
 	}
+	if want := "shopauth " + release(changelog) + " ("; !strings.HasPrefix(stdout, want) || release(changelog) == "(no release)" {
+		t.Errorf("version prints %q, want it to start with %q (CHANGELOG.md's newest entry)", stdout, want)
+	}
 	tests := []struct {
-		name string
-		info *debug.BuildInfo
-		want string
+		name       string
+		ldRevision string
+		info       *debug.BuildInfo
+		want       string
 	}{
-		{"tagged module", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.0"},
-			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}}}, "shopauth v1.2.0 go1.26.0 linux/amd64"},
-		{"checkout", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
+		{"checkout", "", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
 			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.time", Value: "2026-12-01T04:00:00Z"}}},
-			"shopauth abc123 2026-12-01T04:00:00Z go1.26.0 linux/amd64"},
-		{"modified checkout", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
+			"shopauth 0.3.0 (commit abc123 2026-12-01T04:00:00Z) go1.26.0 linux/amd64"},
+		{"modified checkout", "", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"},
 			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.modified", Value: "true"}}},
-			"shopauth abc123 (modified) go1.26.0 linux/amd64"},
-		{"no vcs", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}}, "shopauth (devel) go1.26.0 linux/amd64"},
+			"shopauth 0.3.0 (commit abc123, modified) go1.26.0 linux/amd64"},
+		{"tagged module", "", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v0.3.0"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}}}, "shopauth 0.3.0 (commit abc123, module v0.3.0) go1.26.0 linux/amd64"},
+		{"no vcs, revision given at build", "def456", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}},
+			"shopauth 0.3.0 (commit def456) go1.26.0 linux/amd64"},
+		{"no vcs", "", &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "(devel)"}},
+			"shopauth 0.3.0 (commit unknown: built without VCS information) go1.26.0 linux/amd64"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := versionLine(tt.info, "linux/amd64"); got != tt.want {
+			if got := versionLine("0.3.0", tt.ldRevision, tt.info, "linux/amd64"); got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
+	}
+	for in, want := range map[string]string{
+		"# Changelog\n\nintro\n\n## 0.4.0\n\nCommit: x\n\n## 0.3.0\n": "0.4.0",
+		"## 1.0.0 (2027-01-01)\n":                                     "1.0.0",
+		"# Changelog\n":                                               "(no release)",
+	} {
+		if got := release(in); got != want {
+			t.Errorf("release(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

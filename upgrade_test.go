@@ -9,17 +9,20 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-// TestUpgradeFromThePreviousRelease builds the release before HS256 refresh tokens from git
-// history, runs it on a database, stops it, starts this build on the same file and checks that
-// nobody is logged out: the old release's access tokens authenticate, its refresh tokens (RS256,
-// under a kid of the key ring) keep refreshing, and a grace replay of a token the old release
-// rotated returns the byte-identical successor that release issued, across the restart.
+// TestUpgradeFromThePreviousRelease builds the previous release (CHANGELOG.md's second entry names
+// its commit) from git history, runs it on a database, reads the database with this build while the
+// old server runs (refused if the schema is older, and never upgraded), stops it, starts this build
+// on the same file and checks that nobody is logged out: the old release's access tokens
+// authenticate, its refresh tokens keep refreshing (RS256 ones of releases before 0.2.0 included),
+// and a grace replay of a token the old release rotated returns the byte-identical successor that
+// release issued, across the restart.
 func TestUpgradeFromThePreviousRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds two releases and runs both")
@@ -40,11 +43,6 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 	kept := register(t, old.url, "kept@example.com", "correct horse")       // refreshed only by the new release
 	rotated := register(t, old.url, "rotated@example.com", "correct horse") // rotated by the old release
 	successor := refresh(t, old.url, rotated.RefreshToken).token(t, "RefreshTokens")
-	for _, tok := range []string{kept.AccessToken, kept.RefreshToken, successor.RefreshToken} {
-		if h, _ := decode(t, tok); h["alg"] != "RS256" {
-			t.Fatalf("the previous release (%s) already signs %v; this test needs the release before HS256", prev[:12], h)
-		}
-	}
 
 	// A read by the new binary while the old server runs (a rollback, an operator's audit) leaves
 	// the old server's database as it is: refused if its schema is older, never upgraded.
@@ -120,24 +118,25 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 	stop(t, cur)
 }
 
-// previousRelease is the commit before the one that introduced HS256 refresh tokens (the parent
-// of the commit that added auth/refreshkey.go). Without git history the test is skipped.
+// previousRelease is the commit CHANGELOG.md's second entry names ("Commit: HASH"), the release
+// before this one. Without git history holding it the test is skipped.
 func previousRelease(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed: cannot build the previous release from history")
 	}
-	out, err := exec.Command("git", "log", "--format=%H", "--diff-filter=A", "--", "auth/refreshkey.go").Output()
-	lines := strings.Fields(string(out))
-	if err != nil || len(lines) == 0 {
-		t.Skipf("no git history with auth/refreshkey.go here (%v): cannot build the previous release; CI runs this on a full clone", err)
+	entries := strings.Split(changelog, "\n## ")
+	if len(entries) < 3 {
+		t.Fatalf("CHANGELOG.md has %d releases; the upgrade test needs a previous one", len(entries)-1)
 	}
-	added := lines[len(lines)-1]
-	prev, err := exec.Command("git", "rev-parse", "--verify", "--quiet", added+"^").Output()
-	if err != nil {
-		t.Skipf("the parent of %s is not in this clone (shallow?): cannot build the previous release", added[:12])
+	commit := regexp.MustCompile(`(?m)^Commit: ([0-9a-f]{40})\b`).FindStringSubmatch(entries[2])
+	if commit == nil {
+		t.Fatalf("CHANGELOG.md's previous release (## %s) names no commit (Commit: HASH)", strings.SplitN(entries[2], "\n", 2)[0])
 	}
-	return strings.TrimSpace(string(prev))
+	if err := exec.Command("git", "cat-file", "-e", commit[1]+"^{commit}").Run(); err != nil {
+		t.Skipf("the previous release's commit %s is not in this clone (shallow?): cannot build it", commit[1][:12])
+	}
+	return commit[1]
 }
 
 // buildRevision exports a commit's tree with git archive (the repository is left untouched) and
