@@ -189,6 +189,7 @@ func TestAdminAPIRefusesWithoutOperator(t *testing.T) {
 		"DeleteCustomer":   `mutation { DeleteCustomer(input: {uuid: "` + c.UUID + `", confirmEmail: "victim@shop.cz"}) }`,
 		"RotateKeys":       `mutation { RotateKeys { id } }`,
 		"SendTestMail":     `mutation { SendTestMail(to: "x@shop.cz") }`,
+		"LoginAsCustomer":  `mutation { LoginAsCustomer(uuid: "` + c.UUID + `") }`,
 	}
 	// Every field of the schema is either here or one of the ways in: a new field must be added.
 	open := map[string]bool{"EnrolOptions": true, "Enrol": true, "LoginOptions": true, "Login": true}
@@ -445,6 +446,37 @@ func TestAdminActionsAudited(t *testing.T) {
 	}
 	ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).
 		wantError(t, 200, auth.MsgRecoveryMailsSpent, auth.ETooManyLoginAttempts)
+
+	// Log in as the customer: the hand-off's session carries the operator's UUID, and the
+	// console's customer page shows how it began.
+	var meUUID struct{ UUID string }
+	ana.call(t, `{ me { uuid } }`, nil).ok(t).field(t, "me", &meUUID)
+	var link string
+	ana.call(t, `mutation ($u: Uuid!) { LoginAsCustomer(uuid: $u) }`, map[string]any{"u": b.UUID}).ok(t).field(t, "LoginAsCustomer", &link)
+	u, err := url.Parse(link)
+	if err != nil || !strings.HasPrefix(link, e.m.Config.Issuer+"/account?") {
+		t.Fatalf("LoginAsCustomer = %q, want the default redirect page", link)
+	}
+	as, err := e.m.Service.LoginWithSocialCode(context.Background(), u.Query().Get("code"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, claims := testkit.DecodeJWT(t, as.Tokens.AccessToken); claims["administratorUuid"] != meUUID.UUID || claims["email"] != "budget@shop.cz" {
+		t.Errorf("the hand-off's access token: %v, want administratorUuid %s", claims, meUUID.UUID)
+	}
+	var budget struct {
+		Sessions []struct{ LoginType, AdministratorUUID string }
+		Audit    []struct{ Reason, Operator string }
+	}
+	ana.call(t, `query ($u: Uuid!) { customer(uuid: $u) { sessions { loginType administratorUuid } audit { reason operator } } }`,
+		map[string]any{"u": b.UUID}).ok(t).field(t, "customer", &budget)
+	if len(budget.Sessions) != 2 || budget.Sessions[0].LoginType != "admin" || budget.Sessions[0].AdministratorUUID != meUUID.UUID ||
+		budget.Sessions[1].LoginType != "web" {
+		t.Errorf("sessions: %+v, want the operator's (newest) and the customer's own", budget.Sessions)
+	}
+	if len(budget.Audit) == 0 || budget.Audit[0].Reason != auth.AuditImpersonation || budget.Audit[0].Operator != "ana" {
+		t.Errorf("audit: %+v", budget.Audit)
+	}
 
 	var summary struct {
 		Issuer, Store string

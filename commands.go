@@ -30,6 +30,7 @@ func runCommand(ctx context.Context, cmd string, args []string, stdin io.Reader,
 		return runGroup(ctx, "customers", customersUsage, map[string]command{
 			"add": runCustomersAdd, "import": runCustomersImport, "list": runCustomersList, "show": runCustomersShow,
 			"set-password": runCustomersSetPassword, "revoke": runCustomersRevoke, "delete": runCustomersDelete,
+			"impersonate": runCustomersImpersonate,
 		}, args, stdin, stdout, stderr)
 	case "audit":
 		return runAudit(ctx, args, stdin, stdout, stderr)
@@ -67,6 +68,7 @@ const customersUsage = `Usage:
   shopauth customers set-password EMAIL              a new password (asked twice, or piped in); every session ends
   shopauth customers revoke EMAIL                    every session ends
   shopauth customers delete EMAIL                    erase the customer; their tokens die at once
+  shopauth customers impersonate EMAIL --operator NAME   a one-time link logging the console operator in as them
 
 Run shopauth customers COMMAND --help for the details.
 `

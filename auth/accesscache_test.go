@@ -15,7 +15,7 @@ func TestAccessCacheRechecksTimeAndKeys(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	s := &Service{cfg: DefaultConfig(), Now: func() time.Time { return now }}
 	s.keys.set([]SigningKey{k})
-	tok, err := s.signAccess(&benchCustomer, benchDevice, now)
+	tok, err := s.signAccess(&benchCustomer, benchDevice, now, LoginInfo{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +98,7 @@ func TestAccessCacheAllocations(t *testing.T) {
 	}
 	s := &Service{cfg: DefaultConfig(), Now: time.Now}
 	s.keys.set([]SigningKey{k})
-	tok, err := s.signAccess(&benchCustomer, benchDevice, time.Now())
+	tok, err := s.signAccess(&benchCustomer, benchDevice, time.Now(), LoginInfo{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func BenchmarkSignAccess(b *testing.B) {
 			s, _ := benchKey(b, alg)
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := s.signAccess(&benchCustomer, benchDevice, time.Now()); err != nil {
+				if _, err := s.signAccess(&benchCustomer, benchDevice, time.Now(), LoginInfo{}, time.Time{}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -88,7 +88,7 @@ func BenchmarkVerifyAccess(b *testing.B) {
 	for _, alg := range []string{RS256, ES256, EdDSA} {
 		b.Run(alg, func(b *testing.B) {
 			s, _ := benchKey(b, alg)
-			tok, err := s.signAccess(&benchCustomer, benchDevice, time.Now())
+			tok, err := s.signAccess(&benchCustomer, benchDevice, time.Now(), LoginInfo{}, time.Time{})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -121,7 +121,7 @@ func (s *fakeStore) RotateSession(ctx context.Context, next Session, customerUUI
 	defer s.mu.Unlock()
 	s.updates++
 	old, ok := s.st.sessions[next.DeviceID]
-	if !ok || !bytes.Equal(old.SecretHash, next.PrevSecretHash) || !now.Before(old.ExpiresAt) {
+	if !ok || !bytes.Equal(old.SecretHash, next.PrevSecretHash) || !now.Before(old.ExpiresAt) || old.LoginType == LoginTypeAdmin {
 		return Customer{}, false, nil
 	}
 	c, ok := s.st.customers[old.CustomerID]
@@ -130,6 +130,7 @@ func (s *fakeStore) RotateSession(ctx context.Context, next Session, customerUUI
 	}
 	st := s.st.clone()
 	next.CustomerID, next.CreatedAt = old.CustomerID, old.CreatedAt
+	next.LoginType, next.ExternalID, next.AdministratorUUID = old.LoginType, old.ExternalID, old.AdministratorUUID
 	st.sessions[next.DeviceID] = next
 	s.st = st
 	return c, true, nil

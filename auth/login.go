@@ -107,7 +107,8 @@ func (s *Service) startSession(ctx context.Context, c *Customer, login LoginInfo
 	if err != nil {
 		return TokenPair{}, internal("auth.startSession", err)
 	}
-	iat, exp := now.Truncate(time.Second), now.Add(s.cfg.RefreshTTL).Truncate(time.Second)
+	end := sessionEnd(login, now) // an operator's "log in as": an hour, refreshes included
+	iat, exp := now.Truncate(time.Second), capAt(now.Add(s.cfg.RefreshTTL), end).Truncate(time.Second)
 	refresh, sig, kid, err := s.signRefresh(s.refreshPayload(c.UUID, deviceID, secret, iat, exp), now)
 	if err != nil {
 		return TokenPair{}, internal("auth.startSession", err)
@@ -141,7 +142,7 @@ func (s *Service) startSession(ctx context.Context, c *Customer, login LoginInfo
 		}
 		return TokenPair{}, internal("auth.startSession", err)
 	}
-	access, err := s.signAccess(c, deviceID, now)
+	access, err := s.signAccess(c, deviceID, now, login, end)
 	if err != nil {
 		return TokenPair{}, internal("auth.startSession", err)
 	}

@@ -93,7 +93,8 @@ func (s *Service) ShowCustomer(ctx context.Context, email string) (CustomerRepor
 	for _, x := range list {
 		if now.Before(x.ExpiresAt) {
 			r.SessionList = append(r.SessionList, SessionInfo{DeviceID: x.DeviceID, CreatedAt: x.CreatedAt,
-				LastRefreshedAt: x.LastRefreshedAt, ExpiresAt: x.ExpiresAt})
+				LastRefreshedAt: x.LastRefreshedAt, ExpiresAt: x.ExpiresAt,
+				Login: LoginInfo{Type: x.LoginType, ExternalID: x.ExternalID, AdministratorUUID: x.AdministratorUUID}})
 		}
 	}
 	r.Sessions = len(r.SessionList)

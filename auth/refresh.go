@@ -32,12 +32,15 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 	presented := presentedRefresh{customerUUID: claims.UUID, secretHash: hashSecret(claims.SecretChain),
 		next: issuedRefresh{secretHash: hashSecret(successor), issuedAt: iat, expires: exp, keyID: kid, signature: sig}}
 
-	d, sess, cust, err := s.applyRefresh(ctx, claims.DeviceID, presented, now)
+	d, sess, cust, capped, err := s.applyRefresh(ctx, claims.DeviceID, presented, successor, now)
 	if err != nil {
 		return TokenPair{}, internal("auth.Refresh", err)
 	}
 	switch d.action {
 	case rotateChain:
+		if capped != "" {
+			refresh = capped // an operator's session: its successor expires with the session
+		}
 		s.event(EventRefreshOK)
 	case answerGrace:
 		// Rebuilt from the stored kid and signature with whichever key made it (the previous
@@ -58,7 +61,8 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 		s.event(EventRefreshInvalid)
 		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
 	}
-	access, err := s.signAccess(&cust, claims.DeviceID, now)
+	login := LoginInfo{Type: sess.LoginType, AdministratorUUID: sess.AdministratorUUID}
+	access, err := s.signAccess(&cust, claims.DeviceID, now, login, sessionEnd(login, sess.CreatedAt))
 	if err != nil {
 		return TokenPair{}, internal("auth.Refresh", err)
 	}
@@ -74,17 +78,23 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 // grace retry, reuse, expiry, a parallel refresh of the same token that rotated first) the session
 // is loaded inside a write transaction, which serialises with every other writer, decided on and
 // the decision applied: so N parallel refreshes of one token give one rotation, never a fork.
-func (s *Service) applyRefresh(ctx context.Context, deviceID string, p presentedRefresh, now time.Time) (refreshDecision, Session, Customer, error) {
+//
+// An operator's session (LoginTypeAdmin) is never rotated by RotateSession: the transaction bounds
+// its successor at the session's end (capAdminRotation), whose refresh token is then answered as
+// capped.
+func (s *Service) applyRefresh(ctx context.Context, deviceID string, p presentedRefresh, successor string, now time.Time) (refreshDecision, Session, Customer, string, error) {
 	next := rotated(Session{DeviceID: deviceID, SecretHash: p.secretHash}, p, now)
 	cust, swapped, err := s.store.RotateSession(ctx, next, p.customerUUID, now)
 	if err != nil || swapped {
-		return refreshDecision{action: rotateChain, session: next}, next, cust, err
+		return refreshDecision{action: rotateChain, session: next}, next, cust, "", err
 	}
 	var d refreshDecision
 	var sess Session
+	var capped string
 	err = s.store.Update(ctx, func(tx Tx) error {
 		var stored *Session
 		var err error
+		capped = ""
 		sess, err = tx.Session(deviceID)
 		switch {
 		case errors.Is(err, ErrNotFound):
@@ -99,6 +109,9 @@ func (s *Service) applyRefresh(ctx context.Context, deviceID string, p presented
 		d = decideRefresh(stored, cust.UUID, p, now, s.cfg.ReuseInterval)
 		switch d.action {
 		case rotateChain:
+			if capped, err = s.capAdminRotation(sess, &d.session, cust.UUID, successor, now); err != nil {
+				return err
+			}
 			return tx.UpdateSession(d.session)
 		case expireSession:
 			_, err := tx.DeleteSession(sess.DeviceID)
@@ -112,7 +125,7 @@ func (s *Service) applyRefresh(ctx context.Context, deviceID string, p presented
 		}
 		return nil
 	})
-	return d, sess, cust, err
+	return d, sess, cust, capped, err
 }
 
 // newSecret returns a fresh secret chain: 40 lowercase hex characters, 160 bits from the CSPRNG.

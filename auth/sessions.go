@@ -100,6 +100,8 @@ type SessionInfo struct {
 	LastRefreshedAt time.Time // zero if never refreshed
 	ExpiresAt       time.Time
 	Current         bool
+	// Login is how the session began; an operator's "log in as" has Type LoginTypeAdmin.
+	Login LoginInfo
 }
 
 // Sessions lists the caller's live sessions, newest first.
@@ -118,7 +120,8 @@ func (s *Service) Sessions(ctx context.Context, p *Principal) ([]SessionInfo, er
 			continue
 		}
 		out = append(out, SessionInfo{DeviceID: x.DeviceID, CreatedAt: x.CreatedAt,
-			LastRefreshedAt: x.LastRefreshedAt, ExpiresAt: x.ExpiresAt, Current: x.DeviceID == p.DeviceID})
+			LastRefreshedAt: x.LastRefreshedAt, ExpiresAt: x.ExpiresAt, Current: x.DeviceID == p.DeviceID,
+			Login: LoginInfo{Type: x.LoginType, ExternalID: x.ExternalID, AdministratorUUID: x.AdministratorUUID}})
 	}
 	return out, nil
 }

@@ -140,7 +140,9 @@ type Store interface {
 	// RotateSession stores the rotated session next in one statement, only if the session
 	// next.DeviceID exists, belongs to the customer customerUUID, has not expired at now and its
 	// newest secret hash is still next.PrevSecretHash (the state in which a refresh rotates), and
-	// returns that customer and whether it did. It keeps the session's customer and creation time.
+	// the session did not begin as LoginTypeAdmin (an operator's, whose rotation auth bounds in a
+	// transaction), and returns that customer and whether it did. It keeps the session's customer,
+	// creation time and login.
 	RotateSession(ctx context.Context, next Session, customerUUID string, now time.Time) (Customer, bool, error)
 
 	Update(ctx context.Context, fn func(Tx) error) error

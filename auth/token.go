@@ -31,6 +31,9 @@ type accessClaims struct {
 	Email    string   `json:"email"`
 	FullName string   `json:"fullName"`
 	Roles    []string `json:"roles"`
+	// AdministratorUUID is the console operator who logged in as the customer (Shopsys's claim);
+	// absent from every other token.
+	AdministratorUUID string `json:"administratorUuid,omitempty"`
 }
 
 // refreshClaims are the refresh token's claims.
@@ -241,14 +244,15 @@ func decodeClaims(payload []byte, dst any) error {
 	return nil
 }
 
-// signAccess issues an access token for the customer's device.
-func (s *Service) signAccess(c *Customer, deviceID string, now time.Time) (string, error) {
+// signAccess issues an access token for the customer's device, whose session began as login and
+// ends at end (zero: no bound but the access lifetime).
+func (s *Service) signAccess(c *Customer, deviceID string, now time.Time, login LoginInfo, end time.Time) (string, error) {
 	key := s.keys.signerAt(now)
 	payload, err := json.Marshal(accessClaims{
 		Iss: s.cfg.Issuer, Aud: s.cfg.Issuer,
-		Iat: now.Unix(), Nbf: now.Unix(), Exp: now.Add(s.cfg.AccessTTL).Unix(),
+		Iat: now.Unix(), Nbf: now.Unix(), Exp: capAt(now.Add(s.cfg.AccessTTL), end).Unix(),
 		DeviceID: deviceID, UUID: c.UUID, Email: c.Email, FullName: c.FullName(),
-		Roles: []string{RoleLoggedCustomer},
+		Roles: []string{RoleLoggedCustomer}, AdministratorUUID: login.AdministratorUUID,
 	})
 	if err != nil {
 		return "", err

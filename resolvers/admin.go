@@ -32,6 +32,7 @@ type AdminService interface {
 	ConsoleKeys(ctx context.Context) ([]auth.KeyInfo, error)
 	ConsoleRotateKeys(ctx context.Context, now bool) (auth.SigningKey, error)
 	ConsoleAudit(ctx context.Context, reason string) error
+	Impersonate(ctx context.Context, customerUUID string) (string, error)
 }
 
 var _ AdminService = (*auth.Service)(nil)
@@ -172,13 +173,24 @@ func (c *CustomerDetail) LastName() string     { return c.r.LastName }
 func (c *CustomerDetail) Telephone() *string   { return c.r.Telephone }
 func (c *CustomerDetail) CreatedAt() string    { return formatTime(c.r.CreatedAt) }
 func (c *CustomerDetail) LastLoginAt() *string { return optionalTime(c.r.LastLoginAt) }
-func (c *CustomerDetail) Sessions() []*Session {
-	out := make([]*Session, len(c.r.SessionList))
+func (c *CustomerDetail) Sessions() []*CustomerSession {
+	out := make([]*CustomerSession, len(c.r.SessionList))
 	for i := range c.r.SessionList {
-		out[i] = &Session{c.r.SessionList[i]}
+		out[i] = &CustomerSession{Session{c.r.SessionList[i]}}
 	}
 	return out
 }
+
+// CustomerSession resolves the console's CustomerSession: a Session and how it began.
+type CustomerSession struct{ Session }
+
+func (s *CustomerSession) LoginType() string {
+	if s.s.Login.Type == "" {
+		return auth.LoginTypeWeb
+	}
+	return s.s.Login.Type
+}
+func (s *CustomerSession) AdministratorUUID() *string { return optional(s.s.Login.AdministratorUUID) }
 func (c *CustomerDetail) Passkeys() []*Passkey {
 	out := make([]*Passkey, len(c.r.Passkeys))
 	for i := range c.r.Passkeys {
@@ -461,4 +473,12 @@ func (r *AdminRoot) SendTestMail(ctx context.Context, args testMailArgs) (string
 		return "", &Error{Message: "The test mail was not sent: " + sendErr.Error(), UserCode: "mail-failed"}
 	}
 	return answer, nil
+}
+
+func (r *AdminRoot) LoginAsCustomer(ctx context.Context, args uuidArgs) (string, error) {
+	link, err := r.svc.Impersonate(ctx, string(args.UUID))
+	if err != nil {
+		return "", r.fail(ctx, err)
+	}
+	return link, nil
 }

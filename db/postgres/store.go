@@ -303,7 +303,8 @@ func (t *Tx) UpdateSession(s auth.Session) error {
 const queryRotateSession = `UPDATE sessions s SET secret_hash = $1, prev_secret_hash = $2, rotated_at = $3,
 		last_refreshed_at = $4, issued_at = $5, expires_at = $6, key_id = $7, signature = $8
 		FROM customers c
-		WHERE s.device_id = $9 AND s.secret_hash = $10 AND s.expires_at > $11 AND c.id = s.customer_id AND c.uuid = $12
+		WHERE s.device_id = $9 AND s.secret_hash = $10 AND s.expires_at > $11 AND s.login_type <> 'admin'
+			AND c.id = s.customer_id AND c.uuid = $12
 		RETURNING ` + customerColumns
 
 // RotateSession stores a rotation in one statement, guarded by the state it was decided on (see

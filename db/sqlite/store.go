@@ -304,7 +304,7 @@ func (t *Tx) UpdateSession(s auth.Session) error {
 // one primary-key lookup each, for the columns of customerColumns.
 var queryRotateSession = `UPDATE sessions SET secret_hash = ?, prev_secret_hash = ?, rotated_at = ?,
 		last_refreshed_at = ?, issued_at = ?, expires_at = ?, key_id = ?, signature = ?
-		WHERE device_id = ? AND secret_hash = ? AND expires_at > ?
+		WHERE device_id = ? AND secret_hash = ? AND expires_at > ? AND login_type <> 'admin'
 			AND customer_id = (SELECT id FROM customers WHERE uuid = ?)
 		RETURNING customer_id` + returningCustomer()
 

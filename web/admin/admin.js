@@ -166,7 +166,7 @@ let current = null; // the customer on show
 async function showCustomer(uuid) {
   const data = await gql(`query ($u: Uuid!) { customer(uuid: $u) {
     uuid email firstName lastName telephone createdAt lastLoginAt
-    sessions { deviceId createdAt lastRefreshedAt expiresAt }
+    sessions { deviceId createdAt lastRefreshedAt expiresAt loginType administratorUuid }
     passkeys { name createdAt lastUsedAt }
     audit { at reason operator remoteAddr }
   } }`, { u: uuid });
@@ -177,8 +177,10 @@ async function showCustomer(uuid) {
     ['Email', c.email], ['UUID', el('span', c.uuid, { className: 'mono' })], ['Telephone', c.telephone],
     ['Created', when(c.createdAt)], ['Last login', when(c.lastLoginAt)],
   ]);
-  rows('c-sessions', c.sessions, 5, (s) => [
-    el('span', s.deviceId, { className: 'mono' }), when(s.createdAt), when(s.lastRefreshedAt), when(s.expiresAt),
+  rows('c-sessions', c.sessions, 6, (s) => [
+    el('span', s.deviceId, { className: 'mono' }),
+    s.loginType === 'admin' ? 'an operator (log in as)' : s.loginType,
+    when(s.createdAt), when(s.lastRefreshedAt), when(s.expiresAt),
     button('End', (b) => run(b, async () => {
       await gql('mutation ($i: EndSessionInput!) { EndSession(input: $i) }', { i: { uuid: c.uuid, deviceId: s.deviceId } });
       await showCustomer(c.uuid);
@@ -186,6 +188,7 @@ async function showCustomer(uuid) {
   ], 'No live sessions.');
   rows('c-passkeys', c.passkeys, 3, (p) => [p.name, when(p.createdAt), when(p.lastUsedAt)], 'No passkeys.');
   rows('c-audit', c.audit, 4, (e) => [when(e.at), e.reason, e.operator, e.remoteAddr], 'No events.');
+  $('login-as-link').hidden = true;
   const form = $('delete');
   form.reset();
   form.querySelector('button').disabled = true;
@@ -278,6 +281,12 @@ document.addEventListener('DOMContentLoaded', () => {
     await gql('mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }', { u: current.uuid });
     await showCustomer(current.uuid);
   }, () => `A recovery mail is on its way to ${current.email}.`));
+  $('login-as').addEventListener('click', (e) => run(e.target, async () => {
+    const data = await gql('mutation ($u: Uuid!) { LoginAsCustomer(uuid: $u) }', { u: current.uuid });
+    $('login-as-url').href = data.LoginAsCustomer;
+    $('login-as-url').textContent = 'open the storefront as ' + current.email;
+    $('login-as-link').hidden = false;
+  }, 'Link ready: it works once, within 60 seconds.'));
   $('end-all').addEventListener('click', (e) => run(e.target, async () => {
     const data = await gql('mutation ($u: Uuid!) { EndSessions(uuid: $u) }', { u: current.uuid });
     await showCustomer(current.uuid);
