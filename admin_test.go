@@ -439,7 +439,7 @@ func TestAdminActionsAudited(t *testing.T) {
 	ana.call(t, `{ auditLog(filter: {since: "yesterday"}) { reason } }`, nil).wantError(t, 200, auth.MsgValidation, auth.EValidation)
 
 	// The operator's recovery mails come out of the customer's budget: 3 in 15 minutes.
-	register(t, e.m.URL(), "budget@shop.cz", "password1")
+	own := register(t, e.m.URL(), "budget@shop.cz", "password1")
 	b, _ := e.m.Service.ShowCustomer(context.Background(), "budget@shop.cz")
 	for range 3 {
 		ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).ok(t)
@@ -480,6 +480,11 @@ func TestAdminActionsAudited(t *testing.T) {
 	if len(budget.Audit) == 0 || budget.Audit[0].Reason != auth.AuditImpersonation || budget.Audit[0].Operator != "ana" {
 		t.Errorf("audit: %+v", budget.Audit)
 	}
+	// The customer sees the operator's session among their own (as /account lists them).
+	listed := gql(t, e.m.URL(), `{ customerSessions { current loginInfo { loginType } } }`, nil, bearer(own.AccessToken))
+	if !strings.Contains(string(listed.Raw), `"loginType":"admin"`) || !strings.Contains(string(listed.Raw), `"loginType":"web"`) {
+		t.Errorf("the customer's sessions: %s", listed.Raw)
+	}
 
 	var summary struct {
 		Issuer, Store string
@@ -495,7 +500,8 @@ func TestAdminActionsAudited(t *testing.T) {
 // TestAdminConsoleInBrowser drives the console in Chromium with its virtual authenticator
 // (e2e/admin.mjs): enrol an operator from the link, log in with the passkey, find a customer
 // among 10,000, end a session (its token is refused at once), send a recovery mail (it reaches
-// the test SMTP server), delete the customer after typing the email. The screenshot of the
+// the test SMTP server), log in as the customer (administratorUuid in the token, an admin session in
+// the customer's own list), delete the customer after typing the email. The screenshot of the
 // customer page is $SHOPAUTH_ARTIFACTS/admin-customer.png.
 func TestAdminConsoleInBrowser(t *testing.T) {
 	requireExternal(t)

@@ -2,7 +2,9 @@
 // authenticator (CDP WebAuthn: ctap2, internal, resident keys, user verification): enrol an
 // operator from the link `operators add` printed, log out and log in with the passkey, find a
 // customer among many, end one of their sessions and see that session's token refused by the
-// public API (the other still works), send them a recovery mail, and delete them after typing
+// public API (the other still works), send them a recovery mail, log in as them (the console's
+// one-time code, exchanged with LoginWithSocialCode, gives an access token carrying the operator's
+// administratorUuid, and the customer's own session list shows an admin session), and delete them after typing
 // their email (a wrong email leaves the button disabled), after which their last token is refused.
 // The page may make no request off this machine and throw no error.
 //
@@ -106,6 +108,41 @@ try {
   await page.locator('#c-audit', { hasText: 'recovery mail sent by the operator' }).waitFor();
   if (!(await page.locator('#c-audit tr', { hasText: 'recovery mail sent by the operator' }).first().textContent()).includes('ana')) {
     await run.fail('the audit row of the recovery mail does not name the operator');
+  }
+
+  run.step('logging in as the customer');
+  await page.getByRole('button', { name: 'Log in as this customer' }).click();
+  await page.locator('#login-as-link').waitFor({ state: 'visible' });
+  const link = new URL(await page.locator('#login-as-url').getAttribute('href'));
+  const me = await page.evaluate(async () => {
+    const r = await fetch('/admin/graphql', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Requested-With': 'e2e' },
+      body: JSON.stringify({ query: '{ me { uuid } }' }),
+    });
+    return (await r.json()).data.me.uuid;
+  });
+  const exchanged = await (await fetch(`${publicURL}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      query: 'mutation ($c: String!) { LoginWithSocialCode(input: {code: $c}) { tokens { accessToken } } }',
+      variables: { c: link.searchParams.get('code') },
+    }),
+  })).json();
+  const asToken = exchanged.data?.LoginWithSocialCode?.tokens?.accessToken;
+  if (!asToken) await run.fail(`LoginWithSocialCode with the console's code: ${JSON.stringify(exchanged)}`);
+  const asClaims = JSON.parse(Buffer.from(asToken.split('.')[1], 'base64url'));
+  if (asClaims.administratorUuid !== me || asClaims.email !== email) {
+    await run.fail(`the log-in-as token's claims are ${JSON.stringify(asClaims)}, want administratorUuid ${me}`);
+  }
+  const seen = await (await fetch(`${publicURL}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tokenB}` },
+    body: JSON.stringify({ query: '{ customerSessions { loginInfo { loginType } } }' }),
+  })).json();
+  if (!seen.data?.customerSessions?.some((s) => s.loginInfo.loginType === 'admin')) {
+    await run.fail(`the customer's own session list does not show the operator's session: ${JSON.stringify(seen)}`);
   }
 
   run.step('deleting the customer after typing the email');

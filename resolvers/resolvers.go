@@ -152,6 +152,15 @@ func (s *Session) LastRefreshedAt() *string {
 func (s *Session) ExpiresAt() string { return formatTime(s.s.ExpiresAt) }
 func (s *Session) Current() bool     { return s.s.Current }
 
+// LoginInfo is how the session began (a session stored before logins were recorded was a web one).
+func (s *Session) LoginInfo() *LoginInfo {
+	l := s.s.Login
+	if l.Type == "" {
+		l.Type = auth.LoginTypeWeb
+	}
+	return &LoginInfo{l}
+}
+
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // CurrentCustomerUser returns the caller.

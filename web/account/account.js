@@ -162,7 +162,7 @@ async function render() {
 
   const data = await gql(`{
     currentCustomerUser { email firstName lastName }
-    customerSessions { deviceId createdAt lastRefreshedAt expiresAt current }
+    customerSessions { deviceId createdAt lastRefreshedAt expiresAt current loginInfo { loginType } }
     passkeys { id name createdAt lastUsedAt }
   }`, {}, { auth: true });
   const me = data.currentCustomerUser;
@@ -189,6 +189,12 @@ async function render() {
       mark.className = 'current';
       mark.textContent = ' (this one)';
       started.append(mark);
+    }
+    if (s.loginInfo.loginType === 'admin') {
+      const staff = document.createElement('span');
+      staff.className = 'staff';
+      staff.textContent = ' (the shop\'s staff, logged in as you)';
+      started.append(staff);
     }
     return row([started, when(s.lastRefreshedAt), when(s.expiresAt)]);
   }));
