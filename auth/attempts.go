@@ -86,6 +86,16 @@ func recoveryLimits(cfg Config, email, ip string) []Limit {
 	}
 }
 
+// recoverLimits are RecoverPassword's: the address's recovery budget, and one per email and
+// address of the same size as Login's, counting wrong hashes.
+func recoverLimits(cfg Config, email, ip string) []Limit {
+	a := addressKey(ip)
+	return []Limit{
+		{Key: "recovery-ip\x00" + a, Max: cfg.LoginFailuresPerIP},
+		{Key: "recover\x00" + email + "\x00" + a, Max: cfg.LoginFailuresPerEmail},
+	}
+}
+
 func registrationLimits(cfg Config, ip string) []Limit {
 	return []Limit{{Key: "register\x00" + addressKey(ip), Max: cfg.RegistrationsPerIP}}
 }

@@ -184,25 +184,36 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 	if err := v.err(); err != nil {
 		return TokenPair{}, err
 	}
-	if !takeCheck(ctx) { // a new password is hashed: it counts among the request's checks
-		return TokenPair{}, errTooManyAttempts
-	}
 	email = normalizeEmail(email)
-	if len(hash) != recoveryHashLen || email == "" {
+	if len(hash) != recoveryHashLen || !plausibleEmail(email) {
+		// No mailed hash has this shape, and no account this email: answered before any work.
 		s.event(EventRecoveryInvalid)
 		return TokenPair{}, errBadRecovery()
 	}
+	start := s.Now()
 	presented := hashSecret(hash)
+	// Wrong hashes are throttled as recovery requests are, so that nobody can take the many
+	// samples a timing difference would need (or guess at all). The attempt also counts among
+	// the request's password checks, as a new password is hashed.
+	end, err := s.beginAttempt(ctx, EventRecoveryThrottled, recoverLimits(s.cfg, email, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return TokenPair{}, err
+	}
 
 	// Check first, so that a wrong hash costs no password hashing; check again in the transaction
 	// that uses it up, so that two uses of one hash cannot both succeed.
 	var c Customer
-	err := s.store.Update(ctx, func(tx Tx) error {
+	err = s.store.Update(ctx, func(tx Tx) error {
 		var err error
 		c, err = s.validRecovery(tx, email, presented)
 		return err
 	})
+	end(ErrorCode(err) == EValidation)
 	if err != nil {
+		if ErrorCode(err) == EValidation {
+			// Answered at the same moment whatever was found, as RequestPasswordRecovery is.
+			s.padTo(ctx, start, recoveryFloor)
+		}
 		return TokenPair{}, s.recoveryError(err)
 	}
 	passwordHash, err := s.hasher.Hash(ctx, newPassword)
@@ -233,23 +244,31 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 	return pair, nil
 }
 
+// noRecovery is compared with the presented hash when there is no recovery to compare it with.
+var noRecovery = make([]byte, 32)
+
 // validRecovery returns the customer whose live recovery hash is presented, or errBadRecovery.
+// An unknown email and a customer without a recovery go through the same reads and the same
+// comparison as a customer with one: a known email once answered a wrong hash 25 µs later.
 func (s *Service) validRecovery(tx Tx, email string, presented []byte) (Customer, error) {
 	c, err := tx.CustomerByEmail(email)
-	if errors.Is(err, ErrNotFound) {
-		return Customer{}, errBadRecovery()
-	}
-	if err != nil {
+	known := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Customer{}, err
+	}
+	if !known {
+		c = Customer{} // ID 0, which no recovery belongs to
 	}
 	r, err := tx.Recovery(c.ID)
-	if errors.Is(err, ErrNotFound) {
-		return Customer{}, errBadRecovery()
-	}
-	if err != nil {
+	found := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		return Customer{}, err
 	}
-	if subtle.ConstantTimeCompare(presented, r.HashSHA256) != 1 || !s.Now().Before(r.ExpiresAt) {
+	if !found {
+		r = Recovery{HashSHA256: noRecovery}
+	}
+	match := subtle.ConstantTimeCompare(presented, r.HashSHA256) == 1
+	if !known || !found || !match || !s.Now().Before(r.ExpiresAt) {
 		return Customer{}, errBadRecovery()
 	}
 	return c, nil

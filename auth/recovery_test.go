@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -593,5 +594,121 @@ func TestDrainWaitsForMailsInFlight(t *testing.T) {
 	close(gate)
 	if err := e.svc.Drain(t.Context()); err != nil {
 		t.Fatalf("Drain after the mail went out = %v", err)
+	}
+}
+
+// recordingStore records the reads a recovery check makes in its transactions.
+type recordingStore struct {
+	*fakeStore
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recordingStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return r.fakeStore.Update(ctx, func(tx Tx) error { return fn(recordingTx{Tx: tx, r: r}) })
+}
+
+func (r *recordingStore) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := r.calls
+	r.calls = nil
+	return c
+}
+
+type recordingTx struct {
+	Tx
+	r *recordingStore
+}
+
+func (t recordingTx) record(call string) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	t.r.calls = append(t.r.calls, call)
+}
+
+func (t recordingTx) CustomerByEmail(email string) (Customer, error) {
+	t.record("CustomerByEmail")
+	return t.Tx.CustomerByEmail(email)
+}
+
+func (t recordingTx) Recovery(customerID int64) (Recovery, error) {
+	t.record("Recovery")
+	return t.Tx.Recovery(customerID)
+}
+
+// TestRecoverPasswordWrongHashSameWork (issue 20 item 7): a wrong hash is answered after the same
+// reads and at the same moment for an unknown email, a customer without a recovery, one with an
+// expired one and one with a live one (a known email once answered 25 µs later).
+func TestRecoverPasswordWrongHashSameWork(t *testing.T) {
+	e := newRecoveryEnv(t)
+	rec := &recordingStore{fakeStore: e.store}
+	svc, err := New(t.Context(), rec, e.svc.cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Now, svc.Mailer = e.clock, e.mailer
+	e.svc = svc
+	sleeps := recordSleeps(svc)
+	e.register("live@example.com", "Jan", "Novák")
+	e.register("expired@example.com", "Eva", "Malá")
+	e.register("none@example.com", "Ota", "Pavel")
+	e.request("expired@example.com")
+	e.advance(e.svc.cfg.RecoveryTTL)
+	e.request("live@example.com")
+	rec.take()
+	sleeps()
+	wrong := strings.Repeat("A", recoveryHashLen)
+	var first []string
+	for _, email := range []string{"unknown@example.com", "none@example.com", "expired@example.com", "live@example.com"} {
+		_, err := svc.RecoverPassword(t.Context(), email, wrong, "new password 1")
+		wantBadRecovery(t, err)
+		calls := rec.take()
+		if first == nil {
+			first = calls
+		}
+		if len(calls) == 0 || !slices.Equal(calls, first) {
+			t.Errorf("%s: reads %v, the unknown email's %v", email, calls, first)
+		}
+		if w := sleeps(); len(w) != 1 || w[0] != recoveryFloor {
+			t.Errorf("%s: padded %v, want one wait of %v (the clock stood still)", email, w, recoveryFloor)
+		}
+	}
+	if !slices.Equal(first, []string{"CustomerByEmail", "Recovery"}) {
+		t.Errorf("reads %v, want the customer and the recovery", first)
+	}
+}
+
+// TestRecoverPasswordThrottled (issue 20 item 7): wrong hashes spend budgets of the same size as
+// recovery requests, per email and address and per address; the right hash is refused from a spent
+// pair too, and works from another address.
+func TestRecoverPasswordThrottled(t *testing.T) {
+	e := newRecoveryEnv(t)
+	recordSleeps(e.svc)
+	e.svc.cfg.LoginFailuresPerIP = 8
+	e.register(recoveryEmail, "Jan", "Novák")
+	hash := e.request(recoveryEmail)
+	wrong := strings.Repeat("A", recoveryHashLen)
+	from := func(ip string) context.Context { return NewContextWithClient(t.Context(), Client{IP: ip}) }
+	for i := range e.svc.cfg.LoginFailuresPerEmail {
+		_, err := e.svc.RecoverPassword(from("192.0.2.1"), recoveryEmail, wrong, "new password 1")
+		if ErrorCode(err) != EValidation {
+			t.Fatalf("wrong hash %d: %v, want validation", i+1, err)
+		}
+	}
+	if _, err := e.svc.RecoverPassword(from("192.0.2.1"), recoveryEmail, hash, "new password 1"); ErrorCode(err) != ETooManyLoginAttempts {
+		t.Fatalf("the right hash after %d wrong ones from the address: %v, want too-many-login-attempts", e.svc.cfg.LoginFailuresPerEmail, err)
+	}
+	for i := range 3 { // the address's budget: 8, of which 5 are spent
+		_, err := e.svc.RecoverPassword(from("192.0.2.1"), fmt.Sprintf("other%d@example.com", i), wrong, "new password 1")
+		if ErrorCode(err) != EValidation {
+			t.Fatalf("another email %d: %v, want validation", i+1, err)
+		}
+	}
+	if _, err := e.svc.RecoverPassword(from("192.0.2.1"), "yet.another@example.com", wrong, "new password 1"); ErrorCode(err) != ETooManyLoginAttempts {
+		t.Fatalf("a ninth wrong hash from the address: %v, want too-many-login-attempts", err)
+	}
+	if _, err := e.svc.RecoverPassword(from("192.0.2.2"), recoveryEmail, hash, "new password 1"); err != nil {
+		t.Fatalf("the right hash from another address: %v", err)
 	}
 }
