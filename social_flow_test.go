@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -8,11 +9,13 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"shopauth/auth"
+	"shopauth/internal/pgtest"
 	"shopauth/social"
 	"shopauth/social/socialtest"
 )
@@ -78,10 +81,14 @@ func (b *browser) untilCallback(m *Main) string {
 	return next
 }
 
-// socialServer is a server with the stand-in as its Google, ending logins on ISSUER/account.
-func socialServer(t *testing.T) (*Main, *socialtest.OIDC) {
+// socialServer is a server with the stand-in as its Google, ending logins on ISSUER/account; on
+// the SQLite file of newTestMain unless configure says otherwise.
+func socialServer(t *testing.T, configure ...func(*Main)) (*Main, *socialtest.OIDC) {
 	provider := socialtest.NewOIDC(t)
 	m := startAtIssuer(t, func(m *Main) {
+		for _, f := range configure {
+			f(m)
+		}
 		m.Config.ProviderTimeout = 2 * time.Second
 		m.Config.Providers = []auth.IdentityProvider{social.NewGoogle(provider.ClientID, provider.ClientSecret, provider.URL,
 			social.Options{Timeout: time.Second})}
@@ -299,4 +306,99 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestSocialLinkingRulesOnBothStores runs every linking rule through the browser flow on SQLite and
+// on PostgreSQL, and checks what each left in the store.
+func TestSocialLinkingRulesOnBothStores(t *testing.T) {
+	stores := map[string]func(*testing.T) string{
+		"sqlite":   func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") },
+		"postgres": func(t *testing.T) string { return pgtest.NewDatabase(t) },
+	}
+	for name, store := range stores {
+		t.Run(name, func(t *testing.T) {
+			path := store(t)
+			m, provider := socialServer(t, func(m *Main) { m.DBPath = path })
+			ctx := context.Background()
+			verify := func(email string) {
+				err := m.DB.Update(ctx, func(tx auth.Tx) error {
+					c, err := tx.CustomerByEmail(email)
+					if err != nil {
+						return err
+					}
+					c.EmailVerified = true
+					return tx.UpdateCustomer(c)
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			outcome := func(u socialtest.User) url.Values {
+				provider.SetUser(u)
+				landed, _ := newBrowser(t).login(m, url.Values{})
+				return landed.Query()
+			}
+			customer := func(email string) auth.Customer {
+				c, err := m.DB.CustomerByEmail(ctx, email)
+				if err != nil {
+					t.Fatalf("%s: %v", email, err)
+				}
+				return c
+			}
+			// Vouched for, nobody has it: a new verified customer without a password.
+			if q := outcome(socialtest.User{Subject: "s1", Email: "new@example.com", EmailVerified: true}); q.Get("isRegistration") != "true" {
+				t.Errorf("vouched, absent: %v", q)
+			}
+			if c := customer("new@example.com"); !c.EmailVerified || c.HasPassword() {
+				t.Errorf("vouched, absent: %+v", c)
+			}
+			// Vouched for, a verified customer has it: linked, the password kept.
+			register(t, m.URL(), "verified@example.com", "password-1")
+			verify("verified@example.com")
+			if q := outcome(socialtest.User{Subject: "s2", Email: "verified@example.com", EmailVerified: "true"}); q.Get("isRegistration") != "false" {
+				t.Errorf("vouched, verified: %v", q)
+			}
+			if c := customer("verified@example.com"); !c.HasPassword() {
+				t.Error("vouched, verified: the password went")
+			}
+			// Vouched for, an unverified customer has it: linked, verified, cleaned up.
+			register(t, m.URL(), "unverified@example.com", "password-1")
+			if q := outcome(socialtest.User{Subject: "s3", Email: "unverified@example.com", EmailVerified: true}); q.Get("code") == "" {
+				t.Errorf("vouched, unverified: %v", q)
+			}
+			if c := customer("unverified@example.com"); !c.EmailVerified || c.HasPassword() {
+				t.Errorf("vouched, unverified: %+v", c)
+			}
+			// Not vouched for: email-exists for anyone who has it, verified or not; a new
+			// unverified customer otherwise; email-missing without an address.
+			for _, email := range []string{"verified@example.com", "new@example.com"} {
+				if q := outcome(socialtest.User{Subject: "x-" + email, Email: email, EmailVerified: false}); q.Get("reason") != auth.ReasonEmailExists {
+					t.Errorf("unvouched, %s: %v", email, q)
+				}
+			}
+			if q := outcome(socialtest.User{Subject: "s4", Email: "fresh@example.com"}); q.Get("isRegistration") != "true" || customer("fresh@example.com").EmailVerified {
+				t.Errorf("unvouched, absent: %v", q)
+			}
+			if q := outcome(socialtest.User{Subject: "s5", Email: ""}); q.Get("reason") != auth.ReasonEmailMissing {
+				t.Errorf("no email: %v", q)
+			}
+			// Linked already: logs its customer in whatever email it reports now.
+			q := outcome(socialtest.User{Subject: "s1", Email: "verified@example.com", EmailVerified: true})
+			tokens := exchange(t, m, q.Get("code"), "").loginResult(t, "LoginWithSocialCode")
+			if r := gql(t, m.URL(), `{ currentCustomerUser { email } }`, nil, bearer(tokens.AccessToken)); !strings.Contains(string(r.Raw), "new@example.com") {
+				t.Errorf("a linked identity with another email now: %s", r.Raw)
+			}
+			// The link flow: someone else's identity is identity-linked-elsewhere.
+			me := register(t, m.URL(), "linker@example.com", "password-1")
+			link := gql(t, m.URL(), `mutation { SocialLinkUrl(type: google) }`, nil, bearer(me.AccessToken))
+			var linkURL string
+			if json.Unmarshal(link.Data["SocialLinkUrl"], &linkURL) != nil || linkURL == "" {
+				t.Fatalf("SocialLinkUrl: %s", link.Raw)
+			}
+			provider.SetUser(socialtest.User{Subject: "s2", Email: "whatever@example.com", EmailVerified: true})
+			if landed, _ := newBrowser(t).visit(linkURL, m.URL()+"/account"); landed.Query().Get("reason") != auth.ReasonIdentityLinkedElsewhere {
+				t.Errorf("linking another's identity: %s", landed)
+			}
+		})
+	}
 }
