@@ -84,6 +84,10 @@ func runGroup(ctx context.Context, name, usage string, cmds map[string]command, 
 		fmt.Fprint(stdout, usage)
 		return flag.ErrHelp
 	}
+	if strings.HasPrefix(args[0], "-") { // shopauth keys --db x.db: the flags go after the command
+		fmt.Fprintf(stderr, "shopauth %s: name a command before the flags (%s)\nsee shopauth %s --help\n", name, args[0], name)
+		return errUsage
+	}
 	run, ok := cmds[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "shopauth %s: unknown command %q\nsee shopauth %s --help\n", name, args[0], name)

@@ -53,6 +53,7 @@ func TestCommandsHelpAndMistakes(t *testing.T) {
 		{[]string{"customers", "import", "--help"}, 0, "passwordHash or password"},
 		{[]string{"backup", "--help"}, 0, "consistent copy"},
 		{[]string{"keys"}, 2, "shopauth keys: name a command\nsee shopauth keys --help\n"},
+		{[]string{"--db", "x.db", "keys"}, 2, "shopauth keys: name a command before the flags (--db)\nsee shopauth keys --help\n"},
 		{[]string{"keys", "burn"}, 2, "unknown command \"burn\"\nsee shopauth keys --help"},
 		{[]string{"keys", "list", "--bogus"}, 2, "flag provided but not defined: -bogus"},
 		{[]string{"keys", "list", "extra"}, 2, `unexpected argument "extra"`},
