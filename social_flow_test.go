@@ -10,6 +10,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -400,5 +401,52 @@ func TestSocialLinkingRulesOnBothStores(t *testing.T) {
 				t.Errorf("linking another's identity: %s", landed)
 			}
 		})
+	}
+}
+
+// TestLoginWithCredentialOverGraphQL: an id_token of the stand-in (as Google One Tap sends it)
+// logs in; a wrong nonce, another type or a forged token does not.
+func TestLoginWithCredentialOverGraphQL(t *testing.T) {
+	m, provider := socialServer(t)
+	provider.SetUser(socialtest.User{Subject: "sub-1", Email: "tap@example.com", EmailVerified: true})
+	login := func(typ, credential, nonce string) gqlResponse {
+		return gql(t, m.URL(), `mutation ($t: LoginTypeEnum!, $c: String!, $n: String) {
+			LoginWithCredential(input: {type: $t, credential: $c, nonce: $n, productListsUuids: []}) {
+			showCartMergeInfo tokens { accessToken refreshToken } } }`, map[string]any{"t": typ, "c": credential, "n": nonce}, nil)
+	}
+	pair := login("google", provider.IDToken("n-1"), "n-1").loginResult(t, "LoginWithCredential")
+	if r := gql(t, m.URL(), `{ currentCustomerUser { loginInfo { loginType externalId } } }`, nil, bearer(pair.AccessToken)); !strings.Contains(string(r.Raw), `{"loginType":"google","externalId":"sub-1"}`) {
+		t.Errorf("loginInfo: %s", r.Raw)
+	}
+	login("google", provider.IDToken("n-1"), "n-2").wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+	login("google", "forged.id.token", "").wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+	r := login("facebook", provider.IDToken(""), "")
+	if len(r.Errors) == 0 || r.Errors[0].Extensions["userCode"] != auth.EValidation || !strings.Contains(string(r.Raw), `"input.type"`) {
+		t.Errorf("facebook credential: %s", r.Raw)
+	}
+}
+
+// TestCustomersShowSocial: customers show lists the linked identities and whether the email is
+// verified; customers delete erases the identity, so it registers anew afterwards.
+func TestCustomersShowSocial(t *testing.T) {
+	m, provider := socialServer(t)
+	provider.SetUser(socialtest.User{Subject: "sub-show", Email: "show@example.com", EmailVerified: true})
+	if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("isRegistration") != "true" {
+		t.Fatalf("landed on %s", landed)
+	}
+	code, stdout, stderr := runArgs(t, "", "customers", "show", "show@example.com", "--db", m.DBPath)
+	if code != 0 || !regexp.MustCompile(`(?m)^verified +yes\npassword +no\n`).MatchString(stdout) ||
+		!regexp.MustCompile(`(?m)^google +sub-show +show@example\.com +`).MatchString(stdout) {
+		t.Errorf("customers show: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = runArgs(t, "", "customers", "show", "show@example.com", "--json", "--db", m.DBPath)
+	if code != 0 || !strings.Contains(stdout, `"emailVerified": true`) || !strings.Contains(stdout, `"externalId": "sub-show"`) {
+		t.Errorf("customers show --json: exit %d\n%s", code, stdout)
+	}
+	if code, _, stderr := runArgs(t, "", "customers", "delete", "show@example.com", "--db", m.DBPath); code != 0 {
+		t.Fatalf("customers delete: %s", stderr)
+	}
+	if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("isRegistration") != "true" {
+		t.Errorf("after delete, the identity did not register anew: %s", landed)
 	}
 }
