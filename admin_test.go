@@ -389,12 +389,14 @@ func TestAdminActionsAudited(t *testing.T) {
 	}
 	uuid := page.Customers[0].UUID
 	var detail struct {
-		Sessions []struct{ DeviceID string }
+		EmailVerified, HasPassword bool
+		SocialIdentities           []struct{ Type string }
+		Sessions                   []struct{ DeviceID string }
 	}
-	ana.call(t, `query ($u: Uuid!) { customer(uuid: $u) { sessions { deviceId } passkeys { id } audit { reason } } }`,
+	ana.call(t, `query ($u: Uuid!) { customer(uuid: $u) { emailVerified hasPassword socialIdentities { type } sessions { deviceId } passkeys { id } audit { reason } } }`,
 		map[string]any{"u": uuid}).ok(t).field(t, "customer", &detail)
-	if len(detail.Sessions) != 2 {
-		t.Fatalf("sessions: %+v", detail)
+	if len(detail.Sessions) != 2 || detail.EmailVerified || !detail.HasPassword || len(detail.SocialIdentities) != 0 {
+		t.Fatalf("customer: %+v, want two sessions, a password, an unverified email, no social accounts", detail)
 	}
 	_, firstClaims := testkit.DecodeJWT(t, first.AccessToken)
 	ana.call(t, `mutation ($i: EndSessionInput!) { EndSession(input: $i) }`,
@@ -446,6 +448,32 @@ func TestAdminActionsAudited(t *testing.T) {
 	}
 	ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).
 		wantError(t, 200, auth.MsgRecoveryMailsSpent, auth.ETooManyLoginAttempts)
+
+	// A verified email and a linked social account show on the customer's page.
+	err := e.m.DB.Update(context.Background(), func(tx auth.Tx) error {
+		c, err := tx.CustomerByEmail("budget@shop.cz")
+		if err != nil {
+			return err
+		}
+		c.EmailVerified = true
+		if err := tx.UpdateCustomer(c); err != nil {
+			return err
+		}
+		return tx.CreateSocialIdentity(auth.SocialIdentity{Type: "google", Subject: "1234", CustomerID: c.ID,
+			Email: "budget@gmail.com", LinkedAt: time.Now()})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var linked struct {
+		EmailVerified    bool
+		SocialIdentities []struct{ Type, Subject, Email string }
+	}
+	ana.call(t, `query ($u: Uuid!) { customer(uuid: $u) { emailVerified socialIdentities { type subject email } } }`,
+		map[string]any{"u": b.UUID}).ok(t).field(t, "customer", &linked)
+	if !linked.EmailVerified || len(linked.SocialIdentities) != 1 || linked.SocialIdentities[0].Email != "budget@gmail.com" {
+		t.Errorf("customer page: %+v, want the verified email and the google account", linked)
+	}
 
 	// Log in as the customer: the hand-off's session carries the operator's UUID, and the
 	// console's customer page shows how it began.

@@ -173,6 +173,24 @@ func (c *CustomerDetail) LastName() string     { return c.r.LastName }
 func (c *CustomerDetail) Telephone() *string   { return c.r.Telephone }
 func (c *CustomerDetail) CreatedAt() string    { return formatTime(c.r.CreatedAt) }
 func (c *CustomerDetail) LastLoginAt() *string { return optionalTime(c.r.LastLoginAt) }
+func (c *CustomerDetail) EmailVerified() bool  { return c.r.EmailVerified }
+func (c *CustomerDetail) HasPassword() bool    { return c.r.HasPassword }
+func (c *CustomerDetail) SocialIdentities() []*ConsoleIdentity {
+	out := make([]*ConsoleIdentity, len(c.r.Identities))
+	for i := range c.r.Identities {
+		out[i] = &ConsoleIdentity{c.r.Identities[i]}
+	}
+	return out
+}
+
+// ConsoleIdentity resolves the console's SocialIdentity.
+type ConsoleIdentity struct{ i auth.SocialIdentity }
+
+func (i *ConsoleIdentity) Type() string        { return i.i.Type }
+func (i *ConsoleIdentity) Subject() string     { return i.i.Subject }
+func (i *ConsoleIdentity) Email() *string      { return optional(i.i.Email) }
+func (i *ConsoleIdentity) LinkedAt() string    { return formatTime(i.i.LinkedAt) }
+func (i *ConsoleIdentity) LastUsedAt() *string { return optionalTime(i.i.LastUsedAt) }
 func (c *CustomerDetail) Sessions() []*CustomerSession {
 	out := make([]*CustomerSession, len(c.r.SessionList))
 	for i := range c.r.SessionList {

@@ -165,7 +165,8 @@ let current = null; // the customer on show
 
 async function showCustomer(uuid) {
   const data = await gql(`query ($u: Uuid!) { customer(uuid: $u) {
-    uuid email firstName lastName telephone createdAt lastLoginAt
+    uuid email firstName lastName telephone createdAt lastLoginAt emailVerified hasPassword
+    socialIdentities { type email linkedAt lastUsedAt }
     sessions { deviceId createdAt lastRefreshedAt expiresAt loginType administratorUuid }
     passkeys { name createdAt lastUsedAt }
     audit { at reason operator remoteAddr }
@@ -174,9 +175,14 @@ async function showCustomer(uuid) {
   current = c;
   $('c-title').textContent = `${c.firstName} ${c.lastName}`;
   definitions('c-details', [
-    ['Email', c.email], ['UUID', el('span', c.uuid, { className: 'mono' })], ['Telephone', c.telephone],
+    ['Email', c.email],
+    ['Email verified', el('span', c.emailVerified ? 'yes' : 'no', { className: c.emailVerified ? 'yes' : 'no' })],
+    ['Password', c.hasPassword ? 'set' : 'none (logs in otherwise)'],
+    ['UUID', el('span', c.uuid, { className: 'mono' })], ['Telephone', c.telephone],
     ['Created', when(c.createdAt)], ['Last login', when(c.lastLoginAt)],
   ]);
+  rows('c-identities', c.socialIdentities, 4, (i) => [i.type, i.email, when(i.linkedAt), when(i.lastUsedAt)],
+    'No linked social accounts.');
   rows('c-sessions', c.sessions, 6, (s) => [
     el('span', s.deviceId, { className: 'mono' }),
     s.loginType === 'admin' ? 'an operator (log in as)' : s.loginType,
