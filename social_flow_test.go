@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -449,4 +450,28 @@ func TestCustomersShowSocial(t *testing.T) {
 	if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("isRegistration") != "true" {
 		t.Errorf("after delete, the identity did not register anew: %s", landed)
 	}
+}
+
+// TestSeznamFedCMCredential: Seznam's FedCM code logs in through LoginWithCredential; Seznam
+// vouches only for its own mailboxes, so a seznam.cz address registers verified and another not.
+func TestSeznamFedCMCredential(t *testing.T) {
+	szn := socialtest.NewSeznam(t)
+	m := startAtIssuer(t, func(m *Main) {
+		m.Config.Providers = []auth.IdentityProvider{social.NewSeznam(szn.ClientID, szn.ClientSecret, szn.URL, social.Options{Timeout: time.Second})}
+	})
+	for _, c := range []struct {
+		email    string
+		verified bool
+	}{{"jan@seznam.cz", true}, {"jan@gmail.com", false}} {
+		szn.SetUser(socialtest.User{Subject: "szn-" + c.email, Email: c.email})
+		r := gql(t, m.URL(), `mutation ($c: String!) { LoginWithCredential(input: {type: seznam, credential: $c}) {
+			showCartMergeInfo tokens { accessToken refreshToken } } }`, map[string]any{"c": szn.IssueCode()}, nil)
+		pair := r.loginResult(t, "LoginWithCredential")
+		me := gql(t, m.URL(), `{ currentCustomerUser { email emailVerified } }`, nil, bearer(pair.AccessToken))
+		if want := fmt.Sprintf(`"emailVerified":%v`, c.verified); !strings.Contains(string(me.Raw), want) {
+			t.Errorf("%s: %s, want %s", c.email, me.Raw, want)
+		}
+	}
+	gql(t, m.URL(), `mutation { LoginWithCredential(input: {type: seznam, credential: "used-or-forged"}) { showCartMergeInfo } }`, nil, nil).
+		wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 }

@@ -208,6 +208,10 @@ func vouched(sub, email string) auth.Identity {
 
 func TestSocialRegistrationThenLogin(t *testing.T) {
 	e := newSocialEnv(t)
+	// Configured google then facebook; listed in LoginTypeEnum's order.
+	if got := e.svc.SocialTypes(); strings.Join(got, ",") != "facebook,google" {
+		t.Errorf("SocialTypes = %v, want facebook,google", got)
+	}
 	pair, reg := e.socialLogin(e.google, vouched("g-1", "Eva@Gmail.com"))
 	if !reg {
 		t.Error("a first login did not register")
