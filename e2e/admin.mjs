@@ -83,6 +83,10 @@ try {
   await page.locator('#view-customers').waitFor({ state: 'visible' });
 
   run.step('finding the customer among many');
+  await page.locator('#customers td', { hasText: '<script>alert(1)</script>' }).first().waitFor();
+  if ((await page.locator('#customers img').count()) || (await page.title()) === 'pwned') {
+    await run.fail('a customer\'s name was rendered as markup');
+  }
   const total = await page.locator('#page-info').textContent();
   if (!/of (\d{4,})/.test(total)) await run.fail(`the first page says ${JSON.stringify(total)}, want thousands of customers`);
   await page.locator('#search [name=search]').fill(email.split('@')[0].toUpperCase());
