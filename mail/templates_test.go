@@ -187,3 +187,41 @@ func TestVerificationMail(t *testing.T) {
 		t.Errorf("a misspelt field in verification.txt: %v", err)
 	}
 }
+
+// TestTemplatesEachMailWhole: the rule holds per mail, for every mail there is: a folder may replace
+// one mail whole and leave another built in, but not replace part of either.
+func TestTemplatesEachMailWhole(t *testing.T) {
+	mails := map[string][]string{}
+	for _, name := range templateNames {
+		mail, _, _ := strings.Cut(name, ".")
+		mails[mail] = append(mails[mail], name)
+	}
+	if len(mails) < 2 {
+		t.Skipf("one mail only (%v): nothing to mix", mails)
+	}
+	all := wholeMail(t, nil)
+	for mail, names := range mails {
+		t.Run(mail, func(t *testing.T) {
+			only := map[string]string{}
+			for _, n := range names {
+				only[n] = all[n]
+			}
+			if _, err := LoadTemplates(writeFiles(t, only)); err != nil {
+				t.Errorf("the %s mail whole, the others built in: %v", mail, err)
+			}
+			for other, otherNames := range mails {
+				if other == mail {
+					continue
+				}
+				half := map[string]string{otherNames[0]: all[otherNames[0]]}
+				for n, body := range only {
+					half[n] = body
+				}
+				_, err := LoadTemplates(writeFiles(t, half))
+				if err == nil || !strings.Contains(err.Error(), "it lacks "+strings.Join(otherNames[1:], ", ")) {
+					t.Errorf("the %s mail whole and %s alone: %v, want the rest of the %s mail named", mail, otherNames[0], err, other)
+				}
+			}
+		})
+	}
+}
