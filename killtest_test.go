@@ -140,9 +140,11 @@ type binaryServer struct {
 
 var listeningLine = regexp.MustCompile(`shopauth listening on (http://\S+)`)
 
-func startBinary(t *testing.T, bin, dbPath string) *binaryServer {
+// startBinary runs `shopauth serve` on a free port and dbPath, with extra flags after the usual
+// ones (a flag given again wins: --addr, --issuer).
+func startBinary(t *testing.T, bin, dbPath string, extra ...string) *binaryServer {
 	t.Helper()
-	cmd := exec.Command(bin, "--addr", "127.0.0.1:0", "--db", dbPath, "--metrics")
+	cmd := exec.Command(bin, append([]string{"--addr", "127.0.0.1:0", "--db", dbPath, "--metrics"}, extra...)...)
 	cmd.Env = append(os.Environ(), "SHOPAUTH_ISSUER=http://127.0.0.1:8000")
 	return startCommand(t, cmd)
 }

@@ -86,6 +86,12 @@ export class Run {
       ],
       timeout: STEP_MS,
     });
+    return this.newContextPage();
+  }
+
+  // newContextPage opens a page in a new context of the browser newPage launched: cookies and
+  // storage of its own (another browser, as far as a server can tell), guarded as newPage's.
+  async newContextPage() {
     const context = await this.browser.newContext({ viewport: { width: 1400, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_MS);

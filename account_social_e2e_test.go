@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"shopauth/auth"
+	"shopauth/db"
+	"shopauth/db/schema"
+	"shopauth/social/socialtest"
+)
+
+// TestAccountSocialInBrowser drives social login on /account in Chromium (e2e/account-social.mjs)
+// against the real binary, whose --oidc-issuer is the OpenID Connect stand-in of social/socialtest
+// (a listener of this test): a verification link, linking and unlinking the stand-in account as a
+// password customer, logging in with it (a new customer, loginInfo oidc), the last way to log in
+// kept, and a flow begun in one browser context refused in another. Afterwards the audit log
+// holds the link, the unlink and the registration.
+func TestAccountSocialInBrowser(t *testing.T) {
+	requireExternal(t)
+	idp := socialtest.NewOIDC(t)
+	// Not vouched for, so the login registers a customer whose address is still to verify.
+	social := socialtest.User{Subject: "e2e-" + rand.Text()[:12], Email: "jane.social@example.com", EmailVerified: false,
+		FirstName: "Jane", LastName: "Social"}
+	idp.SetUser(social)
+
+	port := freePort(t)
+	base := "http://127.0.0.1:" + port
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	bin := buildBinary(t)
+	srv := startBinary(t, bin, dbPath, "--addr", "127.0.0.1:"+port, "--issuer", base,
+		"--oidc-issuer", idp.URL, "--oidc-client-id", idp.ClientID, "--oidc-client-secret", idp.ClientSecret)
+	if srv.url != base {
+		t.Fatalf("the server listens on %s, want %s", srv.url, base)
+	}
+
+	const email, password = "petra@shop.example", "correct horse battery"
+	register(t, base, email, password)
+	verifyHash := seedEmailVerification(t, dbPath, email)
+
+	shot := artifact(t, "account-social.png")
+	out := node(t, "e2e/account-social.mjs", base, email, password, verifyHash, social.Email, social.Subject, shot)
+	if !strings.Contains(out, "ACCOUNT-SOCIAL ok") {
+		t.Fatalf("e2e/account-social.mjs did not pass\nserver log:\n%s", srv.log())
+	}
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
+		t.Fatalf("screenshot %s missing or empty: %v", shot, err)
+	}
+	t.Logf("account page social login screenshot: %s", shot)
+
+	for _, tt := range []struct{ customer, want string }{
+		{email, auth.AuditSocialLinked + ": oidc"},
+		{email, auth.AuditSocialUnlinked + ": oidc"},
+		{email, auth.AuditEmailVerified},
+		{social.Email, auth.AuditSocialRegistered + ": oidc"},
+	} {
+		got, err := exec.Command(bin, "audit", "--customer", tt.customer, "--db", dbPath).CombinedOutput()
+		if err != nil || !strings.Contains(string(got), tt.want) {
+			t.Errorf("shopauth audit --customer %s: %v, want %q in\n%s", tt.customer, err, tt.want, got)
+		}
+	}
+}
+
+// seedEmailVerification stores a verification of email's address, as RequestEmailVerification
+// does, and returns the hash its mail would carry (the test reads no mail).
+func seedEmailVerification(t *testing.T, dbPath, email string) string {
+	t.Helper()
+	ctx := context.Background()
+	store, err := db.Open(ctx, dbPath, schema.Current)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	c, err := store.CustomerByEmail(ctx, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash := (rand.Text() + rand.Text())[:50] // the length of a mailed hash
+	sum := sha256.Sum256([]byte(hash))
+	err = store.Update(ctx, func(tx auth.Tx) error {
+		return tx.PutEmailVerification(auth.Recovery{CustomerID: c.ID, HashSHA256: sum[:], ExpiresAt: time.Now().Add(time.Hour)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hash
+}

@@ -1,0 +1,166 @@
+// Drives social login on shopauth's /account page in headless Chromium, against a server whose
+// --oidc-issuer is the OpenID Connect stand-in of social/socialtest (it logs in at once as its
+// user and sends the browser straight back). The Go test (account_social_e2e_test.go) starts both,
+// registers the password customer and gives it a verification link. In the browser:
+//
+//   1. a used-up or wrong verification link is refused, a good one verifies the address;
+//   2. the password customer links the stand-in account (the hand-off's extra session ends at
+//      once), sees it under "Linked accounts" and unlinks it;
+//   3. "Log in with OpenID Connect" registers the stand-in's user and logs them in (name, email,
+//      loginInfo, the code gone from the address bar); "Verify my email" asks for a mail; the only
+//      way to log in cannot be unlinked;
+//   4. a flow begun in one browser context is refused when its callback is opened in another
+//      (state-invalid), and then in the first as well (the state is used up); begun and finished
+//      in one context, the same steps log in.
+//
+// Usage: node e2e/account-social.mjs BASE EMAIL PASSWORD VERIFY_HASH SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png
+// Prints "ACCOUNT-SOCIAL ok screenshot=PATH" or "ACCOUNT-SOCIAL FAILED: ...".
+import { Run } from './chromium.mjs';
+
+const [baseArg, email, password, verifyHash, socialEmail, socialSubject, screenshot] = process.argv.slice(2);
+if (!screenshot) {
+  console.error('usage: node account-social.mjs BASE EMAIL PASSWORD VERIFY_HASH SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png');
+  process.exit(2);
+}
+const base = baseArg.replace(/\/+$/, '');
+const run = new Run('ACCOUNT-SOCIAL', 150_000);
+const BUTTON = 'Log in with OpenID Connect';
+const CALLBACK = /\/social-network\/login\/oidc\?/;
+
+try {
+  const page = await run.newPage(base);
+  const status = () => page.locator('#status').textContent();
+  // expectStatus waits for the status line to say text (class kind), and checks that the page's
+  // address has lost every parameter it was opened with.
+  const expectStatus = async (p, text, kind) => {
+    await p.locator(`#status.${kind}`, { hasText: text }).waitFor();
+    const search = await p.evaluate(() => location.search);
+    if (search !== '') await run.fail(`the address still has ${search} after "${text}"`);
+  };
+  const oidcRow = page.locator('#identities tr[data-type=oidc]');
+
+  run.step('opening a wrong verification link');
+  await page.goto(`${base}/account?verify=not-the-hash&email=${encodeURIComponent(email)}`);
+  await expectStatus(page, 'This verification link does not work any more', 'error');
+
+  run.step('opening the verification link');
+  await page.goto(`${base}/account?verify=${encodeURIComponent(verifyHash)}&email=${encodeURIComponent(email)}`);
+  await expectStatus(page, `Your email address ${email} is verified.`, 'ok');
+
+  run.step('opening the verification link again');
+  await page.goto(`${base}/account?verify=${encodeURIComponent(verifyHash)}&email=${encodeURIComponent(email)}`);
+  await expectStatus(page, 'This verification link does not work any more', 'error');
+
+  run.step('logging in with the password');
+  await page.getByRole('button', { name: BUTTON }).waitFor();
+  await page.locator('#password-login [name=email]').fill(email);
+  await page.locator('#password-login [name=password]').fill(password);
+  await page.getByRole('button', { name: 'Log in', exact: true }).click();
+  await page.locator('#who').filter({ hasText: email }).waitFor();
+  await page.locator('#login-info', { hasText: 'your password' }).waitFor();
+  await page.locator('#email-verified', { hasText: 'is verified.' }).waitFor();
+  if (await page.locator('#verify-email').isVisible()) await run.fail('"Verify my email" shown for a verified address');
+  const sessions = await page.locator('#sessions tr').count();
+
+  run.step('linking the stand-in account');
+  await oidcRow.filter({ hasText: 'not linked' }).getByRole('button', { name: 'Link', exact: true }).click();
+  await expectStatus(page, 'Your OpenID Connect account is linked', 'ok');
+  await oidcRow.filter({ hasText: socialEmail }).getByRole('button', { name: 'Unlink' }).waitFor();
+  await page.locator('#login-info', { hasText: 'your password' }).waitFor();
+  if ((await page.locator('#sessions tr').count()) !== sessions) {
+    await run.fail(`linking left ${await page.locator('#sessions tr').count()} sessions, want the ${sessions} before it`);
+  }
+  run.step('taking the screenshot');
+  await page.screenshot({ path: screenshot, fullPage: true });
+
+  run.step('unlinking it');
+  await oidcRow.getByRole('button', { name: 'Unlink' }).click();
+  await expectStatus(page, 'Your OpenID Connect account is unlinked.', 'ok');
+  await oidcRow.filter({ hasText: 'not linked' }).waitFor();
+
+  run.step('logging out, then in with the stand-in');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('button', { name: BUTTON }).click();
+  await expectStatus(page, 'Welcome! Your account was created with OpenID Connect.', 'ok');
+  await page.locator('#who', { hasText: `Jane Social <${socialEmail}>` }).waitFor();
+  await page.locator('#login-info', { hasText: `OpenID Connect (account ${socialSubject})` }).waitFor();
+  await oidcRow.filter({ hasText: socialEmail }).waitFor();
+  const me = await page.evaluate(async () => {
+    if (sessionStorage.getItem('shopauth:account:social')) return 'the flow is still in sessionStorage';
+    const { accessToken } = JSON.parse(sessionStorage.getItem('shopauth:account'));
+    const r = await fetch('/graphql', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${accessToken}` },
+      body: JSON.stringify({ query: '{ currentCustomerUser { email emailVerified loginInfo { loginType externalId } } }' }),
+    });
+    return r.json();
+  });
+  const want = { email: socialEmail, emailVerified: false, loginInfo: { loginType: 'oidc', externalId: socialSubject } };
+  if (JSON.stringify(me?.data?.currentCustomerUser) !== JSON.stringify(want)) {
+    await run.fail(`currentCustomerUser with the page's token: ${JSON.stringify(me)}, want ${JSON.stringify(want)}`);
+  }
+
+  run.step('asking for a verification mail');
+  await page.locator('#email-verified', { hasText: 'is not verified yet.' }).waitFor();
+  await page.getByRole('button', { name: 'Verify my email' }).click();
+  await page.locator('#status.ok', { hasText: 'We have sent a link' }).waitFor();
+
+  run.step('unlinking the only way to log in');
+  await oidcRow.getByRole('button', { name: 'Unlink' }).click();
+  await page.locator('#status.error', { hasText: 'This is the last way to log in' }).waitFor();
+  await oidcRow.filter({ hasText: socialEmail }).waitFor();
+
+  // beginFlow clicks the provider button in page but stops the browser at the start URL, then
+  // walks the redirects with the page's context (its cookies) up to the callback URL the provider
+  // sends back, which it returns unopened.
+  const beginFlow = async (p) => {
+    let started;
+    const opened = new Promise((resolve) => { started = resolve; });
+    await p.route(CALLBACK, (route) => {
+      started(route.request().url());
+      return route.abort('aborted');
+    });
+    await p.getByRole('button', { name: BUTTON }).click();
+    const start = await opened; // the run's watchdog ends a wait that never does
+    await p.unroute(CALLBACK);
+    const u = new URL(start);
+    if (u.searchParams.get('code_challenge_method') !== 'S256' || (u.searchParams.get('code_challenge') || '').length !== 43) {
+      await run.fail(`the start URL ${start} has no S256 code_challenge`);
+    }
+    let next = start;
+    for (let hop = 0; hop < 2; hop++) {
+      const res = await p.context().request.get(next, { maxRedirects: 0 });
+      if (res.status() !== 302) await run.fail(`GET ${next} answered ${res.status()}, want a redirect`);
+      next = new URL(res.headers().location, next).href;
+    }
+    if (!CALLBACK.test(next) || !new URL(next).searchParams.get('state')) {
+      await run.fail(`the provider sent the browser to ${next}, want the callback with a state`);
+    }
+    return next;
+  };
+
+  run.step('beginning a login in one browser context');
+  await page.getByRole('button', { name: 'Log out' }).click();
+  const callback = await beginFlow(page);
+
+  run.step('finishing it in another context');
+  const other = await run.newContextPage();
+  await other.goto(callback);
+  await expectStatus(other, 'could not be finished: it was begun in another browser', 'error');
+  if (await other.locator('#account').isVisible()) await run.fail('the other context is logged in');
+
+  run.step('finishing it in the first context after that');
+  await page.goto(callback);
+  await expectStatus(page, 'could not be finished: it was begun in another browser', 'error');
+  if (await page.locator('#account').isVisible()) await run.fail('a used state logged in');
+
+  run.step('beginning and finishing a login in one context, the same way');
+  await page.goto(await beginFlow(page));
+  await expectStatus(page, 'Logged in with OpenID Connect.', 'ok');
+  await page.locator('#who', { hasText: socialEmail }).waitFor();
+
+  if ((await status()) === '') await run.fail('the status line is empty');
+  await run.finish(page, screenshot, false);
+} catch (err) {
+  await run.fail(err?.message || String(err));
+}
