@@ -11,7 +11,9 @@
 //      way to log in cannot be unlinked;
 //   4. a flow begun in one browser context is refused when its callback is opened in another
 //      (state-invalid), and then in the first as well (the state is used up); begun and finished
-//      in one context, the same steps log in.
+//      in one context, the same steps log in;
+//   5. a code the page did not ask for (a login link made in another browser) logs in only when
+//      the customer says so.
 //
 // Usage: node e2e/account-social.mjs BASE EMAIL PASSWORD VERIFY_HASH SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png
 // Prints "ACCOUNT-SOCIAL ok screenshot=PATH" or "ACCOUNT-SOCIAL FAILED: ...".
@@ -110,6 +112,18 @@ try {
   await page.locator('#status.error', { hasText: 'This is the last way to log in' }).waitFor();
   await oidcRow.filter({ hasText: socialEmail }).waitFor();
 
+  // follow requests url with context's cookies and follows hops redirects by hand, returning
+  // where the last one points.
+  const follow = async (context, url, hops) => {
+    let next = url;
+    for (let hop = 0; hop < hops; hop++) {
+      const res = await context.request.get(next, { maxRedirects: 0 });
+      if (res.status() !== 302) await run.fail(`GET ${next} answered ${res.status()}, want a redirect`);
+      next = new URL(res.headers().location, next).href;
+    }
+    return next;
+  };
+
   // beginFlow clicks the provider button in page but stops the browser at the start URL, then
   // walks the redirects with the page's context (its cookies) up to the callback URL the provider
   // sends back, which it returns unopened.
@@ -127,12 +141,7 @@ try {
     if (u.searchParams.get('code_challenge_method') !== 'S256' || (u.searchParams.get('code_challenge') || '').length !== 43) {
       await run.fail(`the start URL ${start} has no S256 code_challenge`);
     }
-    let next = start;
-    for (let hop = 0; hop < 2; hop++) {
-      const res = await p.context().request.get(next, { maxRedirects: 0 });
-      if (res.status() !== 302) await run.fail(`GET ${next} answered ${res.status()}, want a redirect`);
-      next = new URL(res.headers().location, next).href;
-    }
+    const next = await follow(p.context(), start, 2);
     if (!CALLBACK.test(next) || !new URL(next).searchParams.get('state')) {
       await run.fail(`the provider sent the browser to ${next}, want the callback with a state`);
     }
@@ -158,6 +167,30 @@ try {
   await page.goto(await beginFlow(page));
   await expectStatus(page, 'Logged in with OpenID Connect.', 'ok');
   await page.locator('#who', { hasText: socialEmail }).waitFor();
+
+  // A login link made by someone else (a whole flow in their browser, without PKCE, up to the
+  // redirect with its code) must not log the customer in to that account unasked.
+  const lure = async () => {
+    const link = await follow((await run.newContextPage()).context(), `${base}/social-network/login/oidc`, 3);
+    if (!/\/account\?(.*&)?code=/.test(link)) await run.fail(`the login ended at ${link}, want /account with a code`);
+    return link;
+  };
+  run.step('opening a login link made in another browser');
+  const victim = await run.newContextPage();
+  await victim.goto(await lure());
+  await victim.locator('#handoff').waitFor();
+  if (await victim.locator('#account').isVisible()) await run.fail('a code the page did not ask for logged in unasked');
+  if ((await victim.evaluate(() => location.search)) !== '') await run.fail('the code stayed in the address bar');
+  await victim.getByRole('button', { name: 'Do not log in' }).click();
+  await victim.locator('#status', { hasText: 'You were not logged in.' }).waitFor();
+  if (await victim.locator('#account').isVisible() || await victim.locator('#handoff').isVisible()) {
+    await run.fail('"Do not log in" logged in or left the question');
+  }
+  run.step('opening another one and continuing, as the customer may');
+  await victim.goto(await lure());
+  await victim.getByRole('button', { name: 'Continue logging in' }).click();
+  await expectStatus(victim, 'Logged in.', 'ok');
+  await victim.locator('#who', { hasText: socialEmail }).waitFor();
 
   if ((await status()) === '') await run.fail('the status line is empty');
   await run.finish(page, screenshot, false);

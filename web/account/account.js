@@ -196,6 +196,18 @@ async function finishRedirect() {
     throw new Notice(SOCIAL_FAILURES[reason]?.(name) ?? `The login with ${name} failed (${reason}).`);
   }
   if (!params.has('code')) return null;
+  if (!flow) {
+    // A code this tab did not ask for: someone else's login, sent in a link, would log the
+    // customer in to that account (login CSRF). Only the customer can say they meant it.
+    askHandOff(params);
+    return null;
+  }
+  return exchangeCode(params, flow);
+}
+
+// exchangeCode finishes a social login (or link) with the hand-off code of params and the flow
+// this tab began (null: none), and returns what to tell the customer.
+async function exchangeCode(params, flow) {
   const name = flow ? providerName(flow.type) : null;
   const data = await gql(
     'mutation ($i: LoginWithSocialCodeInput!) { LoginWithSocialCode(input: $i) { tokens { accessToken refreshToken } } }',
@@ -214,6 +226,22 @@ async function finishRedirect() {
   keepTokens(fresh);
   if (params.get('isRegistration') === 'true') return `Welcome! Your account was created with ${name || 'a social login'}.`;
   return name ? `Logged in with ${name}.` : 'Logged in.';
+}
+
+// askHandOff shows the choice to finish a login the page did not begin.
+function askHandOff(params) {
+  $('handoff').hidden = false;
+  const done = () => { $('handoff').hidden = true; };
+  $('handoff-continue').onclick = (e) => run(e.target, async () => {
+    done(); // a code is tried once, whatever comes of it
+    const message = await exchangeCode(params, null);
+    await render();
+    say(message);
+  });
+  $('handoff-cancel').onclick = () => {
+    done();
+    say('You were not logged in.');
+  };
 }
 
 // ---- the page -------------------------------------------------------------------------------
