@@ -1,9 +1,10 @@
 // Drives social login on shopauth's /account page in headless Chromium, against a server whose
 // --oidc-issuer is the OpenID Connect stand-in of social/socialtest (it logs in at once as its
-// user and sends the browser straight back). The Go test (account_social_e2e_test.go) starts both,
-// registers the password customer and gives it a verification link. In the browser:
+// user and sends the browser straight back). The Go test (account_social_e2e_test.go) starts both
+// and registers the password customer. In the browser:
 //
-//   1. a used-up or wrong verification link is refused, a good one verifies the address;
+//   1. "Verify my email" has the server mail a link (to its log, SERVER_LOG, without a mail
+//      server), which verifies the address; a wrong or used-up link is refused;
 //   2. the password customer links the stand-in account (the hand-off's extra session ends at
 //      once), sees it under "Linked accounts" and unlinks it;
 //   3. "Log in with OpenID Connect" registers the stand-in's user and logs them in (name, email,
@@ -15,19 +16,31 @@
 //   5. a code the page did not ask for (a login link made in another browser) logs in only when
 //      the customer says so.
 //
-// Usage: node e2e/account-social.mjs BASE EMAIL PASSWORD VERIFY_HASH SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png
+// Usage: node e2e/account-social.mjs BASE SERVER_LOG EMAIL PASSWORD SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png
 // Prints "ACCOUNT-SOCIAL ok screenshot=PATH" or "ACCOUNT-SOCIAL FAILED: ...".
+import { readFileSync } from 'node:fs';
 import { Run } from './chromium.mjs';
 
-const [baseArg, email, password, verifyHash, socialEmail, socialSubject, screenshot] = process.argv.slice(2);
+const [baseArg, serverLog, email, password, socialEmail, socialSubject, screenshot] = process.argv.slice(2);
 if (!screenshot) {
-  console.error('usage: node account-social.mjs BASE EMAIL PASSWORD VERIFY_HASH SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png');
+  console.error('usage: node account-social.mjs BASE SERVER_LOG EMAIL PASSWORD SOCIAL_EMAIL SOCIAL_SUBJECT SCREENSHOT.png');
   process.exit(2);
 }
 const base = baseArg.replace(/\/+$/, '');
 const run = new Run('ACCOUNT-SOCIAL', 150_000);
 const BUTTON = 'Log in with OpenID Connect';
 const CALLBACK = /\/social-network\/login\/oidc\?/;
+
+// mailedLink waits for the server to log (no mail server: the log is the mailbox) the email
+// verification link of address, and returns it.
+async function mailedLink(address) {
+  const want = new RegExp(`(http://[^"\\s]+/account\\?verify=[^"\\s]+?email=${encodeURIComponent(address)})`);
+  for (;;) {
+    const found = want.exec(readFileSync(serverLog, 'utf8').replaceAll('\\u0026', '&'));
+    if (found) return found[1];
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the run's watchdog ends a wait in vain
+  }
+}
 
 try {
   const page = await run.newPage(base);
@@ -41,27 +54,34 @@ try {
   };
   const oidcRow = page.locator('#identities tr[data-type=oidc]');
 
-  run.step('opening a wrong verification link');
-  await page.goto(`${base}/account?verify=not-the-hash&email=${encodeURIComponent(email)}`);
-  await expectStatus(page, 'This verification link does not work any more', 'error');
-
-  run.step('opening the verification link');
-  await page.goto(`${base}/account?verify=${encodeURIComponent(verifyHash)}&email=${encodeURIComponent(email)}`);
-  await expectStatus(page, `Your email address ${email} is verified.`, 'ok');
-
-  run.step('opening the verification link again');
-  await page.goto(`${base}/account?verify=${encodeURIComponent(verifyHash)}&email=${encodeURIComponent(email)}`);
-  await expectStatus(page, 'This verification link does not work any more', 'error');
-
-  run.step('logging in with the password');
+  run.step(`loading ${base}/account and logging in with the password`);
+  await page.goto(`${base}/account`);
   await page.getByRole('button', { name: BUTTON }).waitFor();
   await page.locator('#password-login [name=email]').fill(email);
   await page.locator('#password-login [name=password]').fill(password);
   await page.getByRole('button', { name: 'Log in', exact: true }).click();
   await page.locator('#who').filter({ hasText: email }).waitFor();
   await page.locator('#login-info', { hasText: 'your password' }).waitFor();
+
+  run.step('asking for a verification mail');
+  await page.locator('#email-verified', { hasText: 'is not verified yet.' }).waitFor();
+  await page.getByRole('button', { name: 'Verify my email' }).click();
+  await page.locator('#status.ok', { hasText: 'We have sent a link' }).waitFor();
+  const link = await mailedLink(email);
+
+  run.step('opening a wrong verification link');
+  await page.goto(`${base}/account?verify=not-the-hash&email=${encodeURIComponent(email)}`);
+  await expectStatus(page, 'This verification link does not work any more', 'error');
+
+  run.step(`opening the mailed link ${link}`);
+  await page.goto(link);
+  await expectStatus(page, `Your email address ${email} is verified.`, 'ok');
   await page.locator('#email-verified', { hasText: 'is verified.' }).waitFor();
   if (await page.locator('#verify-email').isVisible()) await run.fail('"Verify my email" shown for a verified address');
+
+  run.step('opening the mailed link again');
+  await page.goto(link);
+  await expectStatus(page, 'This verification link does not work any more', 'error');
   const sessions = await page.locator('#sessions tr').count();
 
   run.step('linking the stand-in account');
