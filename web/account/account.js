@@ -319,7 +319,7 @@ function loginInfoText(info) {
   switch (info.loginType) {
     case 'web': return 'your password';
     case 'passkey': return 'a passkey';
-    case 'admin': return 'an operator logging in as you';
+    case 'admin': return 'the shop\'s staff, logging in as you';
     default: return `${providerName(info.loginType)}` + (info.externalId ? ` (account ${info.externalId})` : '');
   }
 }
