@@ -41,7 +41,7 @@ const (
 	AuditSocialLinked     = "social identity linked"            // + ": TYPE"
 	AuditSocialUnlinked   = "social identity unlinked"          // + ": TYPE"
 	AuditSocialRegistered = "registered with a social identity" // + ": TYPE"
-	AuditPreHijackCleanUp = "account pre-hijacking clean-up: password and passkeys removed, every session ended, " +
+	AuditPreHijackCleanUp = "account pre-hijacking clean-up: password, passkeys and earlier social identities removed, every session ended, " +
 		"as the address was never proven and the provider vouches for it" // + ": TYPE"
 	AuditEmailVerified = "email address verified"
 )
@@ -486,9 +486,22 @@ func (s *Service) applyLink(ctx context.Context, tx Tx, id Identity, d linkDecis
 }
 
 // preHijackCleanUp removes what someone who never proved the address may have set up on the
-// account: the password, the passkeys, every session and a pending recovery. c is updated by the
-// caller.
+// account: the password, the passkeys, the social identities linked before (none vouched for the
+// address, or it would be verified: an attacker's Facebook account, say), every session and a
+// pending recovery. c is updated by the caller.
 func (s *Service) preHijackCleanUp(ctx context.Context, tx Tx, c *Customer, typ string) error {
+	others, err := tx.SocialIdentities(c.ID)
+	if err != nil {
+		return err
+	}
+	for _, i := range others {
+		if i.Type == typ {
+			continue // the identity that vouched, linked just now
+		}
+		if _, err := tx.DeleteSocialIdentity(c.ID, i.Type); err != nil {
+			return err
+		}
+	}
 	c.PasswordHash = ""
 	c.SecurityChangedAt = s.Now().Truncate(time.Second) // Shopsys-issued tokens die too
 	if _, err := tx.DeleteSessions(c.ID, ""); err != nil {

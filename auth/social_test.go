@@ -302,6 +302,24 @@ func TestSocialLinkingRulesOnTheStore(t *testing.T) {
 			t.Error("the clean-up is not audited")
 		}
 	})
+	t.Run("pre-hijacking through an unvouched provider: its identity goes too", func(t *testing.T) {
+		e := newSocialEnv(t)
+		// The attacker registers the victim's address with a Facebook account of their own.
+		if _, reg := e.socialLogin(e.facebook, auth.Identity{Subject: "f-attacker", Email: "victim@gmail.com"}); !reg {
+			t.Fatal("the attacker's registration failed")
+		}
+		pair, reg := e.socialLogin(e.google, vouched("g-victim", "victim@gmail.com"))
+		if reg {
+			t.Fatal("the victim registered a second account")
+		}
+		ids, _ := e.svc.SocialIdentities(ctx, e.mustAuthenticate(pair.AccessToken))
+		if len(ids) != 1 || ids[0].Type != "google" {
+			t.Errorf("identities after the clean-up: %+v, want only the victim's google", ids)
+		}
+		if r := e.failure(e.facebook, auth.Identity{Subject: "f-attacker", Email: "victim@gmail.com"}, nil); r != auth.ReasonEmailExists {
+			t.Errorf("the attacker's facebook afterwards: %q, want email-exists", r)
+		}
+	})
 	t.Run("unvouched email of an existing customer: email-exists, nothing changes", func(t *testing.T) {
 		e := newSocialEnv(t)
 		e.register("jan@shop.cz")
