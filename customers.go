@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -384,14 +385,19 @@ func runCustomerAction(ctx context.Context, args []string, stdout, stderr io.Wri
 }
 
 func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("audit", `audit [--customer EMAIL] [--since 24h] [--json] [--db FILE]
+	fs, dbPath := newFlagSet("audit", `audit [--customer EMAIL|UUID] [--since 24h|7d] [--json] [--db FILE]
 
 Prints the audit log, newest first: refresh-token reuse (the session was ended), customers'
 own security changes (password changes, revocations, recoveries, passkeys), and what the
-operator did (passwords set, sessions revoked, customers deleted). A deleted customer's events name their UUID only.
-Events are kept for 90 days.`, stdout, stderr)
-	email := fs.String("customer", "", "only the events of the customer with this `EMAIL`")
-	since := fs.Duration("since", 0, "only events of this last `duration` (24h, 30m; default: all)")
+operator did (passwords set, sessions revoked, customers deleted). A deleted customer's events name their UUID only;
+--customer UUID finds them. Events are kept for 90 days.`, stdout, stderr)
+	email := fs.String("customer", "", "only the events of the customer with this `EMAIL`, or this UUID (also after the customer was deleted)")
+	var since time.Duration
+	fs.Func("since", "only events of this last `duration` (24h, 30m, 7d; default: all)", func(s string) error {
+		d, err := parseDays(s)
+		since = d
+		return err
+	})
 	asJSON := fs.Bool("json", false, "print one JSON array of objects")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -399,8 +405,8 @@ Events are kept for 90 days.`, stdout, stderr)
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	if *since < 0 {
-		return usageError(fs, "--since %v: want a positive duration such as 24h", *since)
+	if since < 0 {
+		return usageError(fs, "--since %v: want a positive duration such as 24h", since)
 	}
 	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
@@ -408,8 +414,8 @@ Events are kept for 90 days.`, stdout, stderr)
 	}
 	defer d.Close()
 	var from time.Time
-	if *since > 0 {
-		from = svc.Now().Add(-*since)
+	if since > 0 {
+		from = svc.Now().Add(-since)
 	}
 	events, err := svc.AuditLog(ctx, *email, from)
 	if err != nil {
@@ -457,4 +463,20 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+// parseDays is time.ParseDuration that also takes whole days ("7d"), the unit an audit asks in.
+func parseDays(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n > 100*365 {
+			return 0, errors.New("want a duration such as 24h, 30m or 7d")
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want a duration such as 24h, 30m or 7d")
+	}
+	return d, nil
 }

@@ -106,7 +106,9 @@ func TestCustomersMistakes(t *testing.T) {
 			"the new password is not an argument (it would stay in the shell history"},
 		{"list stray argument", "", []string{"customers", "list", "anna"}, 2, `unexpected argument "anna"`},
 		{"audit negative since", "", []string{"audit", "--since", "-1h"}, 2, "want a positive duration"},
-		{"audit bad since", "", []string{"audit", "--since", "yesterday"}, 2, `invalid value "yesterday" for flag -since`},
+		{"audit bad since", "", []string{"audit", "--since", "yesterday"}, 2, `invalid value "yesterday" for flag -since: want a duration such as 24h, 30m or 7d`},
+		{"audit bad days", "", []string{"audit", "--since", "1.5d"}, 2, `invalid value "1.5d" for flag -since`},
+		{"audit negative days", "", []string{"audit", "--since", "-2d"}, 2, "want a positive duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -188,5 +190,12 @@ func TestCustomersChangesReachTheServer(t *testing.T) {
 	}
 	if _, stdout, _ := cmd("", "audit", "--json"); strings.Contains(stdout, "cyril") {
 		t.Errorf("the audit log keeps the deleted customer's email:\n%s", stdout)
+	}
+	// The deleted customer's events are found by UUID; days count as an audit asks in them.
+	code, stdout, stderr = cmd("", "audit", "--json", "--customer", uuid, "--since", "7d")
+	events = nil
+	if err := json.Unmarshal([]byte(stdout), &events); code != 0 || err != nil || len(events) != 1 ||
+		events[0]["reason"] != "customer deleted by the operator" || events[0]["customerUuid"] != uuid {
+		t.Errorf("audit --customer UUID of the deleted customer --since 7d: exit %d %v\n%s%s", code, err, stdout, stderr)
 	}
 }

@@ -40,7 +40,8 @@ func TestSystemdUnitIsHardened(t *testing.T) {
 	for file, wants := range map[string][]string{
 		"deploy/shopauth.service": {"User=shopauth", "StateDirectory=shopauth", "ProtectSystem=strict", "NoNewPrivileges=yes",
 			"Restart=on-failure", "EnvironmentFile=/etc/shopauth/shopauth.env", "ExecStart=/usr/local/bin/shopauth serve",
-			"CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=yes", "Requires=shopauth.socket\n", "After=shopauth.socket\n"},
+			"CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=yes", "Requires=shopauth.socket\n", "After=shopauth.socket\n",
+			"After=postgresql.service\n"},
 		// The socket listens where the proxy forwards to (deploy/nginx.conf, 127.0.0.1:8000).
 		"deploy/shopauth.socket": {"ListenStream=127.0.0.1:8000\n", "WantedBy=sockets.target"},
 		"deploy/shopauth-backup.service": {"User=shopauth", "StateDirectory=shopauth shopauth-backup\n", "StateDirectoryMode=0700",

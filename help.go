@@ -27,7 +27,7 @@ Commands:
   customers set-password    set a customer's password (asked twice, or piped in); ends every session
   customers revoke          end every session of a customer
   customers delete          erase a customer; their tokens stop working at once
-  audit                     the audit log, newest first (--customer EMAIL, --since 24h, --json)
+  audit                     the audit log, newest first (--customer EMAIL|UUID, --since 7d, --json)
   operators add|list|remove the admin console's operators (serve --admin-addr); add prints an enrolment link
   backup                    write a consistent copy of the database to a file
   db status                 the database's schema version, this binary's, and what is pending

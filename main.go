@@ -390,7 +390,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errors.Join(err, m.Close())
 	}
 	err = m.Run(ctx)
-	return errors.Join(err, m.Close())
+	err = errors.Join(err, m.Close())
+	// The last line, so that a log read after a restart says this process ended and how.
+	if err != nil {
+		m.Log.Error("stopped", "err", err)
+	} else {
+		m.Log.Info("stopped")
+	}
+	return err
 }
 
 // listenOnPickedPort listens at once when --addr asks the kernel for a port (HOST:0) and no

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"shopauth/internal/testkit"
 )
 
 // The operator's side of the server: exit codes, environment, shutdown, throttling, metrics, demo.
@@ -431,5 +433,19 @@ func TestDemo(t *testing.T) {
 	}
 	if passwords[0] != passwords[1] {
 		t.Errorf("the second --demo start printed another password: %q, %q", passwords[0], passwords[1])
+	}
+}
+
+// TestServeSaysItStopped: the last line a server logs says it stopped, so a log read after a
+// restart tells a clean stop from a crash.
+func TestServeSaysItStopped(t *testing.T) {
+	var logs testkit.LogBuffer
+	_, _, stop := serveArgsLog(t, &logs, "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "shop.db"))
+	if code := stop(); code != 0 {
+		t.Fatalf("exit %d\n%s", code, logs.String())
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if last := lines[len(lines)-1]; !strings.Contains(last, "level=INFO msg=stopped") {
+		t.Errorf("the last log line is %q, want msg=stopped", last)
 	}
 }

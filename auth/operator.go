@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // What the operator does from the command line (shopauth customers …, shopauth audit), through the
@@ -186,10 +188,13 @@ func (s *Service) operatorUpdate(ctx context.Context, op, email, reason string, 
 }
 
 // AuditLog returns audit events newest first: of the customer with this email when it is not
-// empty (an unknown email is an UnknownCustomerError), since the time when it is not zero.
+// empty (an unknown email is an UnknownCustomerError), or with this UUID (a deleted customer's
+// events name them by UUID only), since the time when it is not zero.
 func (s *Service) AuditLog(ctx context.Context, email string, since time.Time) ([]AuditEvent, error) {
 	q := AuditQuery{Since: since}
-	if email != "" {
+	if id, err := uuid.Parse(email); err == nil && !strings.Contains(email, "@") {
+		q.CustomerUUID = id.String()
+	} else if email != "" {
 		c, err := s.operatorCustomer(ctx, email)
 		if err != nil {
 			return nil, err
