@@ -230,10 +230,19 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 			return errBadRecovery()
 		}
 		c = current
-		// The mail reached the customer: the address is theirs.
-		c.EmailVerified = true
 		if err := s.audit(ctx, tx, c, "", AuditRecovery); err != nil {
 			return err
+		}
+		if !c.EmailVerified {
+			// The mail reached the customer: the address is theirs, and whatever was set up on the
+			// account before anyone proved it (an attacker's passkey or Facebook account) goes.
+			c.EmailVerified = true
+			if err := removeUnprovenAccess(tx, &c, ""); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, c, "", AuditRecoveryCleanUp); err != nil {
+				return err
+			}
 		}
 		return s.resetPassword(tx, &c, passwordHash)
 	})

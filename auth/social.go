@@ -44,6 +44,9 @@ const (
 	AuditPreHijackCleanUp = "account pre-hijacking clean-up: password, passkeys and earlier social identities removed, every session ended, " +
 		"as the address was never proven and the provider vouches for it" // + ": TYPE"
 	AuditEmailVerified = "email address verified"
+	// AuditRecoveryCleanUp: a recovery proved an address that was unproven, so the passkeys and
+	// social identities added before it go, as in the pre-hijacking clean-up.
+	AuditRecoveryCleanUp = "passkeys and social identities added before the address was proven removed by a password recovery"
 )
 
 // SocialTypes lists the configured providers' types in LoginTypeEnum's order.
@@ -486,28 +489,15 @@ func (s *Service) applyLink(ctx context.Context, tx Tx, id Identity, d linkDecis
 }
 
 // preHijackCleanUp removes what someone who never proved the address may have set up on the
-// account: the password, the passkeys, the social identities linked before (none vouched for the
-// address, or it would be verified: an attacker's Facebook account, say), every session and a
-// pending recovery. c is updated by the caller.
+// account (removeUnprovenAccess) and the password, every session and a pending recovery. c is
+// updated by the caller.
 func (s *Service) preHijackCleanUp(ctx context.Context, tx Tx, c *Customer, typ string) error {
-	others, err := tx.SocialIdentities(c.ID)
-	if err != nil {
+	if err := removeUnprovenAccess(tx, c, typ); err != nil {
 		return err
-	}
-	for _, i := range others {
-		if i.Type == typ {
-			continue // the identity that vouched, linked just now
-		}
-		if _, err := tx.DeleteSocialIdentity(c.ID, i.Type); err != nil {
-			return err
-		}
 	}
 	c.PasswordHash = ""
 	c.SecurityChangedAt = s.Now().Truncate(time.Second) // Shopsys-issued tokens die too
 	if _, err := tx.DeleteSessions(c.ID, ""); err != nil {
-		return err
-	}
-	if _, err := tx.DeletePasskeys(c.ID); err != nil {
 		return err
 	}
 	if err := tx.DeleteRecovery(c.ID); err != nil {
@@ -515,6 +505,26 @@ func (s *Service) preHijackCleanUp(ctx context.Context, tx Tx, c *Customer, typ 
 	}
 	s.log.WarnContext(ctx, "account pre-hijacking clean-up", "customer", c.UUID, "type", typ)
 	return s.audit(ctx, tx, *c, "", AuditPreHijackCleanUp+": "+typ)
+}
+
+// removeUnprovenAccess removes the ways to log in that were added while the customer's address
+// was unproven: the passkeys and the social identities (none vouched for the address, or it would
+// be verified: an attacker's Facebook account, say), except the identity of type keep.
+func removeUnprovenAccess(tx Tx, c *Customer, keep string) error {
+	others, err := tx.SocialIdentities(c.ID)
+	if err != nil {
+		return err
+	}
+	for _, i := range others {
+		if i.Type == keep {
+			continue
+		}
+		if _, err := tx.DeleteSocialIdentity(c.ID, i.Type); err != nil {
+			return err
+		}
+	}
+	_, err = tx.DeletePasskeys(c.ID)
+	return err
 }
 
 // socialName is a provider's name as a customer's: without control characters, at most 100

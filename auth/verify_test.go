@@ -132,6 +132,50 @@ func TestRecoveryVerifiesAndSetsAPassword(t *testing.T) {
 	}
 }
 
+// TestRecoveryOfAnUnprovenAccountRemovesItsOtherAccess: an attacker registered the victim's
+// address through a provider that vouches for nothing and added a passkey; the victim's password
+// recovery proves the address, and the attacker's ways in go with the old sessions.
+func TestRecoveryOfAnUnprovenAccountRemovesItsOtherAccess(t *testing.T) {
+	ctx := context.Background()
+	e := newSocialEnv(t)
+	attacker, _ := e.socialLogin(e.facebook, auth.Identity{Subject: "f-attacker", Email: "victim@shop.cz"})
+	c := e.customer("victim@shop.cz")
+	if err := e.db.Update(ctx, func(tx auth.Tx) error {
+		return tx.CreatePasskey(auth.Passkey{CredentialID: []byte("attacker"), CustomerID: c.ID, Name: "a", Credential: []byte(`{}`), CreatedAt: e.clock()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	mailer := &recoveryHashes{hashes: make(chan string, 1)}
+	e.svc.Mailer = mailer
+	if err := e.svc.RequestPasswordRecovery(ctx, "victim@shop.cz"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RecoverPassword(ctx, "victim@shop.cz", <-mailer.hashes, "the victim's password"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := e.db.SocialIdentities(ctx, c.ID); len(ids) != 0 {
+		t.Errorf("the attacker's identity survived the recovery: %+v", ids)
+	}
+	if keys, _ := e.db.Passkeys(ctx, c.ID); len(keys) != 0 {
+		t.Errorf("the attacker's passkey survived the recovery")
+	}
+	if _, err := e.svc.Authenticate(ctx, attacker.AccessToken); err == nil {
+		t.Error("the attacker's session survived the recovery")
+	}
+	// A verified customer's recovery keeps their passkeys and identities.
+	pair, _ := e.socialLogin(e.google, vouched("g-1", "kept@shop.cz"))
+	kept := e.mustAuthenticate(pair.AccessToken).Customer
+	if err := e.svc.RequestPasswordRecovery(ctx, "kept@shop.cz"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RecoverPassword(ctx, "kept@shop.cz", <-mailer.hashes, "a password now"); err != nil {
+		t.Fatal(err)
+	}
+	if ids, _ := e.db.SocialIdentities(ctx, kept.ID); len(ids) != 1 {
+		t.Errorf("a verified customer's recovery unlinked: %+v", ids)
+	}
+}
+
 type recoveryHashes struct{ hashes chan string }
 
 func (m *recoveryHashes) SendRecovery(ctx context.Context, c auth.Customer, hash string) error {
