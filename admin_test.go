@@ -515,12 +515,14 @@ func TestAdminActionsAudited(t *testing.T) {
 	}
 
 	var summary struct {
-		Issuer, Store string
-		Settings      []struct{ Name, Value string }
+		Health, Issuer, Store string
+		SchemaVersion         int
+		Settings              []struct{ Name, Value string }
 	}
-	sum := ana.call(t, `{ summary { issuer store schemaVersion settings { name value } } }`, nil).ok(t)
+	sum := ana.call(t, `{ summary { health issuer store schemaVersion settings { name value } } }`, nil).ok(t)
 	sum.field(t, "summary", &summary)
-	if summary.Issuer != e.m.Config.Issuer || !strings.HasPrefix(summary.Store, "SQLite") || strings.Contains(string(sum.Raw), "chain_key") {
+	if summary.Health != "ok" || summary.Issuer != e.m.Config.Issuer || !strings.HasPrefix(summary.Store, "SQLite") ||
+		summary.SchemaVersion < 1 || strings.Contains(string(sum.Raw), "chain_key") {
 		t.Errorf("summary: %s", sum.Raw)
 	}
 }
@@ -592,5 +594,26 @@ func seedCustomers(t testing.TB, m *Main, n int) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAdminSummaryHidesSecrets: the console's settings summary names the mail server and the
+// database without their passwords.
+func TestAdminSummaryHidesSecrets(t *testing.T) {
+	m := NewMain()
+	m.SMTPURL = "smtp://shop:mail-s3cret@mail.shop.cz:587"
+	m.DBPath = "postgres://shopauth:db-s3cret@db.shop.cz/shopauth?password=db-s3cret2"
+	info := m.adminInfo()
+	all := info.Store + info.Version
+	for _, s := range info.Settings {
+		all += " " + s.N + "=" + s.V
+	}
+	for _, secret := range []string{"mail-s3cret", "db-s3cret", "db-s3cret2"} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the summary shows %s: %s", secret, all)
+		}
+	}
+	if !strings.Contains(all, "mail.shop.cz:587") || !strings.Contains(all, "db.shop.cz") {
+		t.Errorf("the summary does not name the mail server and the database: %s", all)
 	}
 }

@@ -17,6 +17,7 @@ import (
 // AdminService is what the console's resolvers ask of the domain; *auth.Service satisfies it.
 type AdminService interface {
 	Config() auth.Config
+	Ping(ctx context.Context) error
 	ConsoleEnrolOptions(ctx context.Context, token string) (string, string, error)
 	ConsoleEnrol(ctx context.Context, token, credential string) (auth.ConsoleLogin, error)
 	ConsoleLoginOptions(ctx context.Context) (string, error)
@@ -322,7 +323,10 @@ type Summary struct {
 	info   AdminInfo
 	schema int
 	cfg    auth.Config
+	health string
 }
+
+func (s *Summary) Health() string { return s.health }
 
 func (s *Summary) Version() string      { return s.info.Version }
 func (s *Summary) SchemaVersion() int32 { return int32(s.schema) }
@@ -335,7 +339,12 @@ func (r *AdminRoot) Summary(ctx context.Context) (*Summary, error) {
 	if _, err := auth.ConsoleCaller(ctx); err != nil {
 		return nil, r.fail(ctx, err)
 	}
-	s := &Summary{info: r.info, cfg: r.svc.Config()}
+	s := &Summary{info: r.info, cfg: r.svc.Config(), health: "ok"}
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if err := r.svc.Ping(pingCtx); err != nil {
+		s.health = "unavailable: " + err.Error() // the operator's own console: the cause helps them
+	}
 	if r.info.SchemaVersion != nil {
 		v, err := r.info.SchemaVersion(ctx)
 		if err != nil {

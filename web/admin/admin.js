@@ -220,9 +220,10 @@ async function showKeys() {
 }
 
 async function showSettings() {
-  const data = await gql('{ summary { version schemaVersion store issuer providers settings { name value } } }');
+  const data = await gql('{ summary { health version schemaVersion store issuer providers settings { name value } } }');
   const s = data.summary;
   definitions('summary', [
+    ['Health', el('span', s.health, { className: s.health === 'ok' ? 'yes' : 'no' })],
     ['Version', s.version], ['Schema version', String(s.schemaVersion)], ['Store', s.store], ['Issuer', s.issuer],
     ['Social login', s.providers.length ? s.providers.join(', ') : 'none'],
   ]);
