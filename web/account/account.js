@@ -104,6 +104,7 @@ async function logInWithPasskey() {
 // ---- social login ---------------------------------------------------------------------------
 
 const FLOW_KEY = 'shopauth:account:social'; // the social login under way in this tab
+const FLOW_TTL_MS = 10 * 60 * 1000; // as long as the server keeps a flow
 const PROVIDER_NAMES = { google: 'Google', apple: 'Apple', facebook: 'Facebook', seznam: 'Seznam', oidc: 'OpenID Connect' };
 const providerName = (type) => PROVIDER_NAMES[type] || type;
 
@@ -145,7 +146,7 @@ function base64url(bytes) {
 // this tab keeps to exchange the code it gets back. Without WebCrypto (a page on plain http that
 // is not localhost) it goes without: the code is still single-use and lives a minute.
 async function goSocial(url, type, link) {
-  const flow = { type, link };
+  const flow = { type, link, at: Date.now() };
   if (window.crypto?.subtle) {
     flow.verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
     const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(flow.verifier));
@@ -188,8 +189,9 @@ async function finishRedirect() {
     return `Your email address ${params.get('email')} is verified.`;
   }
 
-  const flow = JSON.parse(sessionStorage.getItem(FLOW_KEY) || 'null');
+  let flow = JSON.parse(sessionStorage.getItem(FLOW_KEY) || 'null');
   sessionStorage.removeItem(FLOW_KEY);
+  if (flow && !(Date.now() - flow.at < FLOW_TTL_MS)) flow = null; // long abandoned: not what came back
   if (params.get('exceptionType') === 'socialNetworkLoginException') {
     const name = providerName(params.get('socialNetwork') || flow?.type || '');
     const reason = params.get('reason');
