@@ -13,7 +13,7 @@ import (
 func TestHelpListsEveryCommand(t *testing.T) {
 	commands := []string{"serve", "keys list", "keys rotate", "keys import", "customers add",
 		"customers import", "customers list", "customers show", "customers set-password", "customers revoke",
-		"customers delete", "audit", "backup", "db copy", "version", "help"}
+		"customers delete", "audit", "backup", "db copy", "db status", "db migrate", "mail test", "version", "help"}
 	for _, args := range [][]string{{"help"}, {"--help"}, {"-h"}, {"-help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			code, stdout, stderr := runArgs(t, "", args...)
