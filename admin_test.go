@@ -28,7 +28,7 @@ type adminEnv struct {
 	smtp  *mailtest.Server
 }
 
-func startAdmin(t *testing.T) *adminEnv {
+func startAdmin(t *testing.T, configure ...func(*Main)) *adminEnv {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -39,6 +39,9 @@ func startAdmin(t *testing.T) *adminEnv {
 	m := startServer(t, func(m *Main) {
 		m.Admin.Addr, m.Admin.Listener = ln.Addr().String(), ln
 		m.SMTPURL = smtp.URL()
+		for _, f := range configure {
+			f(m)
+		}
 	})
 	clock := testkit.NewClock(time.Now())
 	m.Service.Now = clock.Now
@@ -530,12 +533,19 @@ func TestAdminActionsAudited(t *testing.T) {
 // TestAdminConsoleInBrowser drives the console in Chromium with its virtual authenticator
 // (e2e/admin.mjs): enrol an operator from the link, log in with the passkey, find a customer
 // among 10,000, end a session (its token is refused at once), send a recovery mail (it reaches
-// the test SMTP server), log in as the customer (administratorUuid in the token, an admin session in
-// the customer's own list), delete the customer after typing the email. The screenshot of the
+// the test SMTP server), log in as the customer through the link on /account (administratorUuid in
+// the token, the session marked as the staff's in the customer's own list), delete the customer
+// after typing the email. The screenshot of the
 // customer page is $SHOPAUTH_ARTIFACTS/admin-customer.png.
 func TestAdminConsoleInBrowser(t *testing.T) {
 	requireExternal(t)
-	e := startAdmin(t)
+	public, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := startAdmin(t, func(m *Main) { // the log-in-as link opens this server's /account
+		m.Listener, m.Config.Issuer = public, "http://"+public.Addr().String()
+	})
 	seedCustomers(t, e.m, 10_000)
 	const email = "needle@shop.cz"
 	a := register(t, e.m.URL(), email, "password1")

@@ -3,8 +3,9 @@
 // operator from the link `operators add` printed, log out and log in with the passkey, find a
 // customer among many, end one of their sessions and see that session's token refused by the
 // public API (the other still works), send them a recovery mail, log in as them (the console's
-// one-time code, exchanged with LoginWithSocialCode, gives an access token carrying the operator's
-// administratorUuid, and the customer's own session list shows an admin session), and delete them after typing
+// one-time link opens /account in another browser, which asks, exchanges the code and holds an
+// access token carrying the operator's administratorUuid; the session is marked as the staff's
+// there and in the customer's own list), and delete them after typing
 // their email (a wrong email leaves the button disabled), after which their last token is refused.
 // The page may make no request off this machine and throw no error.
 //
@@ -126,16 +127,17 @@ try {
     });
     return (await r.json()).data.me.uuid;
   });
-  const exchanged = await (await fetch(`${publicURL}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({
-      query: 'mutation ($c: String!) { LoginWithSocialCode(input: {code: $c}) { tokens { accessToken } } }',
-      variables: { c: link.searchParams.get('code') },
-    }),
-  })).json();
-  const asToken = exchanged.data?.LoginWithSocialCode?.tokens?.accessToken;
-  if (!asToken) await run.fail(`LoginWithSocialCode with the console's code: ${JSON.stringify(exchanged)}`);
+  // The link opens the storefront's page (here /account) in another browser, which asks before it
+  // finishes a login it did not begin, then exchanges the code with LoginWithSocialCode.
+  if (link.origin !== publicURL || link.pathname !== '/account') await run.fail(`the log-in-as link is ${link}`);
+  const shop = await run.newContextPage();
+  await shop.goto(link.href, { waitUntil: 'load' });
+  await shop.getByRole('button', { name: 'Continue logging in' }).click();
+  await shop.locator('#who').filter({ hasText: email }).waitFor();
+  await shop.locator('#sessions .staff').first().waitFor();
+  const asToken = await shop.evaluate(() => JSON.parse(sessionStorage.getItem('shopauth:account') || '{}').accessToken);
+  if (!asToken) await run.fail('the account page holds no token after the log-in-as link');
+  await shop.close();
   const asClaims = JSON.parse(Buffer.from(asToken.split('.')[1], 'base64url'));
   if (asClaims.administratorUuid !== me || asClaims.email !== email) {
     await run.fail(`the log-in-as token's claims are ${JSON.stringify(asClaims)}, want administratorUuid ${me}`);
