@@ -63,3 +63,4 @@ go test -run '^$' -fuzz '^FuzzMeasure$' -fuzztime 20s ./web/cost
 echo "test.sh: GraphiQL screenshots at $SHOPAUTH_ARTIFACTS/graphiql.png, graphiql-session.png and graphiql-tabs.png"
 echo "test.sh: account page screenshot at $SHOPAUTH_ARTIFACTS/account.png"
 echo "test.sh: account page social login screenshot at $SHOPAUTH_ARTIFACTS/account-social.png"
+echo "test.sh: admin console customer page screenshot at $SHOPAUTH_ARTIFACTS/admin-customer.png"
