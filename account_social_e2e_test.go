@@ -50,14 +50,17 @@ func TestAccountSocialInBrowser(t *testing.T) {
 	}
 	t.Logf("account page social login screenshot: %s", shot)
 
-	for _, tt := range []struct{ customer, want string }{
-		{email, auth.AuditSocialLinked + ": oidc"},
-		{email, auth.AuditSocialUnlinked + ": oidc"},
+	for _, tt := range []struct {
+		customer string
+		want     auth.AuditReason
+	}{
+		{email, auth.AuditSocialLinked.Of("oidc")},
+		{email, auth.AuditSocialUnlinked.Of("oidc")},
 		{email, auth.AuditEmailVerified},
-		{social.Email, auth.AuditSocialRegistered + ": oidc"},
+		{social.Email, auth.AuditSocialRegistered.Of("oidc")},
 	} {
 		got, err := exec.Command(bin, "audit", "--customer", tt.customer, "--db", dbPath).CombinedOutput()
-		if err != nil || !strings.Contains(string(got), tt.want) {
+		if err != nil || !strings.Contains(string(got), string(tt.want)) {
 			t.Errorf("shopauth audit --customer %s: %v, want %q in\n%s", tt.customer, err, tt.want, got)
 		}
 	}

@@ -424,11 +424,11 @@ func TestAdminActionsAudited(t *testing.T) {
 
 	var events []struct{ Reason, Operator, CustomerUUID string }
 	ana.call(t, `{ auditLog(filter: {since: "2000-01-01"}) { reason operator customerUuid } }`, nil).ok(t).field(t, "auditLog", &events)
-	for _, want := range []string{auth.AuditConsoleSessionEnded, auth.AuditConsoleRecovery, auth.AuditConsoleKeysRotated,
+	for _, want := range []auth.AuditReason{auth.AuditConsoleSessionEnded, auth.AuditConsoleRecovery, auth.AuditConsoleKeysRotated,
 		auth.AuditConsoleTestMail, auth.AuditOperatorDelete, auth.AuditConsoleLogin, auth.AuditConsolePasskeyAdded} {
 		found := false
 		for _, ev := range events {
-			if strings.HasPrefix(ev.Reason, want) && ev.Operator == "ana" {
+			if strings.HasPrefix(ev.Reason, string(want)) && ev.Operator == "ana" {
 				found = true
 			}
 		}
@@ -438,7 +438,7 @@ func TestAdminActionsAudited(t *testing.T) {
 	}
 	var filtered []struct{ Reason string }
 	ana.call(t, `{ auditLog(filter: {event: "recovery mail"}) { reason } }`, nil).ok(t).field(t, "auditLog", &filtered)
-	if len(filtered) != 1 || filtered[0].Reason != auth.AuditConsoleRecovery {
+	if len(filtered) != 1 || filtered[0].Reason != string(auth.AuditConsoleRecovery) {
 		t.Errorf("event filter: %+v", filtered)
 	}
 	ana.call(t, `{ auditLog(filter: {since: "yesterday"}) { reason } }`, nil).wantError(t, 200, auth.MsgValidation, auth.EValidation)
@@ -508,7 +508,7 @@ func TestAdminActionsAudited(t *testing.T) {
 	if len(budget.Sessions) != 2 || kinds["admin"] != meUUID.UUID || kinds["web"] != "" {
 		t.Errorf("sessions: %+v, want the operator's (with their UUID) and the customer's own", budget.Sessions)
 	}
-	if len(budget.Audit) == 0 || budget.Audit[0].Reason != auth.AuditImpersonation || budget.Audit[0].Operator != "ana" {
+	if len(budget.Audit) == 0 || budget.Audit[0].Reason != string(auth.AuditImpersonation) || budget.Audit[0].Operator != "ana" {
 		t.Errorf("audit: %+v", budget.Audit)
 	}
 	// The customer sees the operator's session among their own (as /account lists them).
@@ -572,8 +572,8 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 			byAna[ev.Reason] = true
 		}
 	}
-	for _, want := range []string{auth.AuditConsoleSessionEnded, auth.AuditConsoleRecovery, auth.AuditOperatorDelete} {
-		if !byAna[want] {
+	for _, want := range []auth.AuditReason{auth.AuditConsoleSessionEnded, auth.AuditConsoleRecovery, auth.AuditOperatorDelete} {
+		if !byAna[string(want)] {
 			t.Errorf("no audit event %q by ana: %v", want, byAna)
 		}
 	}

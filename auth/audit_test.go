@@ -32,7 +32,10 @@ func TestCustomerSecurityChangesAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	want := []struct{ reason, device string }{
+	want := []struct {
+		reason AuditReason
+		device string
+	}{
 		{AuditCustomerRevoke + " (OTHERS)", p.DeviceID},
 		{AuditCustomerPassword, p.DeviceID},
 		{AuditRecovery, ""},
@@ -42,7 +45,7 @@ func TestCustomerSecurityChangesAreAudited(t *testing.T) {
 		t.Fatalf("audit log %+v, want %d events", got, len(want))
 	}
 	for i, w := range want {
-		if g := got[i]; g.Reason != w.reason || g.DeviceID != w.device || g.CustomerUUID != c.UUID ||
+		if g := got[i]; g.Reason != string(w.reason) || g.DeviceID != w.device || g.CustomerUUID != c.UUID ||
 			g.RemoteAddr != "192.0.2.7" || !g.At.Equal(e.clock()) {
 			t.Errorf("event %d = %+v, want %q on device %q from 192.0.2.7", i, g, w.reason, w.device)
 		}

@@ -43,15 +43,6 @@ const (
 	CeremonyConsoleLogin        = "console-login"
 )
 
-// Audit reasons of the console's operators (no customer: the event names the operator).
-const (
-	AuditConsoleOperatorAdded   = "console operator added: "
-	AuditConsoleEnrolLink       = "console enrolment link issued for operator: "
-	AuditConsoleOperatorRemoved = "console operator removed: "
-	AuditConsolePasskeyAdded    = "console passkey enrolled by operator: "
-	AuditConsoleLogin           = "console login by operator: "
-)
-
 // Errors of the console. EOperatorLoginRequired is every console operation's answer without a
 // live operator session (none, expired, idle, ended, or the operator removed).
 const (
@@ -238,7 +229,7 @@ func (s *Service) AddConsoleOperator(ctx context.Context, name string) (ConsoleE
 				return err
 			}
 			e.Operator, e.Created = o, true
-			return s.audit(ctx, tx, Customer{}, "", AuditConsoleOperatorAdded+name)
+			return s.audit(ctx, tx, Customer{}, "", AuditConsoleOperatorAdded.Of(name))
 		case err != nil:
 			return err
 		}
@@ -247,7 +238,7 @@ func (s *Service) AddConsoleOperator(ctx context.Context, name string) (ConsoleE
 		if err := tx.UpdateConsoleOperator(o); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Customer{}, "", AuditConsoleEnrolLink+name)
+		return s.audit(ctx, tx, Customer{}, "", AuditConsoleEnrolLink.Of(name))
 	})
 	if err != nil {
 		return ConsoleEnrolment{}, internal("auth.AddConsoleOperator", err)
@@ -282,7 +273,7 @@ func (s *Service) RemoveConsoleOperator(ctx context.Context, name string) (int, 
 		if err := tx.DeleteConsoleOperator(o.ID); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, Customer{}, "", AuditConsoleOperatorRemoved+name)
+		return s.audit(ctx, tx, Customer{}, "", AuditConsoleOperatorRemoved.Of(name))
 	})
 	var unknown *UnknownOperatorError
 	if errors.As(err, &unknown) {
@@ -401,7 +392,7 @@ func (s *Service) ConsoleEnrol(ctx context.Context, secret, credential string) (
 		if err != nil {
 			return err
 		}
-		return s.audit(NewContextWithConsoleOperator(ctx, &ConsolePrincipal{Operator: o}), tx, Customer{}, "", AuditConsolePasskeyAdded+o.Name)
+		return s.audit(NewContextWithConsoleOperator(ctx, &ConsolePrincipal{Operator: o}), tx, Customer{}, "", AuditConsolePasskeyAdded.Of(o.Name))
 	})
 	switch {
 	case errors.Is(err, errUsed), errors.Is(err, ErrPasskeyTaken):
@@ -439,7 +430,7 @@ func (s *Service) startConsoleSession(ctx context.Context, o ConsoleOperator, fi
 		if err := tx.UpdateConsoleOperator(cur); err != nil {
 			return err
 		}
-		return s.audit(NewContextWithConsoleOperator(ctx, &ConsolePrincipal{Operator: o}), tx, Customer{}, "", AuditConsoleLogin+o.Name)
+		return s.audit(NewContextWithConsoleOperator(ctx, &ConsolePrincipal{Operator: o}), tx, Customer{}, "", AuditConsoleLogin.Of(o.Name))
 	})
 	if err != nil {
 		return ConsoleLogin{}, err // the caller tells its own refusals from a failure

@@ -11,15 +11,6 @@ import (
 // cookie) and goes through the same functions as the command line (operator.go), so the rules
 // are the same and every audit event names the operator.
 
-// Audit reasons of the console's own actions.
-const (
-	AuditConsoleSessionEnded = "session ended by the operator"
-	AuditConsoleRecovery     = "recovery mail sent by the operator"
-	AuditConsoleKeysRotated  = "keys rotated by the operator"
-	AuditConsoleKeysNow      = "keys rotated by the operator, signing at once"
-	AuditConsoleTestMail     = "test mail sent by the operator"
-)
-
 // Client-safe messages of the console's actions.
 const (
 	MsgConfirmEmail    = "Type the customer's email exactly to confirm the deletion."
@@ -243,7 +234,7 @@ func (s *Service) ConsoleRotateKeys(ctx context.Context, now bool) (SigningKey, 
 		return SigningKey{}, err
 	}
 	if err := s.store.Update(ctx, func(tx Tx) error {
-		return s.audit(ctx, tx, Customer{}, "", reason+": "+k.ID)
+		return s.audit(ctx, tx, Customer{}, "", reason.Of(k.ID))
 	}); err != nil {
 		return SigningKey{}, internal("auth.ConsoleRotateKeys", err)
 	}
@@ -251,7 +242,7 @@ func (s *Service) ConsoleRotateKeys(ctx context.Context, now bool) (SigningKey, 
 }
 
 // ConsoleAudit records an event the console's caller caused outside the domain (a test mail).
-func (s *Service) ConsoleAudit(ctx context.Context, reason string) error {
+func (s *Service) ConsoleAudit(ctx context.Context, reason AuditReason) error {
 	if _, err := ConsoleCaller(ctx); err != nil {
 		return err
 	}

@@ -16,9 +16,6 @@ import (
 // ImpersonationTTL is how long a session an operator started as a customer lives, at most.
 const ImpersonationTTL = time.Hour
 
-// AuditImpersonation is the audit reason of a "log in as" hand-off (the operator's name is on the event).
-const AuditImpersonation = "login as the customer issued to the operator"
-
 // sessionEnd is when a session begun as login must end whatever refreshes it: ImpersonationTTL
 // after start for an operator's; zero (no bound beyond the refresh lifetime) for the others.
 func sessionEnd(login LoginInfo, start time.Time) time.Time {
@@ -88,7 +85,7 @@ func (s *Service) impersonate(ctx context.Context, c Customer) (string, error) {
 	if err != nil {
 		return "", internal("auth.Impersonate", err)
 	}
-	s.log.InfoContext(ctx, AuditImpersonation, "customer", c.UUID, "operator", p.Operator.Name)
+	s.log.InfoContext(ctx, string(AuditImpersonation), "customer", c.UUID, "operator", p.Operator.Name)
 	return withQuery(s.socialRedirectURL(), url.Values{"code": {code}, "isRegistration": {"false"},
 		"showCartMergeInfo": {"false"}}), nil
 }

@@ -86,7 +86,7 @@ func TestImpersonation(t *testing.T) {
 	events, _ := e.svc.AuditLog(ctx, "jana@shop.cz", time.Time{})
 	found := false
 	for _, ev := range events {
-		found = found || (ev.Reason == auth.AuditImpersonation && ev.Operator == "ana")
+		found = found || (ev.Reason == string(auth.AuditImpersonation) && ev.Operator == "ana")
 	}
 	if !found {
 		t.Errorf("no audit event of the hand-off by ana: %+v", events)

@@ -14,22 +14,11 @@ import (
 // same rules as the API: a password set here is checked as ChangePassword checks one and ends every
 // session; every change is audited.
 
-// Audit reasons: what the operator did, and the customer's own changes to their security. Reuse
-// detection is "refresh token reused".
-const (
-	AuditOperatorPassword = "password set by the operator"
-	AuditOperatorRevoke   = "sessions revoked by the operator"
-	AuditOperatorDelete   = "customer deleted by the operator"
-	AuditCustomerPassword = "password changed by the customer"
-	AuditCustomerRevoke   = "sessions revoked by the customer"
-	AuditRecovery         = "password reset with a recovery mail"
-)
-
 // audit records a security event in the caller's transaction, with the client address of the
 // request (none for the operator's commands) and the console operator acting, if one is.
-func (s *Service) audit(ctx context.Context, tx Tx, c Customer, deviceID, reason string) error {
+func (s *Service) audit(ctx context.Context, tx Tx, c Customer, deviceID string, reason AuditReason) error {
 	e := AuditEvent{At: s.Now(), CustomerID: c.ID, CustomerUUID: c.UUID, DeviceID: deviceID,
-		Reason: reason, RemoteAddr: ClientFromContext(ctx).IP}
+		Reason: string(reason), RemoteAddr: ClientFromContext(ctx).IP}
 	if p := ConsoleOperatorFromContext(ctx); p != nil {
 		e.Operator = p.Operator.Name
 	}
@@ -158,7 +147,7 @@ func (s *Service) DeleteCustomer(ctx context.Context, email string) (int, error)
 
 // operatorUpdate finds the customer by email in a write transaction, audits the action (first, so
 // the event is recorded while the customer's UUID can still be looked up) and applies it.
-func (s *Service) operatorUpdate(ctx context.Context, op, email, reason string, apply func(Tx, *Customer) (int, error)) (int, error) {
+func (s *Service) operatorUpdate(ctx context.Context, op, email string, reason AuditReason, apply func(Tx, *Customer) (int, error)) (int, error) {
 	var n int
 	var c Customer
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -183,7 +172,7 @@ func (s *Service) operatorUpdate(ctx context.Context, op, email, reason string, 
 	if err != nil {
 		return 0, internal(op, err)
 	}
-	s.log.Info(reason, "customer", c.UUID, "sessions_ended", n)
+	s.log.Info(string(reason), "customer", c.UUID, "sessions_ended", n)
 	return n, nil
 }
 

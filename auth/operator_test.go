@@ -110,7 +110,7 @@ func TestOperatorSetPassword(t *testing.T) {
 		t.Errorf("the new password: %v", err)
 	}
 	events, err := e.svc.AuditLog(ctx, "anna@shop.cz", time.Time{})
-	if err != nil || len(events) != 1 || events[0].Reason != auth.AuditOperatorPassword || events[0].Email != "anna@shop.cz" {
+	if err != nil || len(events) != 1 || events[0].Reason != string(auth.AuditOperatorPassword) || events[0].Email != "anna@shop.cz" {
 		t.Errorf("audit: %+v, %v", events, err)
 	}
 }
@@ -169,7 +169,7 @@ func TestOperatorDelete(t *testing.T) {
 	if err != nil || len(events) != 1 {
 		t.Fatalf("audit: %+v, %v", events, err)
 	}
-	if ev := events[0]; ev.Reason != auth.AuditOperatorDelete || ev.CustomerUUID != uuid || ev.Email != "" {
+	if ev := events[0]; ev.Reason != string(auth.AuditOperatorDelete) || ev.CustomerUUID != uuid || ev.Email != "" {
 		t.Errorf("deletion event %+v: want the reason and the UUID, and no email", ev)
 	}
 	// The email is free again, and the new account inherits nothing.

@@ -67,13 +67,6 @@ const (
 	maxPublicKey = 2 << 10
 )
 
-// Audit reasons of passkeys.
-const (
-	AuditPasskeyAdded   = "passkey added by the customer"
-	AuditPasskeyRemoved = "passkey removed by the customer"
-	AuditPasskeyClone   = "passkey refused: its sign count did not go up (a cloned authenticator?)"
-)
-
 // passkeyRP is the service's WebAuthn relying party; rp is nil when passkeys are off.
 type passkeyRP struct {
 	rp *webauthn.WebAuthn
@@ -579,13 +572,13 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	now := s.Now()
 	if cred.Authenticator.CloneWarning {
 		// A counter that did not go up means two copies of the key exist: refuse, and say so.
-		reason := fmt.Sprintf("%s: stored %d, presented %d", AuditPasskeyClone,
-			stored.SignCount, parsed.Response.AuthenticatorData.Counter)
+		reason := AuditPasskeyClone.Of(fmt.Sprintf("stored %d, presented %d",
+			stored.SignCount, parsed.Response.AuthenticatorData.Counter))
 		if err := s.store.Update(ctx, func(tx Tx) error { return s.audit(ctx, tx, cust, "", reason) }); err != nil {
 			s.log.ErrorContext(ctx, "audit passkey clone", "err", err)
 		}
 		s.log.WarnContext(ctx, "passkey login refused: possible cloned authenticator", "customer", cust.UUID, "remote", ip)
-		return failed(errors.New(reason))
+		return failed(errors.New(string(reason)))
 	}
 	record, err := passkeyRecord(cred) // a record stored before the limits shrinks on its next use
 	if err != nil {

@@ -380,7 +380,7 @@ func TestPasskeyLoginRefusesBadInput(t *testing.T) {
 				t.Errorf("passkeys %+v -> %+v: a refused login changed them", stored, after)
 			}
 			for _, a := range e.audit() {
-				if strings.HasPrefix(a.Reason, auth.AuditPasskeyClone) {
+				if strings.HasPrefix(a.Reason, string(auth.AuditPasskeyClone)) {
 					t.Errorf("audit %+v: nothing here is a clone", a)
 				}
 			}
@@ -408,7 +408,7 @@ func TestPasskeyCloneIsRefusedAndAudited(t *testing.T) {
 	}
 	var clones []auth.AuditEvent
 	for _, a := range e.audit() {
-		if strings.HasPrefix(a.Reason, auth.AuditPasskeyClone) {
+		if strings.HasPrefix(a.Reason, string(auth.AuditPasskeyClone)) {
 			clones = append(clones, a)
 		}
 	}
@@ -590,7 +590,7 @@ func TestRemovePasskey(t *testing.T) {
 		}
 	}
 	// Newest first; the refused removals above recorded nothing.
-	if strings.Join(reasons, "|") != auth.AuditPasskeyRemoved+"|"+auth.AuditPasskeyAdded {
+	if strings.Join(reasons, "|") != string(auth.AuditPasskeyRemoved+"|"+auth.AuditPasskeyAdded) {
 		t.Errorf("the customer's audit: %q, want the removal then the addition", reasons)
 	}
 	if len(e.passkeys()) != 0 {

@@ -15,7 +15,7 @@ import (
 // (byte for byte); any other used token ends the session and is audited. decideRefresh decides;
 // applyRefresh only loads the session and applies the decision.
 func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err error) {
-	defer func() { s.logRefusal(ctx, refreshToken, raw, err) }()
+	defer func() { s.logRefusal(ctx, refreshToken, err) }()
 	claims, err := s.verifyRefresh(raw)
 	if err != nil {
 		s.event(EventRefreshInvalid)
@@ -48,7 +48,7 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 		k := s.keys.anyKey(sess.KeyID)
 		if k == nil {
 			s.event(EventRefreshInvalid)
-			return TokenPair{}, invalidToken(errors.New("grace successor's key is gone"))
+			return TokenPair{}, invalidToken(refuse(refusalInvalid, errors.New("grace successor's key is gone")))
 		}
 		refresh = k.assemble(s.refreshPayload(claims.UUID, claims.DeviceID, successor, sess.IssuedAt, sess.ExpiresAt), sess.Signature)
 		s.event(EventRefreshGrace)
@@ -56,10 +56,10 @@ func (s *Service) Refresh(ctx context.Context, raw string) (_ TokenPair, err err
 		s.log.Warn("refresh token reuse: session ended", "customer", cust.UUID, "device", claims.DeviceID,
 			"remote", ClientFromContext(ctx).IP)
 		s.event(EventRefreshReused)
-		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
+		return TokenPair{}, invalidToken(refuse(refusalReused, errors.New(string(AuditRefreshReused))))
 	default:
 		s.event(EventRefreshInvalid)
-		return TokenPair{}, invalidToken(errors.New(string(d.reason)))
+		return TokenPair{}, invalidToken(refuse(d.reason, nil))
 	}
 	login := LoginInfo{Type: sess.LoginType, AdministratorUUID: sess.AdministratorUUID}
 	access, err := s.signAccess(&cust, claims.DeviceID, now, login, sessionEnd(login, sess.CreatedAt))
@@ -121,7 +121,7 @@ func (s *Service) applyRefresh(ctx context.Context, deviceID string, p presented
 				return err
 			}
 			return tx.AddAudit(AuditEvent{At: now, CustomerID: cust.ID, DeviceID: sess.DeviceID,
-				Reason: string(d.reason), RemoteAddr: ClientFromContext(ctx).IP})
+				Reason: string(AuditRefreshReused), RemoteAddr: ClientFromContext(ctx).IP})
 		}
 		return nil
 	})

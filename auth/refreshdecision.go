@@ -21,16 +21,6 @@ const (
 	endReusedSession
 )
 
-// refreshRefusal says why a refresh was refused; it is the logged reason of the invalid-token error.
-type refreshRefusal string
-
-const (
-	refusalSessionEnded    refreshRefusal = "session ended"
-	refusalAnotherCustomer refreshRefusal = "token names another customer"
-	refusalSessionExpired  refreshRefusal = "session expired"
-	refusalReused          refreshRefusal = "refresh token reused"
-)
-
 // presentedRefresh is what the refresh brings: the verified token's customer and secret (as its
 // hash) and the successor token signed for it.
 type presentedRefresh struct {
@@ -49,7 +39,7 @@ type issuedRefresh struct {
 // refreshDecision is what to do, and for a rotation the session to store.
 type refreshDecision struct {
 	action  refreshAction
-	reason  refreshRefusal
+	reason  refusal // why a refresh is refused: refusalSessionEnded, …Expired, …Reused or …AnotherCustomer
 	session Session
 }
 

@@ -32,7 +32,7 @@ func TestDecideRefresh(t *testing.T) {
 		now    time.Time
 		reuse  time.Duration
 		action refreshAction
-		reason refreshRefusal
+		reason refusal
 	}{
 		{"newest secret rotates", &stored, owner, present("b", "c"), now, 10 * time.Second, rotateChain, ""},
 		{"newest secret rotates with grace off", &stored, owner, present("b", "c"), now, 0, rotateChain, ""},

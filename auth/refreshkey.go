@@ -11,8 +11,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // Refresh tokens are HS256 JWS under a refresh key: 256 random bits kept in the database beside the
@@ -116,7 +114,7 @@ var hs256SignatureLength = base64.RawURLEncoding.EncodedLen(sha256.Size)
 // a public key of the ring (RS256, ES256 or EdDSA), accepted until it is rotated, or a forgery.
 func (s *Service) verifyRefresh(raw string) (refreshClaims, error) {
 	if raw == "" || len(raw) > maxTokenLength {
-		return refreshClaims{}, errors.New("empty or oversized token")
+		return refreshClaims{}, unparsable(refreshToken, raw, errors.New("empty or oversized token"))
 	}
 	if header, _, ok := strings.Cut(raw, "."); ok {
 		if k := s.keys.refreshKeyByHeader(header); k != nil {
@@ -132,63 +130,71 @@ func (s *Service) verifyRefresh(raw string) (refreshClaims, error) {
 		return c, err
 	}
 	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) || !secretPattern.MatchString(c.SecretChain) {
-		return c, errors.New("malformed uuid, deviceId or secretChain")
+		return c, errMalformedRefresh
 	}
 	return c, nil
 }
+
+var (
+	errMalformedRefresh = refuse(refusalMalformed, errors.New("malformed uuid, deviceId or secretChain"))
+	errNotHS256         = refuse(refusalMalformed, errors.New("parse: not a compact HS256 JWS"))
+)
 
 // verifyHS256 checks a refresh token under the refresh key k, whose header it carries.
 func (s *Service) verifyHS256(k *ringKey, raw string) (refreshClaims, error) {
 	var c refreshClaims
 	dot := strings.LastIndexByte(raw, '.')
 	if dot <= len(k.header) {
-		return c, errors.New("parse: not a compact HS256 JWS")
+		return c, errNotHS256
 	}
 	signed, sig := raw[:dot], raw[dot+1:]
 	payloadPart := signed[len(k.header)+1:]
 	if strings.IndexByte(payloadPart, '.') >= 0 || len(sig) != hs256SignatureLength {
-		return c, errors.New("parse: not a compact HS256 JWS")
+		return c, errNotHS256
 	}
 	var want [sha256.Size]byte
 	if _, err := strictBase64.Decode(want[:], []byte(sig)); err != nil {
-		return c, errors.New("parse: signature is not canonical base64url")
+		return c, refuse(refusalMalformed, errors.New("parse: signature is not canonical base64url"))
 	}
 	m := hmac.New(sha256.New, k.Secret)
 	m.Write([]byte(signed))
 	if !hmac.Equal(m.Sum(nil), want[:]) {
-		return c, errors.New("signature: HMAC does not match")
+		return c, refuse(refusalBadSignature, errors.New("signature: HMAC does not match"))
 	}
 	// The HMAC holds, so these bytes are ones this server wrote: decode them once.
 	payload, err := strictBase64.DecodeString(payloadPart)
 	if err != nil {
-		return c, errors.New("parse: payload is not canonical base64url")
+		return c, refuse(refusalMalformed, errors.New("parse: payload is not canonical base64url"))
 	}
 	var w refreshWire
 	if err := json.Unmarshal(payload, &w); err != nil {
-		return c, fmt.Errorf("claims: %w", err)
+		return c, refuse(refusalMalformed, fmt.Errorf("claims: %w", err))
 	}
-	if w.Iss == nil || w.Aud == nil || w.Iat == nil || w.Exp == nil {
-		return c, errors.New("missing claim: iss, aud, iat and exp are required")
-	}
-	if w.Email != nil || w.FullName != nil || w.Roles != nil {
-		return c, errors.New(`claim "email" does not belong in this kind of token`)
-	}
-	now, leeway := s.Now(), s.cfg.ClockLeeway
-	switch {
-	case *w.Iss != s.cfg.Issuer:
-		return c, jwt.ErrInvalidIssuer
-	case *w.Aud != s.cfg.Issuer:
-		return c, jwt.ErrInvalidAudience
-	case !now.Before(time.Unix(*w.Exp, 0).Add(leeway)):
-		return c, jwt.ErrExpired
-	case now.Add(leeway).Before(time.Unix(*w.Iat, 0)):
-		return c, jwt.ErrIssuedInTheFuture
-	case w.Nbf != nil && now.Add(leeway).Before(time.Unix(*w.Nbf, 0)):
-		return c, jwt.ErrNotValidYet
+	if err := checkClaims(w.claims(), refreshToken, s.cfg.Issuer, s.Now(), s.cfg.ClockLeeway); err != nil {
+		return c, err
 	}
 	if !uuidPattern.MatchString(w.UUID) || !uuidPattern.MatchString(w.DeviceID) || !secretPattern.MatchString(w.SecretChain) {
-		return c, errors.New("malformed uuid, deviceId or secretChain")
+		return c, errMalformedRefresh
 	}
 	return refreshClaims{Iss: *w.Iss, Aud: *w.Aud, Iat: *w.Iat, Exp: *w.Exp,
 		UUID: w.UUID, SecretChain: w.SecretChain, DeviceID: w.DeviceID}, nil
+}
+
+// claims is what checkClaims reads of the payload: a null claim counts as absent, and so does an
+// empty uuid, deviceId or secretChain.
+func (w *refreshWire) claims() tokenClaims {
+	c := tokenClaims{iss: w.Iss, aud: w.Aud, iat: w.Iat, nbf: w.Nbf, exp: w.Exp}
+	for _, p := range []struct {
+		has   bool
+		claim claimSet
+	}{
+		{w.Iss != nil, claimIss}, {w.Aud != nil, claimAud}, {w.Iat != nil, claimIat}, {w.Exp != nil, claimExp},
+		{w.UUID != "", claimUUID}, {w.DeviceID != "", claimDeviceID}, {w.SecretChain != "", claimSecretChain},
+		{w.Email != nil, claimEmail}, {w.FullName != nil, claimFullName}, {w.Roles != nil, claimRoles},
+	} {
+		if p.has {
+			c.present |= p.claim
+		}
+	}
+	return c
 }

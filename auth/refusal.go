@@ -13,82 +13,76 @@ import (
 // gets the reason in the log at info level, so "why was I logged out?" has an answer. The token
 // itself is never logged: it is a credential until it expires.
 
-// Refusal reasons as the log writes them.
+// refusal is why a token was refused, in the spirit of Upspin's errors.Kind: every check that
+// refuses a token says which kind of refusal it is (refuse), and errors.Is(err, refusalExpired)
+// holds for the error it returns. Its text is the reason the log writes.
+type refusal string
+
+// Refusals, as the log writes them.
 const (
-	reasonExpired        = "expired"
-	reasonNotYetValid    = "not yet valid"
-	reasonWrongIssuer    = "wrong issuer"
-	reasonWrongAudience  = "wrong audience"
-	reasonUnknownKid     = "unknown kid"
-	reasonNoKid          = "no kid"
-	reasonBadSignature   = "bad signature"
-	reasonWrongAlg       = "algorithm is not the key's"
-	reasonWrongType      = "wrong type"
-	reasonMalformed      = "malformed"
-	reasonSessionEnded   = "session ended"
-	reasonSessionExpired = "session expired"
-	reasonReuse          = "reuse"
-	reasonOtherCustomer  = "token names another customer"
-	reasonPasswordChange = "password changed since issued"
-	reasonInvalid        = "invalid"
+	refusalExpired         refusal = "expired"
+	refusalNotYetValid     refusal = "not yet valid"
+	refusalWrongIssuer     refusal = "wrong issuer"
+	refusalWrongAudience   refusal = "wrong audience"
+	refusalUnknownKid      refusal = "unknown kid"
+	refusalNoKid           refusal = "no kid"
+	refusalBadSignature    refusal = "bad signature"
+	refusalWrongAlg        refusal = "algorithm is not the key's"
+	refusalWrongType       refusal = "wrong type" // a token of the other kind (claims are checked after the signature)
+	refusalMalformed       refusal = "malformed"
+	refusalSessionEnded    refusal = "session ended"
+	refusalSessionExpired  refusal = "session expired"
+	refusalReused          refusal = "reuse"
+	refusalAnotherCustomer refusal = "token names another customer"
+	refusalPasswordChanged refusal = "password changed since issued"
+	refusalInvalid         refusal = "invalid" // none of the above
 )
 
-// refusalReason names why err refused a token: the kind of token presented and what failed.
-func refusalReason(kind tokenKind, raw string, err error) string {
-	switch {
-	case errors.Is(err, jwt.ErrExpired):
-		return reasonExpired
-	case errors.Is(err, jwt.ErrNotValidYet), errors.Is(err, jwt.ErrIssuedInTheFuture):
-		return reasonNotYetValid
-	case errors.Is(err, jwt.ErrInvalidIssuer):
-		return reasonWrongIssuer
-	case errors.Is(err, jwt.ErrInvalidAudience):
-		return reasonWrongAudience
-	case errors.Is(err, ErrNotFound):
-		return reasonSessionEnded
+// Error makes a refusal an errors.Is target.
+func (r refusal) Error() string { return string(r) }
+
+// refusedError is a refused token's cause: the kind of refusal and what exactly failed (the
+// detail, kept for the tests and for debugging; the log writes the kind).
+type refusedError struct {
+	kind   refusal
+	detail error
+}
+
+func (e *refusedError) Error() string {
+	if e.detail == nil {
+		return string(e.kind)
 	}
-	var e *Error
-	if errors.As(err, &e) && e.Err != nil {
-		err = e.Err
+	return e.detail.Error()
+}
+
+// Is makes errors.Is(err, kind) hold; Unwrap keeps errors.Is(err, jwt.ErrExpired) and the like.
+func (e *refusedError) Is(target error) bool { return target == error(e.kind) }
+func (e *refusedError) Unwrap() error        { return e.detail }
+
+// refuse says that detail refused a token as kind (detail nil: the kind says it all).
+func refuse(kind refusal, detail error) error { return &refusedError{kind: kind, detail: detail} }
+
+// Refusals that carry go-jose's own errors, made once: the access cache's expiry is a hot path.
+var (
+	errRefusedExpired = refuse(refusalExpired, jwt.ErrExpired)
+)
+
+// refusalOf is the kind of refusal err says; refusalInvalid when it says none.
+func refusalOf(err error) refusal {
+	var r *refusedError
+	if errors.As(err, &r) {
+		return r.kind
 	}
-	msg := err.Error()
-	switch {
-	case msg == string(refusalSessionEnded):
-		return reasonSessionEnded
-	case msg == string(refusalSessionExpired):
-		return reasonSessionExpired
-	case msg == string(refusalReused):
-		return reasonReuse
-	case msg == string(refusalAnotherCustomer):
-		return reasonOtherCustomer
-	case strings.HasPrefix(msg, "password changed"):
-		return reasonPasswordChange
-	case strings.Contains(msg, "session belongs to another customer or has expired"):
-		return reasonSessionEnded
-	case strings.Contains(msg, "does not belong in this kind of token"), strings.HasPrefix(msg, "missing claim"),
-		strings.Contains(msg, "under a refresh key's kid"):
-		// Claims are checked after the signature: a token we signed that lacks one is the other kind.
-		return reasonWrongType
-	case strings.Contains(msg, "unknown kid"):
-		return reasonUnknownKid
-	case strings.Contains(msg, "has no kid"):
-		return reasonNoKid
-	case strings.HasPrefix(msg, "signature"):
-		return reasonBadSignature
-	case strings.HasPrefix(msg, "alg "):
-		return reasonWrongAlg
-	case msg == "aud is not a string":
-		return reasonWrongAudience
-	case strings.HasPrefix(msg, "parse"), strings.Contains(msg, "canonical"), strings.HasPrefix(msg, "empty or oversized"),
-		strings.HasPrefix(msg, "malformed"), strings.HasPrefix(msg, "claims"),
-		strings.Contains(msg, "required"), strings.Contains(msg, "not a UUID"), msg == "unexpected roles",
-		msg == "want exactly one signature", strings.HasPrefix(msg, "crit"):
-		if kind == accessToken && looksLikeRefresh(raw) {
-			return reasonWrongType // an HS256 refresh token never parses as an access token
-		}
-		return reasonMalformed
+	return refusalInvalid
+}
+
+// unparsable refuses raw, which could not be read as a token of the kind: an HS256 refresh token
+// presented as an access token never parses as one, and is the wrong type rather than malformed.
+func unparsable(kind tokenKind, raw string, detail error) error {
+	if kind == accessToken && looksLikeRefresh(raw) {
+		return refuse(refusalWrongType, detail)
 	}
-	return reasonInvalid
+	return refuse(refusalMalformed, detail)
 }
 
 // looksLikeRefresh reports whether raw starts with the header of an HS256 refresh token.
@@ -99,7 +93,7 @@ func looksLikeRefresh(raw string) bool {
 
 // logRefusal writes why a token was refused (only for invalid-token errors; internal errors are
 // logged where they are answered).
-func (s *Service) logRefusal(ctx context.Context, kind tokenKind, raw string, err error) {
+func (s *Service) logRefusal(ctx context.Context, kind tokenKind, err error) {
 	if err == nil || ErrorCode(err) != EInvalidToken {
 		return
 	}
@@ -107,6 +101,6 @@ func (s *Service) logRefusal(ctx context.Context, kind tokenKind, raw string, er
 	if kind == refreshToken {
 		msg = "refresh refused"
 	}
-	s.log.LogAttrs(ctx, slog.LevelInfo, msg, slog.String("reason", refusalReason(kind, raw, err)),
+	s.log.LogAttrs(ctx, slog.LevelInfo, msg, slog.String("reason", string(refusalOf(err))),
 		slog.String("remote", ClientFromContext(ctx).IP))
 }

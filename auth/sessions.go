@@ -8,7 +8,7 @@ import (
 
 // Authenticate verifies an access token and that its session still lives (one indexed read).
 func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, err error) {
-	defer func() { s.logRefusal(ctx, accessToken, raw, err) }()
+	defer func() { s.logRefusal(ctx, accessToken, err) }()
 	v, c, err := s.verifyAccess(raw)
 	if err != nil {
 		return nil, invalidToken(err)
@@ -21,7 +21,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, e
 			return nil, s.lookupError("auth.Authenticate", err)
 		}
 		if !cust.SecurityChangedAt.IsZero() && !cust.SecurityChangedAt.Before(v.iat) {
-			return nil, invalidToken(errors.New("password changed after the token was issued"))
+			return nil, invalidToken(refuse(refusalPasswordChanged, errors.New("password changed after the token was issued")))
 		}
 		return &Principal{Customer: cust, DeviceID: c.DeviceID, Legacy: true, Login: LoginInfo{Type: LoginTypeWeb}}, nil
 	}
@@ -30,7 +30,7 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, e
 		return nil, s.lookupError("auth.Authenticate", err)
 	}
 	if cust.UUID != c.UUID || !s.Now().Before(sess.ExpiresAt) {
-		return nil, invalidToken(errors.New("session belongs to another customer or has expired"))
+		return nil, invalidToken(refuse(refusalSessionEnded, errors.New("session belongs to another customer or has expired")))
 	}
 	login := LoginInfo{Type: sess.LoginType, ExternalID: sess.ExternalID, AdministratorUUID: sess.AdministratorUUID}
 	if login.Type == "" {
@@ -39,10 +39,11 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (_ *Principal, e
 	return &Principal{Customer: cust, DeviceID: c.DeviceID, Login: login}, nil
 }
 
-// lookupError turns a not-found into invalid-token and anything else into an internal error.
+// lookupError turns a not-found (the session or the customer is gone) into invalid-token and
+// anything else into an internal error.
 func (s *Service) lookupError(op string, err error) error {
 	if errors.Is(err, ErrNotFound) {
-		return invalidToken(err)
+		return invalidToken(refuse(refusalSessionEnded, err))
 	}
 	return internal(op, err)
 }
@@ -85,7 +86,7 @@ func (s *Service) RevokeSessions(ctx context.Context, p *Principal, scope Sessio
 		if n, err = tx.DeleteSessions(p.Customer.ID, keep); err != nil || n == 0 {
 			return err
 		}
-		return s.audit(ctx, tx, p.Customer, p.DeviceID, AuditCustomerRevoke+" ("+string(scope)+")")
+		return s.audit(ctx, tx, p.Customer, p.DeviceID, AuditCustomerRevoke+" ("+AuditReason(scope)+")")
 	})
 	if err != nil {
 		return 0, internal("auth.RevokeSessions", err)

@@ -36,19 +36,6 @@ const maxCredentialLength = 16 << 10
 // ErrProviderNotConfigured is StartSocialLogin's answer for a type no provider is configured for.
 var ErrProviderNotConfigured = errors.New("no such social login provider is configured")
 
-// Audit reasons of social login.
-const (
-	AuditSocialLinked     = "social identity linked"            // + ": TYPE"
-	AuditSocialUnlinked   = "social identity unlinked"          // + ": TYPE"
-	AuditSocialRegistered = "registered with a social identity" // + ": TYPE"
-	AuditPreHijackCleanUp = "account pre-hijacking clean-up: password, passkeys and earlier social identities removed, every session ended, " +
-		"as the address was never proven and the provider vouches for it" // + ": TYPE"
-	AuditEmailVerified = "email address verified"
-	// AuditRecoveryCleanUp: a recovery proved an address that was unproven, so the passkeys and
-	// social identities added before it go, as in the pre-hijacking clean-up.
-	AuditRecoveryCleanUp = "passkeys and social identities added before the address was proven removed by a password recovery"
-)
-
 // SocialTypes lists the configured providers' types in LoginTypeEnum's order.
 func (s *Service) SocialTypes() []string {
 	var out []string
@@ -464,14 +451,14 @@ func (s *Service) applyLink(ctx context.Context, tx Tx, id Identity, d linkDecis
 		if err := tx.CreateSocialIdentity(identity); err != nil {
 			return Customer{}, err
 		}
-		return c, s.audit(ctx, tx, c, "", AuditSocialRegistered+": "+id.Type)
+		return c, s.audit(ctx, tx, c, "", AuditSocialRegistered.Of(id.Type))
 	case outcomeLink:
 		c := *d.Customer
 		identity.CustomerID = c.ID
 		if err := tx.CreateSocialIdentity(identity); err != nil {
 			return Customer{}, err
 		}
-		if err := s.audit(ctx, tx, c, "", AuditSocialLinked+": "+id.Type); err != nil {
+		if err := s.audit(ctx, tx, c, "", AuditSocialLinked.Of(id.Type)); err != nil {
 			return Customer{}, err
 		}
 		if !d.Verified {
@@ -504,7 +491,7 @@ func (s *Service) preHijackCleanUp(ctx context.Context, tx Tx, c *Customer, typ 
 		return err
 	}
 	s.log.WarnContext(ctx, "account pre-hijacking clean-up", "customer", c.UUID, "type", typ)
-	return s.audit(ctx, tx, *c, "", AuditPreHijackCleanUp+": "+typ)
+	return s.audit(ctx, tx, *c, "", AuditPreHijackCleanUp.Of(typ))
 }
 
 // removeUnprovenAccess removes the ways to log in that were added while the customer's address
@@ -740,7 +727,7 @@ func (s *Service) UnlinkSocialIdentity(ctx context.Context, p *Principal, typ st
 		if _, err := tx.DeleteSocialIdentity(c.ID, typ); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, c, p.DeviceID, AuditSocialUnlinked+": "+typ)
+		return s.audit(ctx, tx, c, p.DeviceID, AuditSocialUnlinked.Of(typ))
 	})
 	var e *Error
 	switch {

@@ -189,13 +189,13 @@ func (e *socialEnv) failure(p *fakeProvider, id auth.Identity, q url.Values) str
 	return back.Get("reason")
 }
 
-func (e *socialEnv) audited(email, reason string) bool {
+func (e *socialEnv) audited(email string, reason auth.AuditReason) bool {
 	events, err := e.svc.AuditLog(context.Background(), email, time.Time{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	for _, ev := range events {
-		if strings.HasPrefix(ev.Reason, reason) {
+		if strings.HasPrefix(ev.Reason, string(reason)) {
 			return true
 		}
 	}
@@ -224,7 +224,7 @@ func TestSocialRegistrationThenLogin(t *testing.T) {
 	if !c.EmailVerified || c.HasPassword() || c.FirstName != "Eva" || c.LastName != "Nová" {
 		t.Errorf("registered customer: %+v", c)
 	}
-	if !e.audited("eva@gmail.com", auth.AuditSocialRegistered+": google") {
+	if !e.audited("eva@gmail.com", auth.AuditSocialRegistered.Of("google")) {
 		t.Error("the social registration is not audited")
 	}
 	_, reg = e.socialLogin(e.google, vouched("g-1", "renamed@gmail.com"))
@@ -265,7 +265,7 @@ func TestSocialLinkingRulesOnTheStore(t *testing.T) {
 		if _, err := e.svc.Login(ctx, "jan@shop.cz", testPassword); err != nil {
 			t.Errorf("a verified customer's password stopped working: %v", err)
 		}
-		if !e.audited("jan@shop.cz", auth.AuditSocialLinked+": google") || e.audited("jan@shop.cz", auth.AuditPreHijackCleanUp) {
+		if !e.audited("jan@shop.cz", auth.AuditSocialLinked.Of("google")) || e.audited("jan@shop.cz", auth.AuditPreHijackCleanUp) {
 			t.Error("want the link audited and no clean-up")
 		}
 	})
@@ -298,7 +298,7 @@ func TestSocialLinkingRulesOnTheStore(t *testing.T) {
 		if keys, _ := e.db.Passkeys(ctx, c.ID); len(keys) != 0 {
 			t.Errorf("the attacker's passkey survived: %d", len(keys))
 		}
-		if !e.audited("victim@gmail.com", auth.AuditPreHijackCleanUp+": google") {
+		if !e.audited("victim@gmail.com", auth.AuditPreHijackCleanUp.Of("google")) {
 			t.Error("the clean-up is not audited")
 		}
 	})
@@ -416,7 +416,7 @@ func TestSocialLinkFlow(t *testing.T) {
 	if _, err := e.svc.SocialLinkURL(ctx, jan, "apple", nil); auth.ErrorCode(err) != auth.EValidation {
 		t.Errorf("SocialLinkUrl of an unconfigured type: %v", err)
 	}
-	if !e.audited("jan@shop.cz", auth.AuditSocialLinked+": google") {
+	if !e.audited("jan@shop.cz", auth.AuditSocialLinked.Of("google")) {
 		t.Error("the link is not audited")
 	}
 }
@@ -670,7 +670,7 @@ func TestUnlinkSocialIdentity(t *testing.T) {
 	if err := e.svc.UnlinkSocialIdentity(ctx, p, "google"); err != nil {
 		t.Fatalf("unlinking one of two: %v", err)
 	}
-	if !e.audited("eva@gmail.com", auth.AuditSocialUnlinked+": google") {
+	if !e.audited("eva@gmail.com", auth.AuditSocialUnlinked.Of("google")) {
 		t.Error("unlink not audited")
 	}
 	if err := e.svc.UnlinkSocialIdentity(ctx, p, "facebook"); auth.ErrorCode(err) != auth.ELastLoginMethod {

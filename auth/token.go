@@ -64,12 +64,6 @@ const (
 	refreshToken
 )
 
-// The claims that tell one kind of token from the other: each kind must have its own and lack the other's.
-var (
-	accessOnlyClaims  = []string{"email", "fullName", "roles"}
-	refreshOnlyClaims = []string{"secretChain"}
-)
-
 // verified is what a token proved about itself.
 type verified struct {
 	key     *ringKey
@@ -87,36 +81,36 @@ type verified struct {
 // exp/nbf/iat with the leeway, iss, aud and the claim set of the kind.
 func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	if raw == "" || len(raw) > maxTokenLength {
-		return nil, errors.New("empty or oversized token")
+		return nil, unparsable(kind, raw, errors.New("empty or oversized token"))
 	}
 	tok, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil {
-		return nil, fmt.Errorf("parse: %w", err)
+		return nil, unparsable(kind, raw, fmt.Errorf("parse: %w", err))
 	}
 	if len(tok.Signatures) != 1 {
-		return nil, errors.New("want exactly one signature")
+		return nil, refuse(refusalMalformed, errors.New("want exactly one signature"))
 	}
 	h := tok.Signatures[0].Header
 	var key *ringKey
 	if h.KeyID == "" {
 		key = s.keys.shopsysKey()
 		if key == nil || kind != accessToken {
-			return nil, errors.New("token has no kid")
+			return nil, refuse(refusalNoKid, errors.New("token has no kid"))
 		}
 	} else if key = s.keys.byKeyID(h.KeyID); key == nil {
 		if s.keys.isRefreshKID(h.KeyID) {
 			// A refresh key verifies only HS256 refresh tokens with its exact header (verifyRefresh).
-			return nil, fmt.Errorf("alg %q under a refresh key's kid", h.Algorithm)
+			return nil, refuse(refusalWrongType, fmt.Errorf("alg %q under a refresh key's kid", h.Algorithm))
 		}
-		return nil, errors.New("unknown kid")
+		return nil, refuse(refusalUnknownKid, errors.New("unknown kid"))
 	}
 	if h.Algorithm != string(key.joseAlg) {
-		return nil, fmt.Errorf("alg %q does not match the key's %q", h.Algorithm, key.Algorithm)
+		return nil, refuse(refusalWrongAlg, fmt.Errorf("alg %q does not match the key's %q", h.Algorithm, key.Algorithm))
 	}
 	if len(h.ExtraHeaders) > 0 {
 		for name := range h.ExtraHeaders {
 			if name == "crit" {
-				return nil, errors.New("crit header not understood")
+				return nil, refuse(refusalMalformed, errors.New("crit header not understood"))
 			}
 		}
 	}
@@ -124,58 +118,35 @@ func (s *Service) verify(raw string, kind tokenKind) (*verified, error) {
 	// claims are present) and once into the registered claims, with go-jose's case-sensitive JSON.
 	payload, err := tok.Verify(key.public.Key)
 	if err != nil {
-		return nil, fmt.Errorf("signature: %w", err)
+		return nil, refuse(refusalBadSignature, fmt.Errorf("signature: %w", err))
 	}
 	// A signature that verifies may still be spelled two ways (padding bits); accept one.
 	if !canonical(raw) {
-		return nil, errors.New("not canonical base64url")
+		return nil, refuse(refusalMalformed, errors.New("not canonical base64url"))
 	}
 	var raws map[string]json.RawMessage
 	if err := josejson.Unmarshal(payload, &raws); err != nil {
-		return nil, fmt.Errorf("claims: %w", err)
+		return nil, refuse(refusalMalformed, fmt.Errorf("claims: %w", err))
 	}
 	var std jwt.Claims
 	if err := josejson.Unmarshal(payload, &std); err != nil {
-		return nil, fmt.Errorf("claims: %w", err)
+		return nil, refuse(refusalMalformed, fmt.Errorf("claims: %w", err))
 	}
-	for _, name := range []string{"iss", "aud", "iat", "exp"} {
-		if _, ok := raws[name]; !ok {
-			return nil, fmt.Errorf("missing claim %q", name)
+	c := tokenClaims{present: claimsPresent(raws),
+		iat: (*int64)(std.IssuedAt), nbf: (*int64)(std.NotBefore), exp: (*int64)(std.Expiry)}
+	if c.present&claimIss != 0 {
+		c.iss = &std.Issuer
+	}
+	if r, ok := raws["aud"]; ok {
+		// aud must be our issuer written as a string, as Shopsys writes it; a list is not ours.
+		var aud string
+		if err := json.Unmarshal(r, &aud); err != nil {
+			return nil, refuse(refusalWrongAudience, errors.New("aud is not a string"))
 		}
+		c.aud = &aud
 	}
-	if std.Expiry == nil || std.IssuedAt == nil {
-		return nil, errors.New("exp and iat are required")
-	}
-	// aud must be our issuer written as a string, as Shopsys writes it; a list is not ours.
-	var aud string
-	if err := json.Unmarshal(raws["aud"], &aud); err != nil {
-		return nil, errors.New("aud is not a string")
-	}
-	err = std.ValidateWithLeeway(jwt.Expected{
-		Issuer:      s.cfg.Issuer,
-		AnyAudience: jwt.Audience{s.cfg.Issuer},
-		Time:        s.Now(),
-	}, s.cfg.ClockLeeway)
-	if err != nil {
+	if err := checkClaims(c, kind, s.cfg.Issuer, s.Now(), s.cfg.ClockLeeway); err != nil {
 		return nil, err
-	}
-	// go-jose lets exp == now pass with no leeway; RFC 7519 says "on or after" exp is expired.
-	if !s.Now().Before(std.Expiry.Time().Add(s.cfg.ClockLeeway)) {
-		return nil, jwt.ErrExpired
-	}
-	required, forbidden := accessOnlyClaims, refreshOnlyClaims
-	if kind == refreshToken {
-		required, forbidden = refreshOnlyClaims, accessOnlyClaims
-	}
-	for _, name := range append([]string{"uuid", "deviceId"}, required...) {
-		if _, ok := raws[name]; !ok {
-			return nil, fmt.Errorf("missing claim %q", name)
-		}
-	}
-	for _, name := range forbidden {
-		if _, ok := raws[name]; ok {
-			return nil, fmt.Errorf("claim %q does not belong in this kind of token", name)
-		}
 	}
 	v := &verified{key: key, claims: raws, payload: payload, iat: std.IssuedAt.Time(), exp: std.Expiry.Time(), legacy: h.KeyID == ""}
 	if std.NotBefore != nil {
@@ -211,7 +182,7 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 		id = sha256.Sum256([]byte(raw))
 		if e := s.keys.access.get(id); e != nil {
 			if !e.timely(s.Now(), s.cfg.ClockLeeway) {
-				return nil, c, jwt.ErrExpired
+				return nil, c, errRefusedExpired
 			}
 			return e.v, e.claims, nil
 		}
@@ -224,10 +195,10 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 		return nil, c, err
 	}
 	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) {
-		return nil, c, errors.New("uuid or deviceId is not a UUID")
+		return nil, c, refuse(refusalMalformed, errors.New("uuid or deviceId is not a UUID"))
 	}
 	if len(c.Roles) != 1 || c.Roles[0] != RoleLoggedCustomer {
-		return nil, c, errors.New("unexpected roles")
+		return nil, c, refuse(refusalMalformed, errors.New("unexpected roles"))
 	}
 	if !v.legacy {
 		s.keys.access.put(id, &accessEntry{v: v, claims: c, notBefore: v.notBefore, issued: v.iat, until: v.exp}, epoch)
@@ -239,7 +210,7 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 // (It used to re-encode the claim map first; decoding the payload itself gives the same values.)
 func decodeClaims(payload []byte, dst any) error {
 	if err := json.Unmarshal(payload, dst); err != nil {
-		return fmt.Errorf("claims: %w", err)
+		return refuse(refusalMalformed, fmt.Errorf("claims: %w", err))
 	}
 	return nil
 }

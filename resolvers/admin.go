@@ -32,7 +32,7 @@ type AdminService interface {
 	ConsoleAuditLog(ctx context.Context, f auth.AuditFilter) ([]auth.AuditEvent, error)
 	ConsoleKeys(ctx context.Context) ([]auth.KeyInfo, error)
 	ConsoleRotateKeys(ctx context.Context, now bool) (auth.SigningKey, error)
-	ConsoleAudit(ctx context.Context, reason string) error
+	ConsoleAudit(ctx context.Context, reason auth.AuditReason) error
 	Impersonate(ctx context.Context, customerUUID string) (string, error)
 }
 
@@ -492,7 +492,7 @@ func (r *AdminRoot) SendTestMail(ctx context.Context, args testMailArgs) (string
 	if sendErr != nil {
 		outcome = "failed"
 	}
-	if err := r.svc.ConsoleAudit(ctx, auth.AuditConsoleTestMail+" to "+args.To+": "+outcome); err != nil {
+	if err := r.svc.ConsoleAudit(ctx, auth.AuditConsoleTestMail+auth.AuditReason(" to "+args.To+": "+outcome)); err != nil {
 		return "", r.fail(ctx, err)
 	}
 	if sendErr != nil {
