@@ -531,6 +531,9 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.Log.Handler(), slog.LevelWarn),
 	}
+	accepted := newAcceptedConns()
+	m.server.ConnState = accepted.track
+	listener := &closeOnce{Listener: m.Listener}
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stop = stop
 	go m.background(bg)
@@ -546,7 +549,7 @@ func (m *Main) Run(ctx context.Context) error {
 		fmt.Fprintf(m.Stdout, "shopauth listening on %s (GraphQL at %s/graphql; GraphiQL off)\n", m.URL(), m.URL())
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- m.server.Serve(m.Listener) }()
+	go func() { errc <- m.server.Serve(listener) }()
 	var failure error
 	select {
 	case err := <-errc:
@@ -557,6 +560,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.Log.Info("shutting down: no new connections, finishing requests in flight", "timeout", m.ShutdownTimeout)
 	shutdown, cancel := context.WithTimeout(context.Background(), m.ShutdownTimeout)
 	defer cancel()
+	// Stop accepting (a socket from systemd keeps queueing for the next process), answer what was
+	// accepted, then shut down. Shutdown alone would hang up on a connection accepted just before
+	// it whose request is read just after: a request dropped in a restart, though it had reached us.
+	listener.Close()
+	m.server.SetKeepAlivesEnabled(false) // each answer closes its connection; idle ones close now
+	accepted.waitAnswered(shutdown)
 	err := m.server.Shutdown(shutdown)
 	err = errors.Join(err, stopMetrics(shutdown))
 	if err != nil {
@@ -564,7 +573,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Log.Warn("requests still in flight at the shutdown deadline were cut off", "err", err)
 		err = errors.Join(err, m.server.Close())
 	}
-	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) && !errors.Is(e, net.ErrClosed) {
 		err = errors.Join(err, e)
 	}
 	return errors.Join(failure, err)

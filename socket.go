@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strconv"
+	"sync"
+	"time"
 )
 
 // Socket activation: systemd (deploy/shopauth.socket) holds the listening socket and passes it to
@@ -53,4 +57,50 @@ func systemdListener() (net.Listener, error) {
 		return nil, fmt.Errorf("the socket systemd passed (file descriptor 3) is not a listening TCP socket: %w", err)
 	}
 	return ln, nil
+}
+
+// closeOnce is a listener whose Close may be called twice (by Run, then by http.Server.Shutdown)
+// and closes once.
+type closeOnce struct {
+	net.Listener
+	once sync.Once
+	err  error
+}
+
+func (l *closeOnce) Close() error {
+	l.once.Do(func() { l.err = l.Listener.Close() })
+	return l.err
+}
+
+// acceptedConns tracks, through the server's ConnState hook, the connections that are waiting for
+// their first request (http.StateNew) or are answering one (http.StateActive).
+type acceptedConns struct {
+	mu   sync.Mutex
+	busy map[net.Conn]bool
+}
+
+func newAcceptedConns() *acceptedConns { return &acceptedConns{busy: map[net.Conn]bool{}} }
+
+func (a *acceptedConns) track(c net.Conn, state http.ConnState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if state == http.StateNew || state == http.StateActive {
+		a.busy[c] = true
+	} else {
+		delete(a.busy, c)
+	}
+}
+
+// waitAnswered waits until no accepted connection waits for or answers a request, or until ctx
+// is done. A connection that never sends one is closed by the server's ReadHeaderTimeout.
+func (a *acceptedConns) waitAnswered(ctx context.Context) {
+	for {
+		a.mu.Lock()
+		n := len(a.busy)
+		a.mu.Unlock()
+		if n == 0 || ctx.Err() != nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
