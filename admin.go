@@ -17,6 +17,7 @@ import (
 	"shopauth/mail"
 	"shopauth/resolvers"
 	"shopauth/web"
+	"shopauth/web/cost"
 )
 
 // The admin console (--admin-addr): the page and its API on a listener of their own, which the
@@ -70,11 +71,16 @@ func (m *Main) buildAdmin() error {
 	if m.Admin.Addr == "" {
 		return nil
 	}
-	schema, err := resolvers.NewAdminSchema(adminSDL, m.Service, m.adminInfo(), m.Log)
+	info := m.adminInfo()
+	schema, err := resolvers.NewAdminSchema(adminSDL, m.Service, info, m.Log)
 	if err != nil {
 		return fmt.Errorf("admin schema: %w", err)
 	}
-	m.Admin.handler = web.NewAdminHandler(web.AdminConfig{Service: m.Service, Schema: schema, Logger: m.Log,
+	meter, err := cost.NewMeter(schema, resolvers.AdminListWeights(m.Service.Config(), info))
+	if err != nil {
+		return fmt.Errorf("admin schema: %w", err)
+	}
+	m.Admin.handler = web.NewAdminHandler(web.AdminConfig{Service: m.Service, Schema: schema, Cost: meter, Logger: m.Log,
 		TrustedProxies: m.TrustedProxies})
 	return m.openAdminListener()
 }

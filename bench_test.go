@@ -24,6 +24,7 @@ import (
 	"shopauth/auth"
 	"shopauth/resolvers"
 	"shopauth/web"
+	"shopauth/web/cost"
 )
 
 // Benchmarks of the whole HTTP handler, as production builds it (NewMain + Open), on a temporary
@@ -175,7 +176,12 @@ func BenchmarkCurrentCustomerUserTCP(b *testing.B) {
 	defer logFile.Close()
 	t := benchRegister(b, m.Handler, "bench@example.com")
 	m.Log = slog.New(slog.NewTextHandler(logFile, nil))
-	m.Handler = web.NewHandler(web.Config{Service: m.Service, Schema: mustSchema(b, m), Logger: m.Log})
+	schema := mustSchema(b, m)
+	meter, err := cost.NewMeter(schema, resolvers.ListWeights(m.Service.Config()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.Handler = web.NewHandler(web.Config{Service: m.Service, Schema: schema, Cost: meter, Logger: m.Log})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()

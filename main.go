@@ -31,6 +31,7 @@ import (
 	"shopauth/mail"
 	"shopauth/resolvers"
 	"shopauth/web"
+	"shopauth/web/cost"
 )
 
 //go:embed schema.graphql
@@ -465,7 +466,12 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
-	cfg := web.Config{Service: m.Service, Schema: schema, Logger: m.Log, CORSOrigins: m.CORSOrigins,
+	// Lists are weighed by what this configuration lets them hold (--sessions-per-customer).
+	meter, err := cost.NewMeter(schema, resolvers.ListWeights(m.Service.Config()))
+	if err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	cfg := web.Config{Service: m.Service, Schema: schema, Cost: meter, Logger: m.Log, CORSOrigins: m.CORSOrigins,
 		TrustedProxies: m.TrustedProxies, NoGraphiQL: !m.GraphiQL, Social: m.Service}
 	if m.Metrics || m.MetricsAddr != "" {
 		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {

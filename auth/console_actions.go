@@ -22,8 +22,8 @@ const (
 	codeUnknown           = "9c3a7e21-6d4b-4f08-b1e5-2a8d0c6f4b97" // ours: no such customer or session
 	// MaxCustomerPage is the most customers one search answers.
 	MaxCustomerPage = 100
-	// consoleAuditLimit is the most audit events one console query answers.
-	consoleAuditLimit = 500
+	// ConsoleAuditLimit is the most audit events one console query answers.
+	ConsoleAuditLimit = 500
 )
 
 func unknownCustomer(field string) error {
@@ -194,7 +194,7 @@ func (s *Service) ConsoleAuditLog(ctx context.Context, f AuditFilter) ([]AuditEv
 	if _, err := ConsoleCaller(ctx); err != nil {
 		return nil, err
 	}
-	q := AuditQuery{Reason: f.Event, Since: f.Since, Limit: consoleAuditLimit}
+	q := AuditQuery{Reason: f.Event, Since: f.Since, Limit: ConsoleAuditLimit}
 	if f.Email != "" {
 		c, err := s.store.CustomerByEmail(ctx, normalizeEmail(f.Email))
 		if errors.Is(err, ErrNotFound) {

@@ -25,8 +25,8 @@ func (s *Service) audit(ctx context.Context, tx Tx, c Customer, deviceID string,
 	return tx.AddAudit(e)
 }
 
-// recentAuditEvents is how many of a customer's audit events CustomerReport includes.
-const recentAuditEvents = 20
+// RecentAuditEvents is how many of a customer's audit events CustomerReport includes.
+const RecentAuditEvents = 20
 
 // UnknownCustomerError is the answer to an operator's command about an email no customer has.
 type UnknownCustomerError struct{ Email string }
@@ -93,7 +93,7 @@ func (s *Service) ShowCustomer(ctx context.Context, email string) (CustomerRepor
 	if r.Identities, err = s.store.SocialIdentities(ctx, c.ID); err != nil {
 		return CustomerReport{}, internal("auth.ShowCustomer", err)
 	}
-	if r.Audit, err = s.store.AuditLog(ctx, AuditQuery{CustomerUUID: c.UUID, Limit: recentAuditEvents}); err != nil {
+	if r.Audit, err = s.store.AuditLog(ctx, AuditQuery{CustomerUUID: c.UUID, Limit: RecentAuditEvents}); err != nil {
 		return CustomerReport{}, internal("auth.ShowCustomer", err)
 	}
 	return r, nil

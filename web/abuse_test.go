@@ -92,7 +92,7 @@ func TestAbuse(t *testing.T) {
 func TestRequestTimeoutEnforced(t *testing.T) {
 	stopped := make(chan error, 1)
 	schema := graphql.MustParseSchema(`type Query { slow: String! }`, &slowResolver{stopped})
-	h := web.GraphQLHandler(schema, web.WithRequestTimeout(50*time.Millisecond))
+	h := web.GraphQLHandler(schema, mustMeter(t, schema, nil), web.WithRequestTimeout(50*time.Millisecond))
 	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ slow }"}`))
 	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()
@@ -125,7 +125,7 @@ func (s *slowResolver) Slow(ctx context.Context) (string, error) {
 // TestAnswerSizeCapped: an answer over MaxResponseBytes is replaced by a JSON error.
 func TestAnswerSizeCapped(t *testing.T) {
 	schema := graphql.MustParseSchema(`type Query { big: String! }`, &bigResolver{})
-	h := web.GraphQLHandler(schema)
+	h := web.GraphQLHandler(schema, mustMeter(t, schema, nil))
 	r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query":"{ big }"}`))
 	r.Header.Set("Content-Type", "application/json")
 	w := httptest.NewRecorder()

@@ -14,6 +14,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/resolvers"
+	"shopauth/web/cost"
 )
 
 // The admin console: its page and its API, on the --admin-addr listener only. NewHandler (the
@@ -40,6 +41,7 @@ type ConsoleAuthenticator interface {
 type AdminConfig struct {
 	Service ConsoleAuthenticator
 	Schema  *graphql.Schema // from resolvers.NewAdminSchema
+	Cost    *cost.Meter     // cost.NewMeter(Schema, resolvers.AdminListWeights(…))
 	Logger  *slog.Logger
 	// TrustedProxies, as on the public listener (the console is normally reached directly).
 	TrustedProxies []netip.Prefix
@@ -53,7 +55,7 @@ func NewAdminHandler(cfg AdminConfig) http.Handler {
 	}
 	page := pageHandler(adminFS, "admin", AdminPath)
 	mux := http.NewServeMux()
-	mux.Handle(AdminGraphQLPath, AdminAPIHandler(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema)))
+	mux.Handle(AdminGraphQLPath, AdminAPIHandler(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema, cfg.Cost)))
 	mux.Handle(AdminPath, page)
 	mux.Handle(AdminPath+"/", page)
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

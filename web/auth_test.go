@@ -52,7 +52,7 @@ func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := web.Config{Service: svc, Schema: schema, Logger: log}
+	cfg := web.Config{Service: svc, Schema: schema, Cost: mustMeter(t, schema, resolvers.ListWeights(auth.DefaultConfig())), Logger: log}
 	for _, o := range options {
 		o(&cfg)
 	}

@@ -34,6 +34,7 @@ const (
 
 type graphQLLimits struct {
 	timeout time.Duration
+	meter   *cost.Meter // weighs each document against the schema
 }
 
 // userCodes of the answers this file gives (beyond the contract's table, so listed in the README).
@@ -52,7 +53,7 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		// Not executed at all: a parse, validation or variable error (spec: 400).
 		notExecuted = http.StatusBadRequest
 	}
-	c, badValue, err := cost.Measure(p.Query)
+	c, badValue, err := l.meter.Measure(p.Query)
 	if err != nil {
 		// What cannot be weighed is not run: graphql-go does not parse it either (cost.FuzzMeasure).
 		return notExecuted, codedErrorBody(fmt.Sprintf("The query could not be read to weigh it (syntax error at %v), so it was not run.", err), codeQueryTooComplex, false)

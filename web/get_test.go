@@ -120,7 +120,8 @@ func newFakeHandler(t testing.TB) (http.Handler, *fakeResolverService) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return web.NewHandler(web.Config{Service: fakeService{}, Schema: schema, Logger: log}), svc
+	return web.NewHandler(web.Config{Service: fakeService{}, Schema: schema,
+		Cost: mustMeter(t, schema, resolvers.ListWeights(auth.DefaultConfig())), Logger: log}), svc
 }
 
 // do sends one GraphQL request by POST or GET and returns the answer and what the service was asked.

@@ -15,6 +15,7 @@ import (
 	graphql "github.com/graph-gophers/graphql-go"
 
 	"shopauth/resolvers"
+	"shopauth/web/cost"
 )
 
 // Limits of the GraphQL endpoint.
@@ -40,9 +41,14 @@ type graphqlParams struct {
 
 // GraphQLHandler serves GraphQL over HTTP (POST with a JSON body, GET for queries), following
 // the GraphQL-over-HTTP spec: media type negotiation, and 400 for a request that could not be
-// executed when the client asked for application/graphql-response+json.
-func GraphQLHandler(schema *graphql.Schema, opts ...GraphQLOption) http.Handler {
-	lim := graphQLLimits{timeout: RequestTimeout}
+// executed when the client asked for application/graphql-response+json. meter weighs each
+// document before it runs (cost.NewMeter of the same schema); a schema without one is a
+// programming error, refused here at once.
+func GraphQLHandler(schema *graphql.Schema, meter *cost.Meter, opts ...GraphQLOption) http.Handler {
+	if schema != nil && meter == nil {
+		panic("web: a GraphQL schema needs its cost.Meter")
+	}
+	lim := graphQLLimits{timeout: RequestTimeout, meter: meter}
 	for _, o := range opts {
 		o(&lim)
 	}

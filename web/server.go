@@ -18,6 +18,7 @@ import (
 	"github.com/rs/cors"
 
 	"shopauth/auth"
+	"shopauth/web/cost"
 )
 
 // The HTTP layer's needs of the domain, one small interface per handler, so a test can hand it a
@@ -44,8 +45,10 @@ type (
 
 // Config is what the HTTP layer is built from.
 type Config struct {
-	Service     Service
-	Schema      *graphql.Schema
+	Service Service
+	Schema  *graphql.Schema
+	// Cost weighs each document against Schema: cost.NewMeter(Schema, resolvers.ListWeights(…)).
+	Cost        *cost.Meter
 	Logger      *slog.Logger
 	CORSOrigins []string
 	// TrustedProxies are the peers whose X-Forwarded-For names the client (--trusted-proxies).
@@ -66,7 +69,7 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	api := WithPrincipal(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema))
+	api := WithPrincipal(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema, cfg.Cost))
 	mux := http.NewServeMux()
 	var page http.Handler
 	if !cfg.NoGraphiQL {

@@ -7,11 +7,16 @@
 package cost
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"text/scanner"
 	"unicode/utf8"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	"github.com/graph-gophers/graphql-go/introspection"
 )
 
 // Limits on a document's breadth and cost.
@@ -20,25 +25,147 @@ const (
 	// and introspection fields included), fragments counted where they are spread. GraphiQL's
 	// introspection query makes about 250.
 	MaxSelections = 600
-	// MaxCost bounds the values an operation may produce: each field counts 1, and a list field's
-	// selection counts once per item the list may hold (listWeights). GraphiQL's introspection
-	// query costs about 26 000.
+	// MaxCost bounds the values an operation may produce: each field counts 1, and a list field
+	// counts once per item it may hold (its Weights): its selection that many times, or, for a
+	// list of scalars, that many values. GraphiQL's introspection query costs about 11 000 (it
+	// answers about 2 200 values).
 	MaxCost = 50_000
 )
 
-// listWeights says how many items a list field may return at most (for customerSessions, the
-// sessions a customer may hold), or about how many the introspection of this schema returns.
-var listWeights = map[string]int{
-	"customerSessions": 100,
-	"passkeys":         20,
-	"types":            35,
-	"fields":           6,
-	"args":             2,
-	"inputFields":      3,
-	"enumValues":       3,
-	"interfaces":       1,
-	"possibleTypes":    1,
-	"directives":       5,
+// Weights says how many items each list field of a schema may hold, keyed by type and field:
+// "Query.customerSessions" holds at most --sessions-per-customer sessions. The introspection
+// types' lists are weighed by the schema itself (about how many its introspection returns).
+type Weights map[string]int
+
+// Meter weighs documents against one schema: it knows each field's type, so a list field is
+// weighed by its type and name (an admin schema's CustomerDetail.sessions is not Query.passkeys).
+type Meter struct {
+	roots  map[string]string                // "query", "mutation", "subscription" → the root type
+	fields map[string]map[string]fieldCount // type → field → what it may hold
+}
+
+// fieldCount is what a field may hold: values of type typ, at most weight of them.
+type fieldCount struct {
+	typ    string
+	weight int
+	list   bool
+}
+
+// NewMeter reads the schema's types. Every list field must have a weight in w (at least 1), and
+// every weight must name a list field: a list field added to the schema without one is an error
+// here, and so at start-up and in the tests, never a list weighed as a single value.
+func NewMeter(schema *graphql.Schema, w Weights) (*Meter, error) {
+	in := schema.Inspect()
+	m := &Meter{roots: map[string]string{}, fields: map[string]map[string]fieldCount{}}
+	for kind, t := range map[string]*introspection.Type{"query": in.QueryType(), "mutation": in.MutationType(), "subscription": in.SubscriptionType()} {
+		if t != nil && t.Name() != nil {
+			m.roots[kind] = *t.Name()
+		}
+	}
+	computed := introspectionWeights(in)
+	used := map[string]bool{}
+	var problems []string
+	for _, t := range in.Types() {
+		fields := t.Fields(&includeDeprecated)
+		if fields == nil || t.Name() == nil {
+			continue
+		}
+		counts := map[string]fieldCount{}
+		for _, f := range *fields {
+			typ, list := namedType(f.Type())
+			c := fieldCount{typ: typ, weight: 1, list: list}
+			if list {
+				key := *t.Name() + "." + f.Name()
+				n, ok := w[key]
+				used[key] = ok
+				if !ok {
+					n, ok = computed[key]
+				}
+				switch {
+				case !ok:
+					problems = append(problems, "the list field "+key+" has no weight")
+				case n < 1:
+					problems = append(problems, fmt.Sprintf("the list field %s weighs %d; a list may hold at least 1", key, n))
+				}
+				c.weight = n
+			}
+			counts[f.Name()] = c
+		}
+		m.fields[*t.Name()] = counts
+	}
+	if q, ok := m.fields[m.roots["query"]]; ok {
+		// The meta fields, which the query type's own fields do not list.
+		q["__schema"], q["__type"] = fieldCount{typ: "__Schema", weight: 1}, fieldCount{typ: "__Type", weight: 1}
+	}
+	for key := range w {
+		if !used[key] {
+			problems = append(problems, "the weight of "+key+" names no list field of the schema")
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return nil, errors.New("cost weights: " + strings.Join(problems, "; "))
+	}
+	return m, nil
+}
+
+var includeDeprecated = struct{ IncludeDeprecated bool }{true}
+
+// namedType unwraps NON_NULL and LIST: the type's name, and whether it is a list.
+func namedType(t *introspection.Type) (name string, list bool) {
+	for t.OfType() != nil {
+		list = list || t.Kind() == "LIST"
+		t = t.OfType()
+	}
+	if t.Name() != nil {
+		name = *t.Name()
+	}
+	return name, list
+}
+
+// introspectionWeights weighs the introspection types' lists by this schema: __Schema.types by
+// its types, and each other list by how many items one parent holds on average, so that
+// `types { fields { args } }` weighs about what the whole introspection answers.
+func introspectionWeights(in *introspection.Schema) map[string]int {
+	types, directives := in.Types(), in.Directives()
+	var fields, args, interfaces, possible, enums, inputs, directiveArgs, locations int
+	for _, t := range types {
+		if fs := t.Fields(&includeDeprecated); fs != nil {
+			fields += len(*fs)
+			for _, f := range *fs {
+				args += len(f.Args(&includeDeprecated))
+			}
+		}
+		if is := t.Interfaces(); is != nil {
+			interfaces += len(*is)
+		}
+		if ps := t.PossibleTypes(); ps != nil {
+			possible += len(*ps)
+		}
+		if es := t.EnumValues(&includeDeprecated); es != nil {
+			enums += len(*es)
+		}
+		if is := t.InputFields(&includeDeprecated); is != nil {
+			inputs += len(*is)
+		}
+	}
+	for _, d := range directives {
+		directiveArgs += len(d.Args(&includeDeprecated))
+		locations += len(d.Locations())
+	}
+	each := func(total, parents int) int { return max(1, (total+parents-1)/max(parents, 1)) }
+	return map[string]int{
+		"__Schema.types":        max(1, len(types)),
+		"__Schema.directives":   max(1, len(directives)),
+		"__Type.fields":         each(fields, len(types)),
+		"__Type.interfaces":     each(interfaces, len(types)),
+		"__Type.possibleTypes":  each(possible, len(types)),
+		"__Type.enumValues":     each(enums, len(types)),
+		"__Type.inputFields":    each(inputs, len(types)),
+		"__Field.args":          each(args, fields),
+		"__Directive.args":      each(directiveArgs, len(directives)),
+		"__Directive.locations": each(locations, len(directives)),
+	}
 }
 
 // Figures are what Measure found.
@@ -50,6 +177,7 @@ type Figures struct {
 
 // selectionSet is a document's `{ … }` as far as cost goes.
 type selectionSet struct {
+	on      string // the type condition of a fragment; "" for the enclosing field's type
 	fields  []field
 	spreads []string        // fragment names spread here
 	inline  []*selectionSet // inline fragments
@@ -58,6 +186,12 @@ type selectionSet struct {
 type field struct {
 	name string
 	sub  *selectionSet
+}
+
+// operation is an operation's kind ("query" for the shorthand) and its selections.
+type operation struct {
+	kind string
+	set  *selectionSet
 }
 
 // SyntaxError says where and why the reader stopped (graphql-go stops there too, or earlier), or
@@ -74,9 +208,10 @@ func (e *SyntaxError) Error() string {
 // Measure weighs a document. A document the reader cannot read is a *SyntaxError: graphql-go
 // would not parse it either, and the caller refuses it. badValue is the first value (or
 // description) that graphql-go would parse but panic decoding, which the caller refuses too.
-func Measure(doc string) (c Figures, badValue *SyntaxError, err error) {
+// A field the schema does not have weighs 1 (validation refuses it afterwards).
+func (m *Meter) Measure(doc string) (c Figures, badValue *SyntaxError, err error) {
 	p := &parser{}
-	var ops []*selectionSet
+	var ops []operation
 	fragments := map[string]*selectionSet{}
 	var all []*selectionSet
 	if err := p.read(func() {
@@ -85,13 +220,13 @@ func Measure(doc string) (c Figures, badValue *SyntaxError, err error) {
 			p.description()
 			if p.tok == '{' {
 				s := p.selectionSet()
-				ops, all = append(ops, s), append(all, s)
+				ops, all = append(ops, operation{"query", s}), append(all, s)
 				continue
 			}
 			switch keyword := p.ident(); keyword {
 			case "query", "mutation", "subscription":
 				s := p.operation()
-				ops, all = append(ops, s), append(all, s)
+				ops, all = append(ops, operation{keyword, s}), append(all, s)
 			case "fragment":
 				name, s := p.fragment()
 				fragments[name] = s
@@ -103,14 +238,14 @@ func Measure(doc string) (c Figures, badValue *SyntaxError, err error) {
 	}); err != nil {
 		return c, nil, err
 	}
-	m := &meter{fragments: fragments, cost: map[string]int{}, count: map[string]int{}, depth: map[string]int{}, active: map[string]bool{}}
+	w := &weigher{Meter: m, fragments: fragments, cost: map[string]int{}, count: map[string]int{}, depth: map[string]int{}, active: map[string]bool{}}
 	text := 0
 	for _, s := range all {
 		text += s.textFields()
 	}
 	c.Selections = text
-	for _, s := range ops {
-		sel, cost, depth := m.measure(s)
+	for _, op := range ops {
+		sel, cost, depth := w.measure(op.set, m.roots[op.kind])
 		c.Selections = max(c.Selections, sel)
 		c.Cost = max(c.Cost, cost)
 		c.Depth = max(c.Depth, depth)
@@ -131,9 +266,10 @@ func (s *selectionSet) textFields() int {
 	return n
 }
 
-// meter expands fragments, remembering each one's figures; a fragment that spreads itself
+// weigher expands fragments, remembering each one's figures; a fragment that spreads itself
 // counts nothing there (validation refuses the cycle).
-type meter struct {
+type weigher struct {
+	*Meter
 	fragments          map[string]*selectionSet
 	cost, count, depth map[string]int
 	active             map[string]bool
@@ -142,39 +278,48 @@ type meter struct {
 // saturate keeps sums from overflowing: anything past it is over every limit anyway.
 const saturate = 1 << 40
 
-func (m *meter) measure(s *selectionSet) (selections, cost, depth int) {
+// measure weighs s, a selection of the type typ ("" when unknown: every field weighs 1).
+func (w *weigher) measure(s *selectionSet, typ string) (selections, cost, depth int) {
+	if s.on != "" {
+		typ = s.on
+	}
+	fields := w.fields[typ]
 	for _, f := range s.fields {
+		fc, ok := fields[f.name]
+		if !ok {
+			fc = fieldCount{weight: 1}
+		}
 		selections++
-		cost++
 		depth = max(depth, 1)
-		if f.sub != nil {
-			sel, c, d := m.measure(f.sub)
-			w := listWeights[f.name]
-			if w == 0 {
-				w = 1
-			}
+		switch {
+		case f.sub != nil:
+			sel, c, d := w.measure(f.sub, fc.typ)
 			selections += sel
-			cost += min(c, saturate) * w
+			cost += 1 + min(c, saturate)*fc.weight
 			depth = max(depth, d+1)
+		case fc.list:
+			cost += fc.weight // a list of scalars: its values
+		default:
+			cost++
 		}
 		selections, cost = min(selections, saturate), min(cost, saturate)
 	}
 	for _, in := range s.inline {
-		sel, c, d := m.measure(in)
+		sel, c, d := w.measure(in, typ)
 		selections, cost, depth = min(selections+sel, saturate), min(cost+c, saturate), max(depth, d)
 	}
 	for _, name := range s.spreads {
-		if _, done := m.cost[name]; !done {
-			frag, ok := m.fragments[name]
-			if !ok || m.active[name] {
+		if _, done := w.cost[name]; !done {
+			frag, ok := w.fragments[name]
+			if !ok || w.active[name] {
 				continue
 			}
-			m.active[name] = true
-			m.count[name], m.cost[name], m.depth[name] = m.measure(frag)
-			m.active[name] = false
+			w.active[name] = true
+			w.count[name], w.cost[name], w.depth[name] = w.measure(frag, "")
+			w.active[name] = false
 		}
-		selections, cost = min(selections+m.count[name], saturate), min(cost+m.cost[name], saturate)
-		depth = max(depth, m.depth[name])
+		selections, cost = min(selections+w.count[name], saturate), min(cost+w.cost[name], saturate)
+		depth = max(depth, w.depth[name])
 	}
 	return selections, cost, depth
 }
@@ -349,9 +494,11 @@ func (p *parser) fragment() (string, *selectionSet) {
 		p.failf("unexpected %s, expecting \"on\"", p.current())
 	}
 	p.advance()
-	p.ident()
+	on := p.ident()
 	p.directives()
-	return name, p.selectionSet()
+	s := p.selectionSet()
+	s.on = on
+	return name, s
 }
 
 func (p *parser) selectionSet() *selectionSet {
@@ -393,16 +540,19 @@ func (p *parser) spread(s *selectionSet) {
 	p.expect('.')
 	p.expect('.')
 	p.expect('.')
+	on := ""
 	if p.tok == scanner.Ident {
 		if name := p.ident(); name != "on" {
 			s.spreads = append(s.spreads, name)
 			p.directives()
 			return
 		}
-		p.ident()
+		on = p.ident()
 	}
 	p.directives()
-	s.inline = append(s.inline, p.selectionSet())
+	in := p.selectionSet()
+	in.on = on
+	s.inline = append(s.inline, in)
 }
 
 func (p *parser) directives() {
