@@ -492,16 +492,16 @@ func TestBackupUnitWritesABackup(t *testing.T) {
 	}
 }
 
-// installSteps returns the README's install sequence (the indented block after **Install.**).
+// installSteps returns the deploy guide's install sequence (the indented block after **Install.**).
 func installSteps(t *testing.T) []string {
 	t.Helper()
-	readme, err := os.ReadFile("README.md")
+	guide, err := os.ReadFile("docs/deploy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, after, ok := strings.Cut(string(readme), "**Install.**")
+	_, after, ok := strings.Cut(string(guide), "**Install.**")
 	if !ok {
-		t.Fatal("README.md has no **Install.** paragraph")
+		t.Fatal("docs/deploy.md has no **Install.** paragraph")
 	}
 	var steps []string
 	for _, line := range strings.Split(after, "\n")[1:] {
@@ -517,7 +517,7 @@ func installSteps(t *testing.T) []string {
 	return steps
 }
 
-// TestInstallStepsWorkTogether checks the README's install sequence as far as a test machine
+// TestInstallStepsWorkTogether checks docs/deploy.md's install sequence as far as a test machine
 // allows: the user exists before files are given its group, /etc/shopauth and the env file are
 // readable by the service user's group (they were root's alone: the templates were refused and
 // the service restarted in a loop), every unit in deploy/ is installed and the right ones started.

@@ -20,7 +20,7 @@ const operatorsUsage = `Usage:
   shopauth operators list                              the operators, their passkeys and last logins
   shopauth operators remove NAME                       remove an operator; their console sessions end
 
-The console runs on serve --admin-addr only (see README: "Admin console"). An operator opens the
+The console runs on serve --admin-addr only (see docs/admin.md). An operator opens the
 enrolment link in a browser on the admin address and registers a passkey there; from then on
 they log in with it. add for an existing name issues a new link that adds another passkey.
 Run shopauth operators COMMAND --help for the flags.

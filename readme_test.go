@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestReadmeCurlExample sends the README's curl requests, in order, to a server on a fresh
@@ -55,16 +56,24 @@ func TestReadmeCurlExample(t *testing.T) {
 	}
 }
 
-// TestDocsLinkInsideTheRepository: the README and docs/ link only to files that exist in the
-// repository (or to the web), never to ../shared or another checkout.
+// TestDocsLinkInsideTheRepository: the README, CHANGELOG.md and every guide in docs/ link only to
+// files that exist in the repository (or to the web), never to ../shared or another checkout, and
+// every #anchor names a heading of the file it points at. The README has no ../ at all.
 func TestDocsLinkInsideTheRepository(t *testing.T) {
-	link := regexp.MustCompile(`\]\(([^)#\s]+)[^)]*\)`)
-	for _, file := range []string{"README.md", "docs/api.md"} {
+	guides, err := filepath.Glob("docs/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(guides) < 2 {
+		t.Fatalf("docs/ holds %v; want the guides", guides)
+	}
+	link := regexp.MustCompile(`\]\(([^)\s]+)\)`)
+	for _, file := range append([]string{"README.md", "CHANGELOG.md"}, guides...) {
 		body, err := os.ReadFile(file)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Contains(string(body), "../") {
+		if strings.Contains(string(body), "../shared") || file == "README.md" && strings.Contains(string(body), "../") {
 			t.Errorf("%s points outside the repository (../)", file)
 		}
 		for _, m := range link.FindAllStringSubmatch(string(body), -1) {
@@ -72,11 +81,55 @@ func TestDocsLinkInsideTheRepository(t *testing.T) {
 			if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
 				continue
 			}
-			if _, err := os.Stat(filepath.Join(filepath.Dir(file), target)); err != nil {
-				t.Errorf("%s links to %s: %v", file, target, err)
+			path, anchor, _ := strings.Cut(target, "#")
+			resolved := file
+			if path != "" {
+				resolved = filepath.Join(filepath.Dir(file), path)
+				if !filepath.IsLocal(resolved) {
+					t.Errorf("%s links to %s, outside the repository", file, target)
+					continue
+				}
+				if _, err := os.Stat(resolved); err != nil {
+					t.Errorf("%s links to %s: %v", file, target, err)
+					continue
+				}
+			}
+			if anchor != "" && !slices.Contains(headingAnchors(t, resolved), anchor) {
+				t.Errorf("%s links to %s: %s has no heading with the anchor #%s", file, target, resolved, anchor)
 			}
 		}
 	}
+}
+
+// headingAnchors returns the anchors a Markdown renderer such as GitHub's gives the headings of
+// file: lower case, punctuation dropped, spaces as hyphens. Code blocks are skipped.
+func headingAnchors(t *testing.T, file string) []string {
+	t.Helper()
+	body, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var anchors []string
+	fenced := false
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "```") {
+			fenced = !fenced
+		}
+		if fenced || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		var slug strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(strings.TrimLeft(line, "#"))) {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_':
+				slug.WriteRune(r)
+			case r == ' ':
+				slug.WriteRune('-')
+			}
+		}
+		anchors = append(anchors, slug.String())
+	}
+	return anchors
 }
 
 // TestArchitectureMatchesImports keeps the README's Architecture list of who imports whom true:

@@ -1,6 +1,6 @@
 package auth
 
-// The linking rules (README "Social login"): what an identity a provider vouched for, or did not,
+// The linking rules (docs/social.md, the linking rules): what an identity a provider vouched for, or did not,
 // means for the customers stored. decideLink is the rule, a pure function of the stored state and
 // the identity, tested as a table; linkIdentity loads that state in a transaction and applies it.
 

@@ -37,7 +37,7 @@ type graphQLLimits struct {
 	meter   *cost.Meter // weighs each document against the schema
 }
 
-// userCodes of the answers this file gives (beyond the contract's table, so listed in the README).
+// userCodes of the answers this file gives (beyond the contract's table, so listed in docs/security.md).
 const (
 	codeQueryTooComplex  = "query-too-complex"
 	codeTimeout          = "timeout"
