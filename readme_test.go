@@ -56,6 +56,36 @@ func TestReadmeCurlExample(t *testing.T) {
 	}
 }
 
+// TestReadmeSetUpIsTwoCommands: the README's Set up section gives a newcomer exactly two commands,
+// `go run .` to serve and `./test.sh` to test, each with its explanation before it.
+func TestReadmeSetUpIsTwoCommands(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Set up\n")
+	if !ok {
+		t.Fatal("README has no Set up section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	var commands []string
+	prose := 0
+	for _, line := range strings.Split(section, "\n") {
+		if command, ok := strings.CutPrefix(line, "    "); ok {
+			if prose < 40 {
+				t.Errorf("the command %q comes without an explanation before it", command)
+			}
+			commands = append(commands, strings.TrimSpace(command))
+			prose = 0
+		} else {
+			prose += len(strings.TrimSpace(line))
+		}
+	}
+	if want := []string{"go run .", "./test.sh"}; !slices.Equal(commands, want) {
+		t.Errorf("Set up gives the commands %q; want exactly %q", commands, want)
+	}
+}
+
 // TestDocsLinkInsideTheRepository: the README, CHANGELOG.md and every guide in docs/ link only to
 // files that exist in the repository (or to the web), never to ../shared or another checkout, and
 // every #anchor names a heading of the file it points at. The README has no ../ at all.
