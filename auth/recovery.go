@@ -237,11 +237,14 @@ func (s *Service) RecoverPassword(ctx context.Context, email, hash, newPassword 
 			// The mail reached the customer: the address is theirs, and whatever was set up on the
 			// account before anyone proved it (an attacker's passkey or Facebook account) goes.
 			c.EmailVerified = true
-			if err := removeUnprovenAccess(tx, &c, ""); err != nil {
+			removed, err := removeUnprovenAccess(tx, &c, "")
+			if err != nil {
 				return err
 			}
-			if err := s.audit(ctx, tx, c, "", AuditRecoveryCleanUp); err != nil {
-				return err
+			if removed > 0 { // an event only when something went, so the log tells when it mattered
+				if err := s.audit(ctx, tx, c, "", AuditRecoveryCleanUp); err != nil {
+					return err
+				}
 			}
 		}
 		return s.resetPassword(tx, &c, passwordHash)

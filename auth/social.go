@@ -479,7 +479,7 @@ func (s *Service) applyLink(ctx context.Context, tx Tx, id Identity, d linkDecis
 // account (removeUnprovenAccess) and the password, every session and a pending recovery. c is
 // updated by the caller.
 func (s *Service) preHijackCleanUp(ctx context.Context, tx Tx, c *Customer, typ string) error {
-	if err := removeUnprovenAccess(tx, c, typ); err != nil {
+	if _, err := removeUnprovenAccess(tx, c, typ); err != nil {
 		return err
 	}
 	c.PasswordHash = ""
@@ -496,22 +496,28 @@ func (s *Service) preHijackCleanUp(ctx context.Context, tx Tx, c *Customer, typ 
 
 // removeUnprovenAccess removes the ways to log in that were added while the customer's address
 // was unproven: the passkeys and the social identities (none vouched for the address, or it would
-// be verified: an attacker's Facebook account, say), except the identity of type keep.
-func removeUnprovenAccess(tx Tx, c *Customer, keep string) error {
+// be verified: an attacker's Facebook account, say), except the identity of type keep. It
+// answers how many it removed.
+func removeUnprovenAccess(tx Tx, c *Customer, keep string) (int, error) {
 	others, err := tx.SocialIdentities(c.ID)
 	if err != nil {
-		return err
+		return 0, err
 	}
+	removed := 0
 	for _, i := range others {
 		if i.Type == keep {
 			continue
 		}
-		if _, err := tx.DeleteSocialIdentity(c.ID, i.Type); err != nil {
-			return err
+		ok, err := tx.DeleteSocialIdentity(c.ID, i.Type)
+		if err != nil {
+			return removed, err
+		}
+		if ok {
+			removed++
 		}
 	}
-	_, err = tx.DeletePasskeys(c.ID)
-	return err
+	n, err := tx.DeletePasskeys(c.ID)
+	return removed + n, err
 }
 
 // socialName is a provider's name as a customer's: without control characters, at most 100

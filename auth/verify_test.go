@@ -162,6 +162,22 @@ func TestRecoveryOfAnUnprovenAccountRemovesItsOtherAccess(t *testing.T) {
 	if _, err := e.svc.Authenticate(ctx, attacker.AccessToken); err == nil {
 		t.Error("the attacker's session survived the recovery")
 	}
+	cleanUps := func(email string) int {
+		events, err := e.svc.AuditLog(ctx, email, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range events {
+			if ev.Reason == string(auth.AuditRecoveryCleanUp) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := cleanUps("victim@shop.cz"); n != 1 {
+		t.Errorf("the clean-up is audited %d times, want once", n)
+	}
 	// A verified customer's recovery keeps their passkeys and identities.
 	pair, _ := e.socialLogin(e.google, vouched("g-1", "kept@shop.cz"))
 	kept := e.mustAuthenticate(pair.AccessToken).Customer
@@ -173,6 +189,19 @@ func TestRecoveryOfAnUnprovenAccountRemovesItsOtherAccess(t *testing.T) {
 	}
 	if ids, _ := e.db.SocialIdentities(ctx, kept.ID); len(ids) != 1 {
 		t.Errorf("a verified customer's recovery unlinked: %+v", ids)
+	}
+	// An unproven customer with nothing but a password: the recovery removes nothing, and says nothing of it.
+	if _, err := e.svc.Register(ctx, auth.RegisterInput{FirstName: "Ota", LastName: "Malý", Email: "plain@shop.cz", Password: "a password long"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.RequestPasswordRecovery(ctx, "plain@shop.cz"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.RecoverPassword(ctx, "plain@shop.cz", <-mailer.hashes, "another password"); err != nil {
+		t.Fatal(err)
+	}
+	if n := cleanUps("plain@shop.cz"); n != 0 {
+		t.Errorf("a recovery that removed nothing audited %d clean-ups", n)
 	}
 }
 
