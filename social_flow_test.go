@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -55,6 +56,9 @@ func (b *browser) visit(raw, landing string) (landed *url.URL, callback string) 
 		if err != nil {
 			b.t.Fatal(err)
 		}
+		if res.StatusCode == http.StatusOK && strings.Contains(raw, "link=") {
+			res = b.confirmLink(raw, res) // a SocialLinkUrl's confirmation page: continue
+		}
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		next := res.Header.Get("Location")
@@ -66,6 +70,27 @@ func (b *browser) visit(raw, landing string) (landed *url.URL, callback string) 
 	}
 	b.t.Fatalf("too many redirects, at %s", raw)
 	return nil, ""
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]+)" value="([^"]*)">`)
+
+// confirmLink submits the link confirmation page res (of the link URL raw) as its button does.
+func (b *browser) confirmLink(raw string, res *http.Response) *http.Response {
+	b.t.Helper()
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	form := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(string(body), -1) {
+		form.Set(m[1], html.UnescapeString(m[2]))
+	}
+	if !form.Has("csrf") || !form.Has("link") {
+		b.t.Fatalf("GET %s: 200 without the confirmation form: %s", raw, body)
+	}
+	res, err := b.client.PostForm(strings.SplitN(raw, "?", 2)[0], form)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return res
 }
 
 // untilCallback starts a google login and returns the provider's redirect back to us, unvisited.

@@ -748,3 +748,58 @@ func (s *Service) UnlinkSocialIdentity(ctx context.Context, p *Principal, typ st
 	}
 	return nil
 }
+
+// ErrLinkInvalid is SocialLinkTarget's answer for a link token that is unknown, used, expired or
+// for another provider.
+var ErrLinkInvalid = errors.New("the link token is used, expired or not for this provider")
+
+// SocialLinkTarget reads the link token of a SocialLinkUrl without using it up and returns the
+// email, masked, of the account it links to: what the confirmation page shows before the browser
+// goes to the provider (whoever opens a link URL links their provider account to its maker's
+// shop account, so the page says which). An unusable token is ErrLinkInvalid, with the failure
+// redirect to send the browser to.
+func (s *Service) SocialLinkTarget(ctx context.Context, typ, link, redirect string) (masked, failure string, err error) {
+	if s.provider(typ) == nil {
+		return "", "", ErrProviderNotConfigured
+	}
+	failure = s.socialFailure(typ, ReasonStateInvalid, s.keepRedirect(redirect))
+	if !isToken(link) {
+		return "", failure, ErrLinkInvalid
+	}
+	var c Customer
+	err = s.store.Update(ctx, func(tx Tx) error {
+		// The store has no read that leaves a hand-off in place: take it and put it back in the
+		// same transaction.
+		h, err := tx.TakeHandOff(hashSecret(link))
+		if errors.Is(err, ErrNotFound) {
+			return ErrLinkInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if h.Purpose != HandOffLink || h.LoginType != typ || !s.Now().Before(h.ExpiresAt) {
+			return ErrLinkInvalid // rolled back: nothing changes, the token stays unusable
+		}
+		if c, err = tx.CustomerByID(h.CustomerID); err != nil {
+			return err
+		}
+		return tx.PutHandOff(h)
+	})
+	switch {
+	case errors.Is(err, ErrLinkInvalid), errors.Is(err, ErrNotFound):
+		return "", failure, ErrLinkInvalid
+	case err != nil:
+		return "", "", internal("auth.SocialLinkTarget", err)
+	}
+	return MaskEmail(c.Email), "", nil
+}
+
+// MaskEmail shows an address's first character and its domain: j***@example.com.
+func MaskEmail(email string) string {
+	local, domain, ok := strings.Cut(email, "@")
+	r := []rune(local)
+	if !ok || len(r) == 0 {
+		return "***"
+	}
+	return string(r[0]) + "***@" + domain
+}

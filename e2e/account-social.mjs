@@ -86,6 +86,9 @@ try {
 
   run.step('linking the stand-in account');
   await oidcRow.filter({ hasText: 'not linked' }).getByRole('button', { name: 'Link', exact: true }).click();
+  // shopauth's own page names the shop account the link is for before going to the provider.
+  await page.locator('#account', { hasText: `${email[0]}***@` }).waitFor();
+  await page.getByRole('button', { name: 'Continue to OpenID Connect' }).click();
   await expectStatus(page, 'Your OpenID Connect account is linked', 'ok');
   await oidcRow.filter({ hasText: socialEmail }).getByRole('button', { name: 'Unlink' }).waitFor();
   await page.locator('#login-info', { hasText: 'your password' }).waitFor();

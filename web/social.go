@@ -16,6 +16,7 @@ import (
 type SocialLogin interface {
 	Config() auth.Config
 	StartSocialLogin(ctx context.Context, typ string, q url.Values, browser string) (auth.SocialStart, error)
+	SocialLinkTarget(ctx context.Context, typ, link, redirect string) (masked, failure string, err error)
 	FinishSocialLogin(ctx context.Context, typ string, cb auth.SocialCallback) (string, error)
 }
 
@@ -53,12 +54,30 @@ func SocialHandler(svc SocialLogin, log *slog.Logger) http.Handler {
 			browser = c.Value
 		}
 		callback := r.Form.Has("state") || r.Form.Has("code") || r.Form.Has("error")
-		if !callback && r.Method == http.MethodPost {
+		start := r.URL.Query()
+		switch {
+		case !callback && r.Method == http.MethodGet && start.Has("link"):
+			// A SocialLinkUrl: ask first (linkConfirmPage); its form POSTs back here.
+			linkConfirm(w, r, svc, log, typ, start)
+			return
+		case !callback && r.Method == http.MethodPost && r.PostForm.Has("link"):
+			if !linkConfirmed(r) {
+				writeError(w, http.StatusForbidden, "This link confirmation did not come from its own page: open the link again.", "")
+				return
+			}
+			start = url.Values{}
+			for _, k := range linkFormKeys {
+				if r.PostForm.Has(k) {
+					start.Set(k, r.PostForm.Get(k))
+				}
+			}
+			http.SetCookie(w, linkCSRFCookie(svc.Config().Issuer, "", -1))
+		case !callback && r.Method == http.MethodPost:
 			writeError(w, http.StatusBadRequest, "A POST here is a provider's callback: state and code are missing.", "")
 			return
 		}
 		if !callback {
-			st, err := svc.StartSocialLogin(r.Context(), typ, r.URL.Query(), browser)
+			st, err := svc.StartSocialLogin(r.Context(), typ, start, browser)
 			if err != nil {
 				socialError(w, r, log, err)
 				return
