@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"shopauth/auth"
+	"shopauth/social/socialtest"
 )
 
 // TestSocialLinkURLNeedsConfirmation: a SocialLinkUrl sent to someone else (link CSRF) must not
@@ -84,5 +85,44 @@ func TestSocialLinkURLNeedsConfirmation(t *testing.T) {
 		if loc := res.Header.Get("Location"); res.StatusCode != http.StatusFound || !strings.Contains(loc, "reason="+auth.ReasonStateInvalid) {
 			t.Errorf("GET %s: %d to %q, want the state-invalid failure", bad, res.StatusCode, loc)
 		}
+	}
+}
+
+// TestPreHijackerLinkedSameProvider: an attacker registers the victim's address with a password
+// (never proven) and links their own Google account to it. The victim's Google login, which
+// vouches for the address, must take the account back (linked, verified, the attacker's password,
+// sessions and Google identity gone), not be refused as email-exists while the attacker keeps it.
+func TestPreHijackerLinkedSameProvider(t *testing.T) {
+	m, provider := socialServer(t)
+	attacker := register(t, m.URL(), "victim@example.com", "attacker-password")
+	r := gql(t, m.URL(), `mutation { SocialLinkUrl(type: google) }`, nil, bearer(attacker.AccessToken))
+	var linkURL string
+	if json.Unmarshal(r.Data["SocialLinkUrl"], &linkURL) != nil {
+		t.Fatalf("SocialLinkUrl: %s", r.Raw)
+	}
+	provider.SetUser(socialtest.User{Subject: "sub-attacker", Email: "attacker@example.com", EmailVerified: true})
+	if landed, _ := newBrowser(t).visit(linkURL, m.URL()+"/account"); landed.Query().Get("code") == "" {
+		t.Fatalf("the attacker's link: %s", landed)
+	}
+
+	provider.SetUser(socialtest.User{Subject: "sub-victim", Email: "victim@example.com", EmailVerified: true})
+	landed, _ := newBrowser(t).login(m, url.Values{})
+	if landed.Query().Get("code") == "" {
+		t.Fatalf("the victim's Google login was refused: %s", landed)
+	}
+	victim := exchange(t, m, landed.Query().Get("code"), "").loginResult(t, "LoginWithSocialCode")
+	me := gql(t, m.URL(), `{ currentCustomerUser { email emailVerified } socialIdentities { externalId } }`, nil, bearer(victim.AccessToken))
+	if !strings.Contains(string(me.Raw), `"emailVerified":true`) || !strings.Contains(string(me.Raw), `[{"externalId":"sub-victim"}]`) {
+		t.Errorf("the victim's account: %s", me.Raw)
+	}
+	if r := login(t, m.URL(), "victim@example.com", "attacker-password"); len(r.Errors) == 0 {
+		t.Errorf("the attacker's password still logs in: %s", r.Raw)
+	}
+	if r := refresh(t, m.URL(), attacker.RefreshToken); len(r.Errors) == 0 {
+		t.Errorf("the attacker's session lives on: %s", r.Raw)
+	}
+	provider.SetUser(socialtest.User{Subject: "sub-attacker", Email: "attacker@example.com", EmailVerified: true})
+	if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("isRegistration") != "true" {
+		t.Errorf("the attacker's Google account still reaches an account: %s", landed)
 	}
 }

@@ -455,6 +455,12 @@ func (s *Service) applyLink(ctx context.Context, tx Tx, id Identity, d linkDecis
 	case outcomeLink:
 		c := *d.Customer
 		identity.CustomerID = c.ID
+		if d.CleanUp {
+			// Before the link: the unproven account may hold another identity of this type.
+			if err := removeUnprovenAccess(tx, &c, ""); err != nil {
+				return Customer{}, err
+			}
+		}
 		if err := tx.CreateSocialIdentity(identity); err != nil {
 			return Customer{}, err
 		}

@@ -91,9 +91,11 @@ func decideLink(st linkState, id Identity) linkDecision {
 		d.Outcome, d.Verified = outcomeRegister, vouched
 		return d
 	}
-	// Someone has it. Without the provider's word, or when their account has another identity of
-	// this type, it is theirs to link from the account page.
-	if !vouched || st.OwnerHasType {
+	// Someone has it. Without the provider's word, or when their proven account has another
+	// identity of this type, it is theirs to link from the account page. An unproven account's
+	// identity of this type was linked by whoever set it up without the address (a pre-hijacker's
+	// own Google account): the clean-up below removes it.
+	if !vouched || (st.OwnerHasType && st.Owner.EmailVerified) {
 		return refuse(ReasonEmailExists)
 	}
 	d.Outcome, d.Customer = outcomeLink, st.Owner

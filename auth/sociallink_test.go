@@ -36,8 +36,11 @@ func TestDecideLink(t *testing.T) {
 			linkDecision{Outcome: outcomeLink, Customer: verified, Email: "jan@shop.cz"}},
 		{"vouched, its customer is unverified: linked, verified, pre-hijacking clean-up", linkState{Owner: unverified},
 			vouchedFor("eva@shop.cz"), linkDecision{Outcome: outcomeLink, Customer: unverified, Email: "eva@shop.cz", Verified: true, CleanUp: true}},
-		{"vouched, its customer has another identity of this type", linkState{Owner: verified, OwnerHasType: true},
+		{"vouched, its verified customer has another identity of this type", linkState{Owner: verified, OwnerHasType: true},
 			vouchedFor("jan@shop.cz"), linkDecision{Outcome: outcomeRefuse, Reason: ReasonEmailExists, Email: "jan@shop.cz"}},
+		{"vouched, its unverified customer has another identity of this type (a pre-hijacker's own): clean-up",
+			linkState{Owner: unverified, OwnerHasType: true}, vouchedFor("eva@shop.cz"),
+			linkDecision{Outcome: outcomeLink, Customer: unverified, Email: "eva@shop.cz", Verified: true, CleanUp: true}},
 
 		// Rule 4: the provider does not vouch for it.
 		{"unvouched, nobody has it: a new unverified customer", linkState{}, unvouched("new@shop.cz"),
