@@ -457,7 +457,7 @@ func (s *Service) applyLink(ctx context.Context, tx Tx, id Identity, d linkDecis
 		identity.CustomerID = c.ID
 		if d.CleanUp {
 			// Before the link: the unproven account may hold another identity of this type.
-			if err := removeUnprovenAccess(tx, &c, ""); err != nil {
+			if _, err := removeUnprovenAccess(tx, &c, ""); err != nil {
 				return Customer{}, err
 			}
 		}
