@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -124,5 +125,100 @@ func TestPreHijackerLinkedSameProvider(t *testing.T) {
 	provider.SetUser(socialtest.User{Subject: "sub-attacker", Email: "attacker@example.com", EmailVerified: true})
 	if landed, _ := newBrowser(t).login(m, url.Values{}); landed.Query().Get("isRegistration") != "true" {
 		t.Errorf("the attacker's Google account still reaches an account: %s", landed)
+	}
+}
+
+// TestSocialPathMalformed: whatever a client sends to the social path is a 4xx with a JSON body
+// or the failure redirect, never a 5xx, a panic or a flow begun.
+func TestSocialPathMalformed(t *testing.T) {
+	m, _ := socialServer(t)
+	path := m.URL() + auth.SocialPath
+	huge := strings.Repeat("x", 200<<10)
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name, method, url, contentType, body string
+		want                                 int
+	}{
+		{"unknown type", "GET", path + "myspace", "", "", 404},
+		{"unknown type, callback", "POST", path + "myspace", form, "state=a&code=b", 404},
+		{"long type", "GET", path + strings.Repeat("g", 5000), "", "", 404},
+		{"no type", "GET", path, "", "", 404},
+		{"POST without a form", "POST", path + "google", "", "", 400},
+		{"POST, JSON body", "POST", path + "google", "application/json", `{"state":"a"}`, 400},
+		{"POST, multipart", "POST", path + "google", "multipart/form-data; boundary=x", "--x--", 400},
+		{"POST, bad escape", "POST", path + "google", form, "state=%zz", 400},
+		{"POST, over 64 KiB", "POST", path + "google", form, "state=" + huge, 400},
+		{"GET, bad escape", "GET", path + "google?redirect=%zz", "", "", 400},
+		{"PUT", "PUT", path + "google", form, "state=a", 405},
+		{"plain PKCE", "GET", path + "google?code_challenge=abc&code_challenge_method=plain", "", "", 400},
+		{"PKCE method without a challenge", "GET", path + "google?code_challenge_method=S256", "", "", 400},
+		{"callback, repeated state", "GET", path + "google?state=a&state=b&code=c&code=d", "", "", 302},
+		{"callback, huge state", "GET", path + "google?code=c&state=" + strings.Repeat("s", 60<<10), "", "", 302},
+		{"callback, error only", "GET", path + "google?error=" + strings.Repeat("%0a", 1000), "", "", 302},
+		{"link form without its cookie", "POST", path + "google", form, "link=x&csrf=y", 403},
+		{"start, huge redirect", "GET", path + "google?redirect=/" + strings.Repeat("r", 60<<10), "", "", 302},
+		{"link with a huge token", "GET", path + "google?link=" + strings.Repeat("l", 60<<10), "", "", 302},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, tt.url, strings.NewReader(tt.body))
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			res, err := newBrowser(t).client.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != tt.want {
+				t.Fatalf("%d %s, want %d", res.StatusCode, cut(string(body), 300), tt.want)
+			}
+			if res.StatusCode >= 400 && res.StatusCode != 404 && !strings.Contains(string(body), `"errors"`) {
+				t.Errorf("%d without a JSON error: %s", res.StatusCode, body)
+			}
+			if loc := res.Header.Get("Location"); res.StatusCode == 302 && len(loc) > 8<<10 {
+				t.Errorf("a redirect of %d bytes", len(loc))
+			}
+		})
+	}
+}
+
+func cut(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+// TestImpersonationAddsNoWayToLogIn: an operator's "log in as" session lasts an hour; it must not
+// leave the operator a way back in beyond it (their own Google account linked, their own passkey
+// added), which would also be a backdoor no audit names them for.
+func TestImpersonationAddsNoWayToLogIn(t *testing.T) {
+	m, _ := socialServer(t)
+	register(t, m.URL(), "jana@example.com", "password-1")
+	ctx := context.Background()
+	if _, err := m.Service.AddConsoleOperator(ctx, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	link, err := m.Service.ImpersonateAs(ctx, "ana", "jana@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := must(url.Parse(link)).Query().Get("code")
+	staff := exchange(t, m, code, "").loginResult(t, "LoginWithSocialCode")
+	for _, op := range []string{`mutation { SocialLinkUrl(type: google) }`, `mutation { PasskeyRegistrationOptions }`,
+		`mutation { RegisterPasskey(input: {credential: "{}"}) { id } }`} {
+		r := gql(t, m.URL(), op, nil, bearer(staff.AccessToken))
+		if len(r.Errors) == 0 || !strings.Contains(string(r.Raw), auth.EAdministratorLogin) {
+			t.Errorf("%s as the staff: %s", op, r.Raw)
+		}
+	}
+	// The customer's own session still may.
+	own := login(t, m.URL(), "jana@example.com", "password-1")
+	var tok struct{ AccessToken string }
+	json.Unmarshal(own.Data["Login"], &tok)
+	if r := gql(t, m.URL(), `mutation { SocialLinkUrl(type: google) }`, nil, bearer(tok.AccessToken)); len(r.Errors) > 0 {
+		t.Errorf("the customer's own SocialLinkUrl: %s", r.Raw)
 	}
 }

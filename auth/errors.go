@@ -13,25 +13,28 @@ const (
 	EInvalidAccountOrPassword = "invalid-account-or-password"
 	EValidation               = "validation"
 	ELastLoginMethod          = "last-login-method"
-	EInternal                 = "internal"
+	// EAdministratorLogin: an operator's "log in as" session may not add a way to log in.
+	EAdministratorLogin = "administrator-login"
+	EInternal           = "internal"
 	// EUnavailable: the database cannot be reached; web answers it with HTTP 503 and Retry-After.
 	EUnavailable = "unavailable"
 )
 
 // Client-safe messages that the contract fixes word for word.
 const (
-	MsgInvalidToken      = "Token is not valid."
-	MsgNotLoggedIn       = "No customer user is currently logged in."
-	MsgLoginFailed       = "Log in failed."
-	MsgTooManyAttempts   = "Too many login attempts. Try again later."
-	MsgInvalidAccount    = "This account doesn't exist or password is incorrect"
-	MsgValidation        = "validation"
-	MsgInternal          = "Internal error."
-	MsgUnavailable       = "The service is temporarily unavailable."
-	MsgInvalidRecovery   = "Provided hash is not valid."
-	MsgEmailAlreadyTaken = "This email is already registered"
-	MsgLastLoginMethod   = "This is the last way to log in to the account: set a password or add a passkey first."
-	MsgInvalidVerify     = "Provided hash is not valid."
+	MsgInvalidToken       = "Token is not valid."
+	MsgNotLoggedIn        = "No customer user is currently logged in."
+	MsgLoginFailed        = "Log in failed."
+	MsgTooManyAttempts    = "Too many login attempts. Try again later."
+	MsgInvalidAccount     = "This account doesn't exist or password is incorrect"
+	MsgValidation         = "validation"
+	MsgInternal           = "Internal error."
+	MsgUnavailable        = "The service is temporarily unavailable."
+	MsgInvalidRecovery    = "Provided hash is not valid."
+	MsgEmailAlreadyTaken  = "This email is already registered"
+	MsgLastLoginMethod    = "This is the last way to log in to the account: set a password or add a passkey first."
+	MsgInvalidVerify      = "Provided hash is not valid."
+	MsgAdministratorLogin = "An administrator logged in as the customer cannot add a way to log in."
 )
 
 // Error is the one error type of the domain: a stable code, a message that is safe to show to a
@@ -149,3 +152,12 @@ const (
 	codeBadChallenge  = "shopauth-code-challenge"
 	codeBadVerifyHash = "shopauth-verify-hash"
 )
+
+// refuseAdministrator refuses p when its session is an operator's "log in as": such a session
+// lasts an hour and must not leave the operator a way back in (a passkey, a linked social account).
+func refuseAdministrator(p *Principal) error {
+	if p != nil && p.Login.Type == LoginTypeAdmin {
+		return &Error{Code: EAdministratorLogin, Message: MsgAdministratorLogin}
+	}
+	return nil
+}

@@ -168,6 +168,9 @@ func (s *Service) PasskeyRegistrationOptions(ctx context.Context, p *Principal) 
 	if p == nil {
 		return "", errInvalidToken
 	}
+	if err := refuseAdministrator(p); err != nil {
+		return "", err
+	}
 	if err := s.passkeysOn(); err != nil {
 		return "", err
 	}
@@ -253,6 +256,9 @@ func (s *Service) findChallenge(ctx context.Context, ceremony, challenge string)
 func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential string, name *string) (PasskeyInfo, error) {
 	if p == nil {
 		return PasskeyInfo{}, errInvalidToken
+	}
+	if err := refuseAdministrator(p); err != nil {
+		return PasskeyInfo{}, err
 	}
 	if err := s.passkeysOn(); err != nil {
 		return PasskeyInfo{}, err

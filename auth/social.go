@@ -673,6 +673,9 @@ func (s *Service) SocialLinkURL(ctx context.Context, p *Principal, typ string, r
 	if p == nil {
 		return "", errInvalidToken
 	}
+	if err := refuseAdministrator(p); err != nil {
+		return "", err
+	}
 	if s.provider(typ) == nil {
 		return "", errTypeNotConfigured(typ)
 	}
