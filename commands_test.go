@@ -608,3 +608,21 @@ func TestSplitCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomersRevokeNone: `customers revoke` of a customer without a session says so and audits
+// nothing; the audit log lists no revoke event for them.
+func TestCustomersRevokeNone(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	if code, stdout, stderr := runArgs(t, "correct horse\n", "customers", "add", "--db", dbPath,
+		"--email", "jan@shop.cz", "--first-name", "Jan", "--last-name", "Novák"); code != 0 {
+		t.Fatalf("add: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := runArgs(t, "", "customers", "revoke", "jan@shop.cz", "--db", dbPath)
+	if code != 0 || stdout != "no sessions of jan@shop.cz to end\n" {
+		t.Fatalf("revoke: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runArgs(t, "", "audit", "--customer", "jan@shop.cz", "--db", dbPath)
+	if code != 0 || strings.Contains(stdout, "revoked") {
+		t.Errorf("audit after revoking no session: exit %d\n%s%s", code, stdout, stderr)
+	}
+}

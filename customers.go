@@ -348,7 +348,8 @@ func runCustomersRevoke(ctx context.Context, args []string, _ io.Reader, stdout,
 	return runCustomerAction(ctx, args, stdout, stderr, "customers revoke", `customers revoke EMAIL [--db FILE]
 
 Ends every session of the customer: their access tokens stop working at once and their refresh
-tokens are refused, so every device logs in again. The password stays. Audited.`,
+tokens are refused, so every device logs in again. The password stays. Audited when a
+session ended (a customer with none gets "no sessions of EMAIL to end" and no audit event).`,
 		(*auth.Service).RevokeCustomer, "%[2]d sessions of %[1]s ended\n")
 }
 
@@ -379,6 +380,9 @@ func runCustomerAction(ctx context.Context, args []string, stdout, stderr io.Wri
 	n, err := act(svc, ctx, email)
 	if err != nil {
 		return customerError(err)
+	}
+	if n == 0 && name == "customers revoke" {
+		format = "no sessions of %[1]s to end\n"
 	}
 	fmt.Fprintf(stdout, format, email, n)
 	return nil

@@ -115,7 +115,7 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (int,
 	if err != nil {
 		return 0, internal("auth.SetPassword", err)
 	}
-	return s.operatorUpdate(ctx, "auth.SetPassword", email, AuditOperatorPassword, func(tx Tx, c *Customer) (int, error) {
+	return s.operatorUpdate(ctx, "auth.SetPassword", email, AuditOperatorPassword, auditAlways, func(tx Tx, c *Customer) (int, error) {
 		n, err := tx.DeleteSessions(c.ID, "")
 		if err != nil {
 			return 0, err
@@ -125,9 +125,10 @@ func (s *Service) SetPassword(ctx context.Context, email, password string) (int,
 }
 
 // RevokeCustomer ends every session of the customer (their access tokens stop working at once)
-// and returns how many ended.
+// and returns how many ended. Ending none (the customer had no session) is not audited, as a
+// customer's own revokeSessions is not: nothing changed.
 func (s *Service) RevokeCustomer(ctx context.Context, email string) (int, error) {
-	return s.operatorUpdate(ctx, "auth.RevokeCustomer", email, AuditOperatorRevoke, func(tx Tx, c *Customer) (int, error) {
+	return s.operatorUpdate(ctx, "auth.RevokeCustomer", email, AuditOperatorRevoke, auditIfEnded, func(tx Tx, c *Customer) (int, error) {
 		return tx.DeleteSessions(c.ID, "")
 	})
 }
@@ -136,7 +137,7 @@ func (s *Service) RevokeCustomer(ctx context.Context, email string) (int, error)
 // tokens stop working at once, Shopsys-issued ones included. The audit log keeps the customer's
 // events and the deletion, naming them by UUID, never by email. It returns how many sessions ended.
 func (s *Service) DeleteCustomer(ctx context.Context, email string) (int, error) {
-	return s.operatorUpdate(ctx, "auth.DeleteCustomer", email, AuditOperatorDelete, func(tx Tx, c *Customer) (int, error) {
+	return s.operatorUpdate(ctx, "auth.DeleteCustomer", email, AuditOperatorDelete, auditAlways, func(tx Tx, c *Customer) (int, error) {
 		n, err := tx.DeleteSessions(c.ID, "")
 		if err != nil {
 			return 0, err
@@ -145,9 +146,18 @@ func (s *Service) DeleteCustomer(ctx context.Context, email string) (int, error)
 	})
 }
 
+// operatorAudit says when operatorUpdate audits its action.
+type operatorAudit bool
+
+const (
+	auditAlways  operatorAudit = false // always, before the action
+	auditIfEnded operatorAudit = true  // after the action, only when it ended a session
+)
+
 // operatorUpdate finds the customer by email in a write transaction, audits the action (first, so
-// the event is recorded while the customer's UUID can still be looked up) and applies it.
-func (s *Service) operatorUpdate(ctx context.Context, op, email string, reason AuditReason, apply func(Tx, *Customer) (int, error)) (int, error) {
+// the event is recorded while the customer's UUID can still be looked up; or, auditIfEnded, after
+// it and only when it ended a session) and applies it.
+func (s *Service) operatorUpdate(ctx context.Context, op, email string, reason AuditReason, when operatorAudit, apply func(Tx, *Customer) (int, error)) (int, error) {
 	var n int
 	var c Customer
 	err := s.store.Update(ctx, func(tx Tx) error {
@@ -159,11 +169,15 @@ func (s *Service) operatorUpdate(ctx context.Context, op, email string, reason A
 		if err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, c, "", reason); err != nil {
+		if when == auditAlways {
+			if err := s.audit(ctx, tx, c, "", reason); err != nil {
+				return err
+			}
+		}
+		if n, err = apply(tx, &c); err != nil || when == auditAlways || n == 0 {
 			return err
 		}
-		n, err = apply(tx, &c)
-		return err
+		return s.audit(ctx, tx, c, "", reason)
 	})
 	var unknown *UnknownCustomerError
 	if errors.As(err, &unknown) {

@@ -138,6 +138,36 @@ func TestOperatorRevoke(t *testing.T) {
 	}
 }
 
+// TestOperatorRevokeNoneIsNotAudited: revoking a customer who has no session ends nothing and
+// writes no audit row (as a customer's own revokeSessions); revoking one who has does.
+func TestOperatorRevokeNoneIsNotAudited(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register("anna@shop.cz")
+	revokes := func() int {
+		t.Helper()
+		events, err := e.svc.AuditLog(ctx, "anna@shop.cz", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ev := range events {
+			if ev.Reason == string(auth.AuditOperatorRevoke) {
+				n++
+			}
+		}
+		return n
+	}
+	for i, want := range []struct{ ended, audited int }{{1, 1}, {0, 1}, {0, 1}} {
+		if n, err := e.svc.RevokeCustomer(ctx, "anna@shop.cz"); err != nil || n != want.ended {
+			t.Fatalf("revoke %d: %d, %v; want %d ended", i, n, err, want.ended)
+		}
+		if got := revokes(); got != want.audited {
+			t.Errorf("after revoke %d (%d ended): %d revoke events audited, want %d", i, want.ended, got, want.audited)
+		}
+	}
+}
+
 func TestOperatorDelete(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()

@@ -297,7 +297,7 @@ document.addEventListener('DOMContentLoaded', () => {
   $('end-all').addEventListener('click', (e) => run(e.target, async () => {
     const data = await gql('mutation ($u: Uuid!) { EndSessions(uuid: $u) }', { u: current.uuid });
     await showCustomer(current.uuid);
-    say(`${data.EndSessions} session(s) ended.`);
+    say(data.EndSessions === 0 ? 'No sessions to end.' : `${data.EndSessions} session(s) ended.`);
   }));
   const confirmInput = $('delete').querySelector('[name=confirmEmail]');
   confirmInput.addEventListener('input', () => {
