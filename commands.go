@@ -168,7 +168,7 @@ func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 }
 
 func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--now] [--db FILE]\n\nMakes a new signing key and a new refresh key. The signing key is published in the JWKS at\nonce (a running server reloads the ring within 30 s) and signs once it has been published for\nthe JWKS cache lifetime (5 minutes), so verifiers holding a cached JWKS never meet an unknown\nkid; --now signs with it at once (for a key that leaked). Older keys keep verifying until the\ntokens they signed have expired: nobody is logged out.", stdout, stderr)
+	fs, dbPath := newFlagSet("keys rotate", "keys rotate [--signing-alg RS256|ES256|EdDSA] [--now] [--db FILE]\n\nMakes a new signing key and a new refresh key. The signing key is published in the JWKS at\nonce (a running server reloads the ring within 30 s) and signs once it has been published for\nthe JWKS cache lifetime (5 minutes), so verifiers holding a cached JWKS never meet an unknown\nkid; --now signs with it at once (for a key that leaked). While a key of the algorithm is\nalready pending (published, not yet signing), keys rotate keeps it and adds nothing. Older keys keep verifying until the\ntokens they signed have expired: nobody is logged out.", stdout, stderr)
 	cfg := auth.DefaultConfig()
 	fs.StringVar(&cfg.SigningAlgorithm, "signing-alg", cfg.SigningAlgorithm, "algorithm of the new key: RS256, ES256 or EdDSA")
 	now := fs.Bool("now", false, "sign with the new keys at once (for a key that leaked)")
@@ -190,13 +190,18 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if *now {
 		start = auth.SignNow
 	}
-	k, err := svc.RotateKey(ctx, cfg.SigningAlgorithm, start)
+	r, err := svc.RotateKey(ctx, cfg.SigningAlgorithm, start)
 	if err != nil {
 		return err
 	}
-	if *now {
+	k := r.Key
+	switch {
+	case r.AlreadyPending:
+		fmt.Fprintf(stdout, "a next key is already pending: %s (%s), signing from %s; no key was added (--now makes one that signs at once)\n",
+			k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
+	case *now:
 		fmt.Fprintf(stdout, "new signing key %s (%s) signs now; a running server uses it within 30 s\n", k.ID, k.Algorithm)
-	} else {
+	default:
 		fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	return nil

@@ -64,7 +64,8 @@ func TestRotationFromRS256ToES256(t *testing.T) {
 	}
 
 	e.advance(time.Second)
-	k, err := e.svc.RotateKey(ctx, auth.ES256, auth.SignNow)
+	r, err := e.svc.RotateKey(ctx, auth.ES256, auth.SignNow)
+	k := r.Key
 	if err != nil {
 		t.Fatal(err)
 	}

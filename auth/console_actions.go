@@ -221,6 +221,7 @@ func (s *Service) ConsoleKeys(ctx context.Context) ([]KeyInfo, error) {
 }
 
 // ConsoleRotateKeys rotates the keys as `keys rotate [--now]` does, audited with the operator.
+// While a next key is already pending (and now is false) it returns that key and audits nothing.
 func (s *Service) ConsoleRotateKeys(ctx context.Context, now bool) (SigningKey, error) {
 	if _, err := ConsoleCaller(ctx); err != nil {
 		return SigningKey{}, err
@@ -229,16 +230,16 @@ func (s *Service) ConsoleRotateKeys(ctx context.Context, now bool) (SigningKey, 
 	if now {
 		start, reason = SignNow, AuditConsoleKeysNow
 	}
-	k, err := s.RotateKey(ctx, s.cfg.SigningAlgorithm, start)
-	if err != nil {
-		return SigningKey{}, err
+	r, err := s.RotateKey(ctx, s.cfg.SigningAlgorithm, start)
+	if err != nil || r.AlreadyPending {
+		return r.Key, err // a key already pending was kept: nothing changed, nothing to audit
 	}
 	if err := s.store.Update(ctx, func(tx Tx) error {
-		return s.audit(ctx, tx, Customer{}, "", reason.Of(k.ID))
+		return s.audit(ctx, tx, Customer{}, "", reason.Of(r.Key.ID))
 	}); err != nil {
 		return SigningKey{}, internal("auth.ConsoleRotateKeys", err)
 	}
-	return k, nil
+	return r.Key, nil
 }
 
 // ConsoleAudit records an event the console's caller caused outside the domain (a test mail).

@@ -158,14 +158,23 @@ func (s *fakeStore) Sessions(ctx context.Context, customerID int64) ([]Session, 
 func (s *fakeStore) SigningKeys(ctx context.Context) ([]SigningKey, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := slices.Clone(s.st.keys)
+	return sortedKeys(s.st.keys), nil
+}
+
+func (t *fakeTx) SigningKeys() ([]SigningKey, error) {
+	t.check()
+	return sortedKeys(t.st.keys), nil
+}
+
+func sortedKeys(keys []SigningKey) []SigningKey {
+	out := slices.Clone(keys)
 	slices.SortStableFunc(out, func(a, b SigningKey) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
 			return c
 		}
 		return strings.Compare(a.ID, b.ID)
 	})
-	return out, nil
+	return out
 }
 
 func (s *fakeStore) Setting(ctx context.Context, name string) ([]byte, error) {

@@ -274,7 +274,8 @@ func TestKeyRotation(t *testing.T) {
 	// Several rotations inside one second: each new key must take over.
 	var newest auth.SigningKey
 	for i := range 3 {
-		k, err := e.svc.RotateKey(ctx, auth.RS256, auth.SignNow)
+		rot, err := e.svc.RotateKey(ctx, auth.RS256, auth.SignNow)
+		k := rot.Key
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -61,19 +60,6 @@ func GenerateRefreshKey(from time.Time) (SigningKey, error) {
 		Secret:    secret,
 		CreatedAt: from.UTC().Truncate(time.Second),
 	}, nil
-}
-
-// ensureRefreshKey makes the first refresh key on the first start (of a new database, or of this
-// release on a database the previous one used: its refresh tokens keep verifying under the old keys).
-func (s *Service) ensureRefreshKey(ctx context.Context) error {
-	if s.keys.refreshSignerAt(s.Now()) != nil {
-		return nil
-	}
-	k, err := GenerateRefreshKey(s.Now())
-	if err != nil {
-		return internal("auth.New", err)
-	}
-	return s.AddKey(ctx, k)
 }
 
 // signRefresh signs a refresh token's payload with the refresh key of the moment.

@@ -188,7 +188,8 @@ func TestRotatePublishesBeforeSigning(t *testing.T) {
 	e := newEnv(t)
 	first := e.svc.SignerForTest()
 	rotatedAt := e.clock()
-	next, err := e.svc.RotateKey(ctx, auth.ES256, auth.SignAfterPublishing)
+	rot, err := e.svc.RotateKey(ctx, auth.ES256, auth.SignAfterPublishing)
+	next := rot.Key
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,11 +230,13 @@ func TestRotatePublishesBeforeSigning(t *testing.T) {
 
 	// --now signs at once, even with another rotation pending.
 	e.advance(250 * time.Millisecond)
-	pendingKey, err := e.svc.RotateKey(ctx, auth.RS256, auth.SignAfterPublishing)
+	pending, err := e.svc.RotateKey(ctx, auth.RS256, auth.SignAfterPublishing)
+	pendingKey := pending.Key
 	if err != nil {
 		t.Fatal(err)
 	}
-	now, err := e.svc.RotateKey(ctx, auth.EdDSA, auth.SignNow)
+	rotNow, err := e.svc.RotateKey(ctx, auth.EdDSA, auth.SignNow)
+	now := rotNow.Key
 	if err != nil {
 		t.Fatal(err)
 	}

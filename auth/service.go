@@ -89,12 +89,7 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 		return nil, internal("auth.New", err)
 	}
 	s.keys.set(keys)
-	if s.keys.signerAt(s.Now()) == nil {
-		if _, err := s.RotateKey(ctx, cfg.SigningAlgorithm, SignNow); err != nil {
-			return nil, err
-		}
-	}
-	if err := s.ensureRefreshKey(ctx); err != nil {
+	if err := s.ensureFirstKeys(ctx); err != nil {
 		return nil, err
 	}
 	s.calibrateFloor(ctx)

@@ -177,6 +177,10 @@ type Tx interface {
 	AddAudit(e AuditEvent) error
 
 	AddSigningKey(k SigningKey) error
+	// SigningKeys reads every stored key, oldest first, serialised with every other transaction
+	// that reads them: a decision made on them (is a next key pending? is there a first key?)
+	// holds until the transaction commits.
+	SigningKeys() ([]SigningKey, error)
 	SetSetting(name string, value []byte) error
 	Setting(name string) ([]byte, error)
 

@@ -7,6 +7,8 @@
 //     on any number of processes queue on that row and exactly one rotates;
 //   - a setting read inside a transaction takes a transaction advisory lock on its name, so two
 //     processes creating the same setting (the chain key on first start) agree on one value;
+//   - a transaction that reads the key ring (a rotation, a first start) takes a transaction
+//     advisory lock, so two decide one after the other and make one next key, one first key;
 //   - pruning takes a transaction advisory try-lock: one process prunes, the others skip;
 //   - a key added by any process (or by `shopauth keys`) is announced with NOTIFY, and every
 //     server reloads its key ring at once.
@@ -35,6 +37,7 @@ var migrations embed.FS
 const (
 	lockMigrate int64 = 0x73686f7061757400 + iota
 	lockPrune
+	lockKeys // a transaction deciding on the key ring (Tx.SigningKeys)
 )
 
 // keysChannel is the NOTIFY channel on which a new signing key is announced.

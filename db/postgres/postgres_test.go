@@ -197,3 +197,59 @@ func TestOpenModes(t *testing.T) {
 		t.Errorf("after the refusal the version is %d (%v), want %d unchanged", v, err, st.Latest-1)
 	}
 }
+
+// TestFirstKeysOnceAcrossProcesses: processes starting at once on an empty database make one first
+// signing key and one first refresh key between them, and all sign with those; two rotations at
+// once (`keys rotate` in two processes) then leave one next key.
+func TestFirstKeysOnceAcrossProcesses(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	const n = 8
+	svcs := make([]*auth.Service, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		d := open(t, url)
+		wg.Go(func() {
+			svc, err := auth.New(ctx, d, auth.DefaultConfig(), nil)
+			if err != nil {
+				t.Errorf("auth.New %d: %v", i, err)
+			}
+			svcs[i] = svc
+		})
+	}
+	wg.Wait()
+	if t.Failed() {
+		t.FailNow()
+	}
+	count := func(pending bool, at time.Time) (signing, refresh int) {
+		if err := svcs[0].ReloadKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range svcs[0].Keys() {
+			if k.CreatedAt.After(at) != pending {
+				continue
+			}
+			if k.Refresh {
+				refresh++
+			} else {
+				signing++
+			}
+		}
+		return signing, refresh
+	}
+	start := time.Now()
+	if signing, refresh := count(false, start); signing != 1 || refresh != 1 {
+		t.Fatalf("%d processes starting at once made %d signing keys and %d refresh keys, want 1 and 1", n, signing, refresh)
+	}
+	for i := range n {
+		wg.Go(func() {
+			if _, err := svcs[i].RotateKey(ctx, auth.EdDSA, auth.SignAfterPublishing); err != nil {
+				t.Errorf("RotateKey %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if signing, refresh := count(true, start); signing != 1 || refresh != 1 {
+		t.Fatalf("%d rotations at once left %d next signing keys and %d next refresh keys, want 1 and 1", n, signing, refresh)
+	}
+}

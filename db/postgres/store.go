@@ -126,14 +126,34 @@ func (d *DB) Sessions(ctx context.Context, customerID int64) ([]auth.Session, er
 	return out, rows.Err()
 }
 
+const querySigningKeys = `SELECT id, algorithm, private_pem, created_at, shopsys FROM signing_keys ORDER BY created_at, id`
+
 // SigningKeys returns every stored key, oldest first.
 func (d *DB) SigningKeys(ctx context.Context) ([]auth.SigningKey, error) {
 	ctx, cancel := d.deadline(ctx)
 	defer cancel()
-	rows, err := d.pool.Query(ctx, `SELECT id, algorithm, private_pem, created_at, shopsys FROM signing_keys ORDER BY created_at, id`)
+	rows, err := d.pool.Query(ctx, querySigningKeys)
 	if err != nil {
 		return nil, err
 	}
+	return scanSigningKeys(rows)
+}
+
+// SigningKeys reads every stored key after taking the key ring's transaction lock, so two
+// transactions that decide on the ring (two rotations, two first starts) take turns and the
+// second sees what the first committed.
+func (t *Tx) SigningKeys() ([]auth.SigningKey, error) {
+	if _, err := t.exec(`SELECT pg_advisory_xact_lock($1)`, lockKeys); err != nil {
+		return nil, err
+	}
+	rows, err := t.tx.Query(t.ctx, querySigningKeys)
+	if err != nil {
+		return nil, err
+	}
+	return scanSigningKeys(rows)
+}
+
+func scanSigningKeys(rows pgx.Rows) ([]auth.SigningKey, error) {
 	defer rows.Close()
 	var out []auth.SigningKey
 	for rows.Next() {

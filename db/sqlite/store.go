@@ -126,9 +126,21 @@ func (d *DB) Sessions(ctx context.Context, customerID int64) ([]auth.Session, er
 	return out, rows.Err()
 }
 
+const querySigningKeys = `SELECT id, algorithm, private_pem, created_at, shopsys FROM signing_keys ORDER BY created_at, id`
+
 // SigningKeys returns every stored key.
 func (d *DB) SigningKeys(ctx context.Context) ([]auth.SigningKey, error) {
-	rows, err := d.reader.QueryContext(ctx, `SELECT id, algorithm, private_pem, created_at, shopsys FROM signing_keys ORDER BY created_at, id`)
+	return signingKeys(ctx, d.reader)
+}
+
+// SigningKeys reads every stored key inside the write transaction: SQLite has one writer (and
+// begins it IMMEDIATE), so two transactions deciding on the ring take turns.
+func (t *Tx) SigningKeys() ([]auth.SigningKey, error) {
+	return signingKeys(t.ctx, t.tx)
+}
+
+func signingKeys(ctx context.Context, q queryer) ([]auth.SigningKey, error) {
+	rows, err := q.QueryContext(ctx, querySigningKeys)
 	if err != nil {
 		return nil, err
 	}

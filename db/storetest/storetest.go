@@ -55,6 +55,7 @@ var cases = []testCase[auth.Store]{
 	{"SigningKeys", testSigningKeys},
 	{"Settings", testSettings},
 	{"SettingCreatedOnce", testSettingCreatedOnce},
+	{"KeyRingDecidedOnce", testKeyRingDecidedOnce},
 	{"Recovery", testRecovery},
 	{"CustomerListing", testCustomerListing},
 	{"AuditLog", testAuditLog},
@@ -668,6 +669,41 @@ func testSettingCreatedOnce(t *testing.T, s auth.Store) {
 		if !bytes.Equal(v, stored) {
 			t.Errorf("transaction %d went on with %q, but %q is stored", i, v, stored)
 		}
+	}
+}
+
+// testKeyRingDecidedOnce: transactions that read the key ring (Tx.SigningKeys) and add a key only
+// when there is none take turns, so one key is added, whatever the number that start at once.
+func testKeyRingDecidedOnce(t *testing.T, s auth.Store) {
+	const n = 6
+	keys := make([]auth.SigningKey, n)
+	for i := range keys {
+		k, err := auth.GenerateKey(auth.EdDSA, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys[i] = k
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			err := s.Update(ctx(), func(tx auth.Tx) error {
+				ring, err := tx.SigningKeys()
+				if err != nil || len(ring) > 0 {
+					return err
+				}
+				time.Sleep(20 * time.Millisecond) // (make the transactions overlap)
+				return tx.AddSigningKey(keys[i])
+			})
+			if err != nil {
+				t.Errorf("Update %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	got, err := s.SigningKeys(ctx())
+	if err != nil || len(got) != 1 {
+		t.Fatalf("SigningKeys after %d transactions at once = %d keys, %v; want 1", n, len(got), err)
 	}
 }
 
