@@ -626,3 +626,26 @@ func TestCustomersRevokeNone(t *testing.T) {
 		t.Errorf("audit after revoking no session: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestKeysRotateTwice: a second `keys rotate` while the first one's key is pending adds no key and
+// names the pending one; `keys rotate --now` makes a new key that signs at once.
+func TestKeysRotateTwice(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "shop.db")
+	if code, stdout, stderr := runArgs(t, "correct horse\n", "customers", "add", "--db", dbPath, // creates the database
+		"--email", "jan@shop.cz", "--first-name", "Jan", "--last-name", "Novák"); code != 0 {
+		t.Fatalf("add: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, first, stderr := runArgs(t, "", "keys", "rotate", "--signing-alg", "EdDSA", "--db", dbPath)
+	m := regexp.MustCompile(`^new signing key (\S+) \(EdDSA\) is published now and signs from (\S+)\n$`).FindStringSubmatch(first)
+	if code != 0 || m == nil {
+		t.Fatalf("first rotate: exit %d\n%s%s", code, first, stderr)
+	}
+	want := "a next key is already pending: " + m[1] + " (EdDSA), signing from " + m[2] + "; no key was added (--now makes one that signs at once)\n"
+	if code, out, stderr := runArgs(t, "", "keys", "rotate", "--signing-alg", "EdDSA", "--db", dbPath); code != 0 || out != want {
+		t.Fatalf("second rotate: exit %d\n%s%s\nwant %s", code, out, stderr, want)
+	}
+	if code, out, stderr := runArgs(t, "", "keys", "rotate", "--signing-alg", "EdDSA", "--now", "--db", dbPath); code != 0 ||
+		!strings.HasPrefix(out, "new signing key ") || strings.Contains(out, m[1]) {
+		t.Fatalf("rotate --now: exit %d\n%s%s", code, out, stderr)
+	}
+}
