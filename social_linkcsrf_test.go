@@ -222,3 +222,32 @@ func TestImpersonationAddsNoWayToLogIn(t *testing.T) {
 		t.Errorf("the customer's own SocialLinkUrl: %s", r.Raw)
 	}
 }
+
+// TestPreHijackerSendsLinkURL: an attacker registers the victim's address with a password and sends
+// the victim the account's link URL. Its confirmation page shows the victim's own masked address, so
+// the victim may well continue; their Google account vouching for the address must then take the
+// account back (password and sessions gone), not leave the attacker a password to it.
+func TestPreHijackerSendsLinkURL(t *testing.T) {
+	m, provider := socialServer(t)
+	attacker := register(t, m.URL(), "victim@example.com", "attacker-password")
+	r := gql(t, m.URL(), `mutation { SocialLinkUrl(type: google) }`, nil, bearer(attacker.AccessToken))
+	var linkURL string
+	if json.Unmarshal(r.Data["SocialLinkUrl"], &linkURL) != nil {
+		t.Fatalf("SocialLinkUrl: %s", r.Raw)
+	}
+	provider.SetUser(socialtest.User{Subject: "sub-victim", Email: "victim@example.com", EmailVerified: true})
+	if landed, _ := newBrowser(t).visit(linkURL, m.URL()+"/account"); landed.Query().Get("code") == "" {
+		t.Fatalf("the victim's confirmed link: %s", landed)
+	}
+	if r := login(t, m.URL(), "victim@example.com", "attacker-password"); len(r.Errors) == 0 {
+		t.Errorf("the attacker's password still logs in: %s", r.Raw)
+	}
+	if r := refresh(t, m.URL(), attacker.RefreshToken); len(r.Errors) == 0 {
+		t.Errorf("the attacker's session lives on: %s", r.Raw)
+	}
+	landed, _ := newBrowser(t).login(m, url.Values{})
+	victim := exchange(t, m, landed.Query().Get("code"), "").loginResult(t, "LoginWithSocialCode")
+	if me := gql(t, m.URL(), `{ currentCustomerUser { emailVerified } }`, nil, bearer(victim.AccessToken)); !strings.Contains(string(me.Raw), `"emailVerified":true`) {
+		t.Errorf("the victim's account: %s", me.Raw)
+	}
+}

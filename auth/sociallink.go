@@ -72,9 +72,13 @@ func decideLink(st linkState, id Identity) linkDecision {
 			return refuse(ReasonIdentityLinkedElsewhere)
 		}
 		d.Outcome, d.Customer = outcomeLink, st.Linking
-		// The logged-in customer proved the provider account; if it vouches for their own
-		// address, that proves it too. Nothing to clean up: they hold the password themselves.
+		// A provider vouching for the caller's own unproven address proves it for whoever holds the
+		// provider account, who need not be who set the password: a pre-hijacker who registered
+		// the victim's address can send the victim the link URL, whose confirmation page then shows
+		// the victim's own (masked) address. So it is rule 3's clean-up: the password, passkeys,
+		// other identities and sessions go, the provider account keeps the shop account.
 		d.Verified = vouched && email == st.Linking.Email && !st.Linking.EmailVerified
+		d.CleanUp = d.Verified
 		return d
 	}
 	// Rule 1: a linked identity logs its customer in, whatever email the provider reports now.
