@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -249,5 +250,23 @@ func TestPreHijackerSendsLinkURL(t *testing.T) {
 	victim := exchange(t, m, landed.Query().Get("code"), "").loginResult(t, "LoginWithSocialCode")
 	if me := gql(t, m.URL(), `{ currentCustomerUser { emailVerified } }`, nil, bearer(victim.AccessToken)); !strings.Contains(string(me.Raw), `"emailVerified":true`) {
 		t.Errorf("the victim's account: %s", me.Raw)
+	}
+}
+
+// TestLinkConfirmationThrottled: each look at a link token takes a write transaction, so an address
+// looks as often as it may start flows (--login-failures-per-ip a minute), then 429.
+func TestLinkConfirmationThrottled(t *testing.T) {
+	m, _ := socialServer(t, func(m *Main) { m.Config.LoginFailuresPerIP = 3 })
+	statuses := []int{}
+	for range 4 {
+		res, err := newBrowser(t).client.Get(m.URL() + auth.SocialPath + "google?link=" + strings.Repeat("B", 43))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		statuses = append(statuses, res.StatusCode)
+	}
+	if fmt.Sprint(statuses) != "[302 302 302 429]" {
+		t.Errorf("statuses %v, want [302 302 302 429]", statuses)
 	}
 }

@@ -772,6 +772,12 @@ func (s *Service) SocialLinkTarget(ctx context.Context, typ, link, redirect stri
 		return "", "", ErrProviderNotConfigured
 	}
 	failure = s.socialFailure(typ, ReasonStateInvalid, s.keepRedirect(redirect))
+	// Each look takes a write transaction: an address may look as often as it may start flows.
+	end, err := s.beginAttempt(ctx, EventLoginThrottled, socialStartLimits(s.cfg, ClientFromContext(ctx).IP)...)
+	if err != nil {
+		return "", "", err
+	}
+	end(true)
 	if !isToken(link) {
 		return "", failure, ErrLinkInvalid
 	}
