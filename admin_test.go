@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -626,4 +627,35 @@ func TestAdminSummaryHidesSecrets(t *testing.T) {
 	if !strings.Contains(all, "mail.shop.cz:587") || !strings.Contains(all, "db.shop.cz") {
 		t.Errorf("the summary does not name the mail server and the database: %s", all)
 	}
+}
+
+// TestAdminPasskeyRecordIsBounded: an operator's passkey is stored as a customer's is, without the
+// client data and attestation object a client chose the size of, both at enrolment and when a
+// login updates it.
+func TestAdminPasskeyRecordIsBounded(t *testing.T) {
+	e := startAdmin(t)
+	ana := e.newBrowser()
+	ana.keys.ClientDataPadding = 3000
+	ana.enrol(t, "ana")
+	stored := func(when string) {
+		t.Helper()
+		ids := ana.keys.CredentialIDs()
+		if len(ids) != 1 {
+			t.Fatalf("%d credentials", len(ids))
+		}
+		id, err := base64.RawURLEncoding.DecodeString(ids[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, _, err := e.m.DB.ConsolePasskeyOperator(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Credential) > 1500 || strings.Contains(string(p.Credential), "clientDataJSON") {
+			t.Errorf("%s: the stored record is %d bytes: %s", when, len(p.Credential), p.Credential)
+		}
+	}
+	stored("after enrolment")
+	ana.login(t).ok(t)
+	stored("after a login")
 }

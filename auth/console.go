@@ -366,7 +366,7 @@ func (s *Service) ConsoleEnrol(ctx context.Context, secret, credential string) (
 	if err := usablePublicKey(cred.PublicKey); err != nil {
 		return notVerified(err)
 	}
-	record, err := json.Marshal(cred)
+	record, err := passkeyRecord(cred)
 	if err != nil {
 		return ConsoleLogin{}, internal("auth.ConsoleEnrol", err)
 	}
@@ -525,7 +525,7 @@ func (s *Service) ConsoleLogin(ctx context.Context, credential string) (ConsoleL
 	if cred.Authenticator.CloneWarning {
 		return failed(fmt.Errorf("%s: stored %d, presented %d", AuditPasskeyClone, stored.SignCount, parsed.Response.AuthenticatorData.Counter))
 	}
-	record, err := json.Marshal(cred)
+	record, err := passkeyRecord(cred) // what a customer's passkey keeps, nothing a client chose the size of
 	if err != nil {
 		end(false)
 		return ConsoleLogin{}, internal("auth.ConsoleLogin", err)
