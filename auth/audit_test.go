@@ -40,7 +40,7 @@ func TestCustomerSecurityChangesAreAudited(t *testing.T) {
 		{AuditCustomerPassword, p.DeviceID},
 		{AuditRecovery, ""},
 	}
-	got := e.store.auditEvents()
+	got := auditEvents(t, e.store)
 	if len(got) != len(want) {
 		t.Fatalf("audit log %+v, want %d events", got, len(want))
 	}

@@ -1,5 +1,7 @@
 package auth
 
+import "testing"
+
 // Hooks for the external tests (package auth_test), which forge tokens with the ring's own keys.
 
 // SignerForTest returns the key that signs new access tokens, private part included.
@@ -7,3 +9,7 @@ func (s *Service) SignerForTest() SigningKey { return s.keys.signerAt(s.Now()).S
 
 // RefreshKeyForTest returns the key that signs new refresh tokens, secret included.
 func (s *Service) RefreshKeyForTest() SigningKey { return s.keys.refreshSignerAt(s.Now()).SigningKey }
+
+// NewStoreForTest opens a real, empty store that is closed when the test ends. The package's own
+// tests cannot import db/sqlite (it imports auth), so helpers_test.go, in package auth_test, sets it.
+var NewStoreForTest func(t testing.TB) Store

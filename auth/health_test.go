@@ -9,26 +9,19 @@ import (
 	"shopauth/internal/testkit"
 )
 
-// failingWrites is a store whose write transactions fail while broken is set, as on a full disk.
-type failingWrites struct {
-	*fakeStore
-	broken bool
-	writes int
-}
-
-func (f *failingWrites) Update(ctx context.Context, fn func(Tx) error) error {
-	f.writes++
-	if f.broken {
-		return errors.New("disk I/O error")
-	}
-	return f.fakeStore.Update(ctx, fn)
-}
-
-// TestHealthTellsWriteFailures (issue 16 item 8, issue 20 item 7): Ping turns to an error on the
-// first failed write, its own probe's or a request's, and back to ok on the next write that
-// succeeds; it probes at most every 5 s while writes succeed and every second while they fail.
+// TestHealthTellsWriteFailures: Ping turns to an error on the first failed write, its own probe's
+// or a request's, and back to ok on the next write that succeeds; it probes at most every 5 s while
+// writes succeed and every second while they fail.
 func TestHealthTellsWriteFailures(t *testing.T) {
-	store := &failingWrites{fakeStore: newFakeStore()}
+	base := newStore(t)
+	broken, writes := false, 0 // as on a full disk: while broken, every write transaction fails
+	store := interceptedStore{Store: base, update: func(ctx context.Context, fn func(Tx) error) error {
+		writes++
+		if broken {
+			return errors.New("disk I/O error")
+		}
+		return base.Update(ctx, fn)
+	}}
 	cfg := DefaultConfig()
 	cfg.SigningAlgorithm = ES256
 	svc, err := New(context.Background(), store, cfg, nil)
@@ -60,16 +53,16 @@ func TestHealthTellsWriteFailures(t *testing.T) {
 	}
 	for _, s := range steps {
 		clk.Advance(s.advance)
-		store.broken = s.broken
+		broken = s.broken
 		if s.request {
 			requestWrite()
 		}
-		before := store.writes
+		before := writes
 		err := svc.Ping(ctx)
 		if (err == nil) != s.wantOK {
 			t.Errorf("%s: Ping = %v, want ok %v", s.name, err, s.wantOK)
 		}
-		if probed := store.writes > before; probed != s.wantProbe {
+		if probed := writes > before; probed != s.wantProbe {
 			t.Errorf("%s: probed a write %v, want %v", s.name, probed, s.wantProbe)
 		}
 	}

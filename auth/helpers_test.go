@@ -20,6 +20,20 @@ import (
 	"shopauth/internal/testkit"
 )
 
+func init() { auth.NewStoreForTest = openStore }
+
+// openStore opens a SQLite file in t.TempDir(), closed when the test ends: the store every test of
+// the package runs on, those of package auth too.
+func openStore(t testing.TB) auth.Store {
+	t.Helper()
+	d, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	return d
+}
+
 // testEnv is a service over a real SQLite file in t.TempDir(), with a clock the test moves.
 type testEnv struct {
 	t    testing.TB

@@ -42,11 +42,11 @@ func (m *fakeMailer) SendRecovery(ctx context.Context, c Customer, hash string) 
 	return m.fail
 }
 
-// recoveryEnv is a service over the fake store with a clock the test moves and a fake mailer.
+// recoveryEnv is a service over a real store with a clock the test moves and a fake mailer.
 type recoveryEnv struct {
 	t      *testing.T
 	svc    *Service
-	store  *fakeStore
+	store  Store
 	mailer *fakeMailer
 	logs   *testkit.LogBuffer // the mail goroutine writes it while the test reads it
 	clk    *testkit.Clock
@@ -61,7 +61,7 @@ func newRecoveryEnv(t *testing.T) *recoveryEnv {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.SigningAlgorithm = ES256 // an RSA key takes long to make and tells these tests nothing more
-	e := &recoveryEnv{t: t, store: newFakeStore(), mailer: &fakeMailer{sent: make(chan sentRecovery, 16)},
+	e := &recoveryEnv{t: t, store: newStore(t), mailer: &fakeMailer{sent: make(chan sentRecovery, 16)},
 		logs: &testkit.LogBuffer{}, clk: testkit.NewClock(time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC))}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	svc, err := New(t.Context(), e.store, cfg, log)
@@ -142,7 +142,7 @@ func TestRecoveryFlow(t *testing.T) {
 	if len(hash) != recoveryHashLen {
 		t.Fatalf("hash %q has %d characters, want %d", hash, len(hash), recoveryHashLen)
 	}
-	r, ok := e.store.recovery(c.ID)
+	r, ok := storedRecovery(t, e.store, c.ID)
 	if !ok {
 		t.Fatal("no recovery stored")
 	}
@@ -177,7 +177,7 @@ func TestRecoveryFlow(t *testing.T) {
 			t.Errorf("%s refresh token after recovery: %v, want invalid-token", name, err)
 		}
 	}
-	if n := e.store.sessionCount(c.ID); n != 1 {
+	if n := sessionCount(t, e.store, c.ID); n != 1 {
 		t.Errorf("%d sessions after recovery, want only the new one", n)
 	}
 
@@ -188,10 +188,10 @@ func TestRecoveryFlow(t *testing.T) {
 	if _, err := e.svc.Login(ctx, recoveryEmail, "new password 2"); err != nil {
 		t.Errorf("new password: %v", err)
 	}
-	if _, ok := e.store.recovery(c.ID); ok {
+	if _, ok := storedRecovery(t, e.store, c.ID); ok {
 		t.Error("the recovery is still stored after use")
 	}
-	got, _ := e.store.customer(c.ID)
+	got := storedCustomer(t, e.store, c.ID)
 	if !got.SecurityChangedAt.Equal(e.clock().Truncate(time.Second)) {
 		t.Errorf("SecurityChangedAt = %v, want %v", got.SecurityChangedAt, e.clock())
 	}
@@ -250,21 +250,21 @@ func TestRecoverPasswordRefused(t *testing.T) {
 			c, _ := e.register(recoveryEmail, "Jaromír", "Jágr")
 			hash := e.request(recoveryEmail)
 			email, presented := tt.prepare(e, hash)
-			before, _ := e.store.customer(c.ID)
-			rBefore, _ := e.store.recovery(c.ID)
-			sessions := e.store.sessionCount(c.ID)
+			before := storedCustomer(t, e.store, c.ID)
+			rBefore, _ := storedRecovery(t, e.store, c.ID)
+			sessions := sessionCount(t, e.store, c.ID)
 
 			_, err := e.svc.RecoverPassword(ctx, email, presented, "new password 2")
 			wantBadRecovery(t, err)
 
-			after, _ := e.store.customer(c.ID)
+			after := storedCustomer(t, e.store, c.ID)
 			if after.PasswordHash != before.PasswordHash || !after.SecurityChangedAt.Equal(before.SecurityChangedAt) {
 				t.Error("the password changed")
 			}
-			if rAfter, _ := e.store.recovery(c.ID); !bytes.Equal(rAfter.HashSHA256, rBefore.HashSHA256) {
+			if rAfter, _ := storedRecovery(t, e.store, c.ID); !bytes.Equal(rAfter.HashSHA256, rBefore.HashSHA256) {
 				t.Error("the pending recovery changed")
 			}
-			if n := e.store.sessionCount(c.ID); n != sessions || n == 0 {
+			if n := sessionCount(t, e.store, c.ID); n != sessions || n == 0 {
 				t.Errorf("%d sessions, want the %d there were", n, sessions)
 			}
 			if _, err := e.svc.Login(ctx, recoveryEmail, recoveryPassword); err != nil {
@@ -296,7 +296,7 @@ func TestRecoverPasswordValidatesNewPassword(t *testing.T) {
 		}
 	}
 	// A refused password does not use the hash up.
-	if _, ok := e.store.recovery(c.ID); !ok {
+	if _, ok := storedRecovery(t, e.store, c.ID); !ok {
 		t.Fatal("the recovery was used up by an invalid password")
 	}
 	if _, err := e.svc.RecoverPassword(t.Context(), recoveryEmail, hash, "long enough 1"); err != nil {
@@ -331,7 +331,7 @@ func TestRecoverPasswordOnce(t *testing.T) {
 	if ok != 1 {
 		t.Fatalf("%d recoveries succeeded, want exactly 1", ok)
 	}
-	if n := e.store.sessionCount(c.ID); n != 1 {
+	if n := sessionCount(t, e.store, c.ID); n != 1 {
 		t.Fatalf("%d sessions, want the one of the successful recovery", n)
 	}
 }
@@ -345,11 +345,18 @@ func TestRequestPasswordRecoveryUnknownEmail(t *testing.T) {
 		}
 	}
 	e.noMail()
-	e.store.mu.RLock()
-	n := len(e.store.st.recoveries)
-	e.store.mu.RUnlock()
-	if n != 0 {
-		t.Fatalf("%d recoveries stored for unknown emails", n)
+	customers, err := e.store.Customers(t.Context(), e.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range customers {
+		stored, err := e.store.CustomerByUUID(t.Context(), c.UUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := storedRecovery(t, e.store, stored.ID); ok {
+			t.Fatalf("a recovery stored for %s after requests for unknown emails", c.Email)
+		}
 	}
 }
 
@@ -599,13 +606,15 @@ func TestDrainWaitsForMailsInFlight(t *testing.T) {
 
 // recordingStore records the reads a recovery check makes in its transactions.
 type recordingStore struct {
-	*fakeStore
 	mu    sync.Mutex
 	calls []string
 }
 
-func (r *recordingStore) Update(ctx context.Context, fn func(Tx) error) error {
-	return r.fakeStore.Update(ctx, func(tx Tx) error { return fn(recordingTx{Tx: tx, r: r}) })
+// over returns store with its transactions recorded in r.
+func (r *recordingStore) over(store Store) Store {
+	return interceptedStore{Store: store, update: func(ctx context.Context, fn func(Tx) error) error {
+		return store.Update(ctx, func(tx Tx) error { return fn(recordingTx{Tx: tx, r: r}) })
+	}}
 }
 
 func (r *recordingStore) take() []string {
@@ -642,8 +651,8 @@ func (t recordingTx) Recovery(customerID int64) (Recovery, error) {
 // expired one and one with a live one (a known email once answered 25 µs later).
 func TestRecoverPasswordWrongHashSameWork(t *testing.T) {
 	e := newRecoveryEnv(t)
-	rec := &recordingStore{fakeStore: e.store}
-	svc, err := New(t.Context(), rec, e.svc.cfg, slog.New(slog.DiscardHandler))
+	rec := &recordingStore{}
+	svc, err := New(t.Context(), rec.over(e.store), e.svc.cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,10 +25,10 @@ func TestCleanText(t *testing.T) {
 	}
 }
 
-// TestNamesStoredClean (issue 16 item 9): controls and bidi overrides never reach storage, and a
+// TestNamesStoredClean: controls and bidi overrides never reach storage, and a
 // name of nothing else is blank.
 func TestNamesStoredClean(t *testing.T) {
-	store := newFakeStore()
+	store := newStore(t)
 	cfg := DefaultConfig()
 	cfg.SigningAlgorithm = ES256
 	svc, err := New(context.Background(), store, cfg, nil)

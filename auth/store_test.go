@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+)
+
+// newStore opens the real store (SQLite in t.TempDir()) for a test of package auth.
+func newStore(t testing.TB) Store {
+	t.Helper()
+	if NewStoreForTest == nil {
+		t.Fatal("NewStoreForTest is not set (helpers_test.go sets it)")
+	}
+	return NewStoreForTest(t)
+}
+
+// interceptedStore is a real store whose write transactions go through update, which may fail
+// them (an outage, a full disk), count them or hand fn a Tx that records what it is asked.
+type interceptedStore struct {
+	Store
+	update func(ctx context.Context, fn func(Tx) error) error
+}
+
+func (s interceptedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return s.update(ctx, fn)
+}
+
+// The readers below look behind the domain, through the store's own transactions.
+
+func storedRecovery(t testing.TB, s Store, customerID int64) (r Recovery, ok bool) {
+	t.Helper()
+	err := s.Update(t.Context(), func(tx Tx) error {
+		var err error
+		r, err = tx.Recovery(customerID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return Recovery{}, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, true
+}
+
+func storedCustomer(t testing.TB, s Store, id int64) Customer {
+	t.Helper()
+	var c Customer
+	if err := s.Update(t.Context(), func(tx Tx) error {
+		var err error
+		c, err = tx.CustomerByID(id)
+		return err
+	}); err != nil {
+		t.Fatalf("customer %d: %v", id, err)
+	}
+	return c
+}
+
+// sessionCount counts a customer's stored sessions, expired ones too.
+func sessionCount(t testing.TB, s Store, customerID int64) int {
+	t.Helper()
+	list, err := s.Sessions(t.Context(), customerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(list)
+}
+
+// auditEvents returns the whole audit log, oldest first.
+func auditEvents(t testing.TB, s Store) []AuditEvent {
+	t.Helper()
+	events, err := s.AuditLog(t.Context(), AuditQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Reverse(events)
+	return events
+}
