@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -492,32 +491,21 @@ func (s *Service) ConsoleLogin(ctx context.Context, credential string) (ConsoleL
 	}
 	var stored ConsolePasskey
 	var op ConsoleOperator
-	var storeErr error
-	lookup := func(rawID, userHandle []byte) (webauthn.User, error) {
+	cred, err := validateDiscoverableLogin(s.console.rp, session, parsed, func(rawID []byte) (passkeyOwner, error) {
 		var err error
-		stored, op, err = s.store.ConsolePasskeyOperator(ctx, rawID)
-		if err != nil {
-			if !errors.Is(err, ErrNotFound) {
-				storeErr = err
-			}
-			return nil, err
+		if stored, op, err = s.store.ConsolePasskeyOperator(ctx, rawID); err != nil {
+			return passkeyOwner{}, err
 		}
 		handle := s.operatorHandle(op)
-		if subtle.ConstantTimeCompare(handle, userHandle) != 1 {
-			return nil, errors.New("the user handle is not the passkey owner's")
-		}
-		var rec webauthn.Credential
-		if err := json.Unmarshal(stored.Credential, &rec); err != nil {
-			storeErr = err
-			return nil, err
-		}
-		rec.Authenticator.SignCount = stored.SignCount
-		return &operatorUser{handle: handle, o: op, creds: []webauthn.Credential{rec}}, nil
-	}
-	_, cred, err := s.console.rp.ValidatePasskeyLogin(lookup, session, parsed)
-	if storeErr != nil {
+		return passkeyOwner{handle: handle, record: stored.Credential, signCount: stored.SignCount,
+			user: func(rec webauthn.Credential) webauthn.User {
+				return &operatorUser{handle: handle, o: op, creds: []webauthn.Credential{rec}}
+			}}, nil
+	})
+	var lookupErr lookupError
+	if errors.As(err, &lookupErr) {
 		end(false)
-		return ConsoleLogin{}, internal("auth.ConsoleLogin", storeErr)
+		return ConsoleLogin{}, internal("auth.ConsoleLogin", lookupErr.err)
 	}
 	if err != nil {
 		return failed(err)

@@ -546,31 +546,20 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	}
 	var stored Passkey
 	var cust Customer
-	var storeErr error // a lookup that failed for another reason than an unknown credential
-	lookup := func(rawID, userHandle []byte) (webauthn.User, error) {
+	cred, err := validateDiscoverableLogin(s.passkeys.rp, session, parsed, func(rawID []byte) (passkeyOwner, error) {
 		var err error
-		stored, cust, err = s.store.PasskeyCustomer(ctx, rawID)
-		if err != nil {
-			if !errors.Is(err, ErrNotFound) {
-				storeErr = err
-			}
-			return nil, err
+		if stored, cust, err = s.store.PasskeyCustomer(ctx, rawID); err != nil {
+			return passkeyOwner{}, err
 		}
 		handle := s.userHandle(cust)
-		if subtle.ConstantTimeCompare(handle, userHandle) != 1 {
-			return nil, errors.New("the user handle is not the passkey owner's")
-		}
-		var rec webauthn.Credential
-		if err := json.Unmarshal(stored.Credential, &rec); err != nil {
-			storeErr = err
-			return nil, err
-		}
-		rec.Authenticator.SignCount = stored.SignCount
-		return &passkeyUser{handle: handle, c: cust, creds: []webauthn.Credential{rec}}, nil
-	}
-	_, cred, err := s.passkeys.rp.ValidatePasskeyLogin(lookup, session, parsed)
-	if storeErr != nil {
-		return TokenPair{}, internal("auth.LoginWithPasskey", storeErr)
+		return passkeyOwner{handle: handle, record: stored.Credential, signCount: stored.SignCount,
+			user: func(rec webauthn.Credential) webauthn.User {
+				return &passkeyUser{handle: handle, c: cust, creds: []webauthn.Credential{rec}}
+			}}, nil
+	})
+	var lookupErr lookupError
+	if errors.As(err, &lookupErr) {
+		return TokenPair{}, internal("auth.LoginWithPasskey", lookupErr.err)
 	}
 	if err != nil {
 		return failed(err)
@@ -611,4 +600,52 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	}
 	s.event(EventLoginOK)
 	return pair, nil
+}
+
+// passkeyOwner is what a discoverable login finds for the credential id an assertion names: the
+// owner's user handle, the stored record and its counter, and the go-webauthn user to check against.
+type passkeyOwner struct {
+	handle    []byte
+	record    []byte // passkeyRecord's JSON
+	signCount uint32
+	user      func(webauthn.Credential) webauthn.User
+}
+
+// lookupError is a discoverable login that failed on the server's side: the store could not be
+// read, or its record does not decode. Any other failure is the assertion's.
+type lookupError struct{ err error }
+
+func (e lookupError) Error() string { return e.err.Error() }
+func (e lookupError) Unwrap() error { return e.err }
+
+// validateDiscoverableLogin validates a discoverable login's assertion with rp, customers' and
+// operators' alike. find loads the passkey the credential id names (ErrNotFound if none); the
+// assertion's user handle must be its owner's, compared in constant time.
+func validateDiscoverableLogin(rp *webauthn.WebAuthn, session webauthn.SessionData, parsed *protocol.ParsedCredentialAssertionData,
+	find func(rawID []byte) (passkeyOwner, error)) (*webauthn.Credential, error) {
+	var storeErr error // go-webauthn reports a failed lookup as the client's bad request
+	lookup := func(rawID, userHandle []byte) (webauthn.User, error) {
+		owner, err := find(rawID)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				storeErr = err
+			}
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare(owner.handle, userHandle) != 1 {
+			return nil, errors.New("the user handle is not the passkey owner's")
+		}
+		var rec webauthn.Credential
+		if err := json.Unmarshal(owner.record, &rec); err != nil {
+			storeErr = err
+			return nil, err
+		}
+		rec.Authenticator.SignCount = owner.signCount
+		return owner.user(rec), nil
+	}
+	_, cred, err := rp.ValidatePasskeyLogin(lookup, session, parsed)
+	if storeErr != nil {
+		return nil, lookupError{storeErr}
+	}
+	return cred, err
 }
