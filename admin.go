@@ -53,19 +53,6 @@ func (m *Main) resolveConsole() error {
 	return nil
 }
 
-// openAdminListener listens on --admin-addr, when set and not open yet.
-func (m *Main) openAdminListener() error {
-	if m.Admin.Addr == "" || m.Admin.Listener != nil {
-		return nil
-	}
-	ln, err := net.Listen("tcp", m.Admin.Addr)
-	if err != nil {
-		return fmt.Errorf("--admin-addr: %w", err)
-	}
-	m.Admin.Listener = ln
-	return nil
-}
-
 // buildAdmin makes the console's handler once the service exists.
 func (m *Main) buildAdmin() error {
 	if m.Admin.Addr == "" {
@@ -82,7 +69,7 @@ func (m *Main) buildAdmin() error {
 	}
 	m.Admin.handler = web.NewAdminHandler(web.AdminConfig{Service: m.Service, Schema: schema, Cost: meter, Logger: m.Log,
 		TrustedProxies: m.TrustedProxies})
-	return m.openAdminListener()
+	return nil
 }
 
 // serveAdmin serves the console until stop is called, and says where.

@@ -39,7 +39,7 @@ func startAdmin(t *testing.T, configure ...func(*Main)) *adminEnv {
 	smtp := mailtest.Start(t, mailtest.Options{})
 	m := startServer(t, func(m *Main) {
 		m.Admin.Addr, m.Admin.Listener = ln.Addr().String(), ln
-		m.SMTPURL = smtp.URL()
+		m.SMTPURL, m.MailLog = smtp.URL(), false
 		for _, f := range configure {
 			f(m)
 		}
@@ -612,7 +612,7 @@ func seedCustomers(t testing.TB, m *Main, n int) {
 // database without their passwords.
 func TestAdminSummaryHidesSecrets(t *testing.T) {
 	m := NewMain()
-	m.SMTPURL = "smtp://shop:mail-s3cret@mail.shop.cz:587"
+	m.SMTPURL, m.MailLog = "smtp://shop:mail-s3cret@mail.shop.cz:587", false
 	m.DBPath = "postgres://shopauth:db-s3cret@db.shop.cz/shopauth?password=db-s3cret2"
 	info := m.adminInfo()
 	all := info.Store + info.Version

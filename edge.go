@@ -60,18 +60,6 @@ func isWildcardAddr(addr string) bool {
 	return host == "" || (ip != nil && ip.IsUnspecified())
 }
 
-// openMetricsListener listens on --metrics-addr, when set.
-func (m *Main) openMetricsListener() error {
-	if m.MetricsAddr == "" || m.MetricsListener != nil { // serve opens it before the database
-		return nil
-	}
-	var err error
-	if m.MetricsListener, err = net.Listen("tcp", m.MetricsAddr); err != nil {
-		return fmt.Errorf("--metrics-addr: %w", err)
-	}
-	return nil
-}
-
 // serveMetrics serves /metrics on the metrics listener until the returned stop is called.
 func (m *Main) serveMetrics(metrics http.Handler) (stop func(context.Context) error) {
 	if m.MetricsListener == nil {

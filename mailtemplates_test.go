@@ -58,7 +58,7 @@ func TestMailTemplatesInTheRecoveryMail(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "recovery.subject.txt"), []byte("Obnova hesla v obchodě {{.ShopName}}"), 0o600)
 	smtp := mailtest.Start(t, mailtest.Options{})
 	m := startServer(t, func(m *Main) {
-		m.SMTPURL = smtp.URL()
+		m.SMTPURL, m.MailLog = smtp.URL(), false
 		m.ShopName = "Kolo"
 		m.MailTemplates = dir
 	})

@@ -1,6 +1,7 @@
 // Command shopauth is a self-hosted customer login server for small shops: a GraphQL API in the
 // Shopsys Frontend API's auth dialect, a GraphiQL page and a JWKS document, over a SQLite file or a
-// PostgreSQL database. It only wires: README.md's Architecture section says who imports whom.
+// PostgreSQL database. main.go builds every piece and passes it down; README.md's Architecture
+// section says who imports whom.
 package main
 
 import (
@@ -18,12 +19,9 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/peterbourgon/ff/v3"
 
 	"shopauth/auth"
 	"shopauth/db"
@@ -51,13 +49,12 @@ func main() {
 // errUsage marks a command-line mistake: exit status 2, as Go tools do.
 var errUsage = errors.New("usage")
 
-// refusal is a start refused for its settings where that shows only once the database is open
-// (another issuer than the database knows): exit status 2 like a command-line mistake, with its
-// message.
+// refusal is a start Open refuses for its settings (a relying party that cannot be, a public
+// site without a mail server, another issuer than the database knows): serve words it as a
+// command-line mistake, exit status 2.
 type refusal struct{ msg string }
 
-func (r *refusal) Error() string        { return r.msg }
-func (r *refusal) Is(target error) bool { return target == errUsage }
+func (r *refusal) Error() string { return r.msg }
 
 // run dispatches a subcommand and returns the exit status.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -81,9 +78,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
-		if r := (*refusal)(nil); errors.As(err, &r) {
-			fmt.Fprintf(stderr, "shopauth %s: %s\n", cmd, r.msg)
-		}
 		return 2
 	default:
 		fmt.Fprintln(stderr, "shopauth:", err)
@@ -141,62 +135,51 @@ func newFlagSet(name, synopsis string, stdout, stderr io.Writer) (*flag.FlagSet,
 	return fs, fs.String("db", "shopauth.db", "SQLite database `file`, or PostgreSQL URL (postgres://user:pass@host:5432/name)")
 }
 
-// parseFlags reads flags from args, then from SHOPAUTH_* environment variables. --help prints
-// the command's usage. A mistake in either is errUsage, after the message and a one-line hint
-// (not the whole usage, which would bury the message) went to the flag set's output.
+// parseFlags reads flags from args, then from SHOPAUTH_* environment variables (a flag on the
+// command line wins). --help prints the command's usage. A mistake in either is errUsage, after
+// the message and a one-line hint (not the whole usage, which would bury the message) went to the
+// flag set's output.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	usage := fs.Usage
 	fs.Usage = func() {} // the flag package calls it for help and for mistakes alike
-	out := fs.Output()
-	printed := &writeWatcher{w: out}
-	fs.SetOutput(printed)
-	err := ff.Parse(fs, args, ff.WithEnvVarPrefix("SHOPAUTH"))
-	fs.SetOutput(out)
+	err := fs.Parse(args)
 	fs.Usage = usage
 	switch {
 	case err == nil:
-		return nil
+		if err = setFromEnvironment(fs); err == nil {
+			return nil
+		}
+		fmt.Fprintln(fs.Output(), err)
 	case errors.Is(err, flag.ErrHelp):
 		usage()
 		return err
-	case !printed.wrote:
-		// The flag package prints the command-line mistakes it finds; ff's environment
-		// mistakes nobody has printed yet.
-		fmt.Fprintln(out, envMistake(fs, err))
-	}
+	} // else the flag package printed the mistake
 	printHint(fs)
 	return errUsage
 }
 
-// envMistake words ff's error for a bad SHOPAUTH_* value as the flag package words a bad flag:
-// the command, the value, the variable and its flag (ff names neither the command nor the value).
-func envMistake(fs *flag.FlagSet, err error) string {
-	msg := err.Error()
+// envName is the environment variable of a flag: --access-ttl is SHOPAUTH_ACCESS_TTL.
+func envName(flagName string) string {
+	return "SHOPAUTH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// setFromEnvironment sets every flag the command line left alone from its non-empty SHOPAUTH_*
+// variable. A bad value is named with the command, the variable and the flag.
+func setFromEnvironment(fs *flag.FlagSet) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
 	fs.VisitAll(func(f *flag.Flag) {
-		key := "SHOPAUTH_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if !strings.Contains(msg, strconv.Quote(key)) {
+		key := envName(f.Name)
+		value, ok := os.LookupEnv(key)
+		if err != nil || given[f.Name] || !ok || value == "" {
 			return
 		}
-		cause := err // ff wraps the flag's own error twice: environment, then variable
-		for range 2 {
-			if inner := errors.Unwrap(cause); inner != nil {
-				cause = inner
-			}
+		if e := fs.Set(f.Name, value); e != nil {
+			err = fmt.Errorf("%s: invalid value %q for %s (--%s): %v", fs.Name(), value, key, f.Name, e)
 		}
-		msg = fmt.Sprintf("%s: invalid value %q for %s (--%s): %v", fs.Name(), os.Getenv(key), key, f.Name, cause)
 	})
-	return msg
-}
-
-// writeWatcher remembers whether anything was written through it.
-type writeWatcher struct {
-	w     io.Writer
-	wrote bool
-}
-
-func (w *writeWatcher) Write(p []byte) (int, error) {
-	w.wrote = true
-	return w.w.Write(p)
+	return err
 }
 
 // parseInterspersed parses flags that may come before and after the positional arguments
@@ -232,7 +215,6 @@ type Main struct {
 	// into Config.WebAuthn.
 	WebAuthnRPID    string
 	WebAuthnOrigins []string
-	rpResolved      bool
 	Log             *slog.Logger
 	Stdout          io.Writer
 	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
@@ -262,7 +244,6 @@ type Main struct {
 	Listener net.Listener
 	server   *http.Server
 	stop     context.CancelFunc
-	done     chan struct{}
 }
 
 // NewMain returns a Main with the contract's defaults.
@@ -356,39 +337,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	}
-	defer func() { // a start refused below leaves no listener behind
-		if m.server == nil && m.Listener != nil {
-			m.Listener.Close()
-		}
-	}()
-	if err := m.resolveRelyingParty(); err != nil {
-		return usageError(fs, "invalid configuration: %v", err)
-	}
-	if err := m.checkMail(); err != nil {
-		return usageError(fs, "%v", err)
-	}
-	if _, err := mail.New(m.mailConfig(), m.Log); err != nil {
-		// A template that does not parse, a bad sender or link: refused before anything starts.
-		return usageError(fs, "%v", err)
-	}
-	// Listen before the database is opened, so that a busy --addr or --metrics-addr is refused before a
-	// new database is created (the next start would not say it made one) and nothing is left open.
-	if m.Listener == nil {
-		ln, err := net.Listen("tcp", m.Addr)
-		if err != nil {
-			return err
-		}
-		m.Listener = ln
-	}
-	if err := m.openMetricsListener(); err != nil {
-		return err
-	}
-	if err := m.openAdminListener(); err != nil {
-		return err
-	}
-	// Open checks the database path (checkDB) and says if it created a new database.
 	if err := m.Open(ctx); err != nil {
-		return errors.Join(err, m.Close())
+		err = errors.Join(err, m.Close())
+		if c := (*refusal)(nil); errors.As(err, &c) {
+			return usageError(fs, "%s", c.msg)
+		}
+		return err
 	}
 	err = m.Run(ctx)
 	err = errors.Join(err, m.Close())
@@ -427,8 +381,27 @@ func splitList(s string) []string {
 	return out
 }
 
-// Open opens the database, builds the service and the HTTP handler, and starts listening.
+// Open checks the settings the flags cannot check alone (the passkeys' relying party, the mail
+// configuration and templates), listens on every address, then opens the database (checkDB says
+// if it creates a new one), builds the service and the HTTP handlers. Listening comes before the
+// database, so that a busy --addr, --metrics-addr or --admin-addr is refused before a new database
+// is created (the next start would not say it made one).
 func (m *Main) Open(ctx context.Context) error {
+	if err := m.resolveRelyingParty(); err != nil {
+		return &refusal{"invalid configuration: " + err.Error()}
+	}
+	if err := m.checkMail(); err != nil {
+		return &refusal{err.Error()}
+	}
+	// Without --smtp-url the mailer writes each recovery link to the log, so a local demo works.
+	// A template that does not parse, a bad sender or link is refused here.
+	mailer, err := mail.New(m.mailConfig(), m.Log)
+	if err != nil {
+		return &refusal{err.Error()}
+	}
+	if err := m.listen(); err != nil {
+		return err
+	}
 	created, err := checkDB(m.DBPath, seedDB)
 	if err != nil {
 		return err
@@ -441,11 +414,6 @@ func (m *Main) Open(ctx context.Context) error {
 	} else if from, to := m.DB.Migrated(); from > 0 && to > from {
 		m.Log.Info(migratedMessage(from, to))
 	}
-	if !m.rpResolved {
-		if err := m.resolveRelyingParty(); err != nil {
-			return err
-		}
-	}
 	m.Config.CORSOrigins = m.CORSOrigins // a social login's redirect may go to them
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
 		return err
@@ -455,11 +423,6 @@ func (m *Main) Open(ctx context.Context) error {
 	}
 	if shared, ok := m.DB.(interface{ Throttle() auth.Throttle }); ok {
 		m.Service.Throttle = shared.Throttle() // PostgreSQL: the limits hold across every process
-	}
-	// Without --smtp-url the mailer writes each recovery link to the log, so a local demo works.
-	mailer, err := mail.New(m.mailConfig(), m.Log)
-	if err != nil {
-		return err
 	}
 	m.Service.Mailer = mailer
 	schema, err := resolvers.NewSchema(schemaSDL, m.Service, m.Log)
@@ -487,17 +450,36 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.buildAdmin(); err != nil {
 		return err
 	}
-	if m.Listener == nil { // a test may hand in one it opened, to know the issuer beforehand
-		if m.Listener, err = net.Listen("tcp", m.Addr); err != nil {
-			return err
-		}
-	}
-	if err := m.openMetricsListener(); err != nil {
-		return err
-	}
 	m.logSummary()
 	if m.Demo {
 		return m.demo(ctx)
+	}
+	return nil
+}
+
+// listen opens the listeners not handed in already: --addr (unless systemd passed a socket, or a
+// test opened one to know the issuer beforehand), --metrics-addr and --admin-addr.
+func (m *Main) listen() error {
+	if m.Listener == nil {
+		ln, err := net.Listen("tcp", m.Addr)
+		if err != nil {
+			return err
+		}
+		m.Listener = ln
+	}
+	if m.MetricsAddr != "" && m.MetricsListener == nil {
+		ln, err := net.Listen("tcp", m.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("--metrics-addr: %w", err)
+		}
+		m.MetricsListener = ln
+	}
+	if m.Admin.Addr != "" && m.Admin.Listener == nil {
+		ln, err := net.Listen("tcp", m.Admin.Addr)
+		if err != nil {
+			return fmt.Errorf("--admin-addr: %w", err)
+		}
+		m.Admin.Listener = ln
 	}
 	return nil
 }
@@ -511,7 +493,7 @@ func (m *Main) resolveRelyingParty() error {
 	if err != nil {
 		return err
 	}
-	m.Config.WebAuthn, m.rpResolved = rp, true
+	m.Config.WebAuthn = rp
 	switch {
 	case rp.ID == "":
 		m.Log.Info("passkeys are off: the issuer's host cannot be a WebAuthn RP ID; set --webauthn-rp-id", "issuer", m.Config.Issuer)

@@ -13,7 +13,7 @@ import (
 func TestPasswordRecoveryOverHTTPAndSMTP(t *testing.T) {
 	smtp := mailtest.Start(t, mailtest.Options{})
 	m := startServer(t, func(m *Main) {
-		m.SMTPURL = smtp.URL()
+		m.SMTPURL, m.MailLog = smtp.URL(), false
 		m.RecoveryURL = "https://shop.example/reset?email={email}&hash={hash}"
 	})
 	u := m.URL()
