@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"shopauth/auth"
+	"shopauth/cli"
 	"shopauth/db"
 	"shopauth/mail"
 	"shopauth/resolvers"
@@ -21,7 +22,7 @@ import (
 )
 
 // The admin console (--admin-addr): the page and its API on a listener of their own, which the
-// public listener never routes. Operators are managed with `shopauth operators` (operators.go).
+// public listener never routes. Operators are managed with `shopauth operators` (cli/operators.go).
 
 //go:embed admin.graphql
 var adminSDL string
@@ -88,7 +89,7 @@ func (m *Main) serveAdmin() (stop func(context.Context) error) {
 func (m *Main) adminInfo() resolvers.AdminInfo {
 	store := "SQLite " + m.DBPath
 	if db.IsPostgres(m.DBPath) {
-		store = "PostgreSQL " + redactDB(m.DBPath)
+		store = "PostgreSQL " + cli.RedactDB(m.DBPath)
 	}
 	c := m.Config
 	mailVia := "the log (no --smtp-url)"

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,52 +75,6 @@ func TestCustomersListAndShow(t *testing.T) {
 	}
 	if whoAmI(t, url, anna.AccessToken) != http.StatusOK {
 		t.Error("reading changed something")
-	}
-}
-
-func TestCustomersMistakes(t *testing.T) {
-	dir := t.TempDir()
-	dbPath := filepath.Join(dir, "shop.db")
-	seedCustomer(t, dbPath, "anna@shop.cz")
-	tests := []struct {
-		name     string
-		stdin    string
-		args     []string
-		wantCode int
-		want     string
-	}{
-		{"show unknown", "", []string{"customers", "show", "nobody@shop.cz"}, 1, "no customer has the email nobody@shop.cz"},
-		{"set-password unknown", "new password 1\n", []string{"customers", "set-password", "nobody@shop.cz"}, 1, "no customer has the email nobody@shop.cz"},
-		{"revoke unknown", "", []string{"customers", "revoke", "nobody@shop.cz"}, 1, "no customer has the email nobody@shop.cz"},
-		{"delete unknown", "", []string{"customers", "delete", "nobody@shop.cz"}, 1, "no customer has the email nobody@shop.cz"},
-		{"audit unknown", "", []string{"audit", "--customer", "nobody@shop.cz"}, 1, "no customer has the email nobody@shop.cz"},
-		{"set-password nothing on stdin", "", []string{"customers", "set-password", "anna@shop.cz"}, 1, "password: Please enter new password"},
-		{"set-password an empty line", "\n", []string{"customers", "set-password", "anna@shop.cz"}, 1, "password: Please enter new password"},
-		{"set-password short", "short\n", []string{"customers", "set-password", "anna@shop.cz"}, 1, "password: New password must be at least 8 characters long"},
-		{"set-password under the server's minimum", "eleven char\n", []string{"customers", "set-password", "anna@shop.cz", "--min-password-length", "12"}, 1, "at least 12 characters"},
-		{"show without email", "", []string{"customers", "show"}, 2, "name one customer's EMAIL\nsee shopauth customers show --help"},
-		{"delete two emails", "", []string{"customers", "delete", "a@shop.cz", "b@shop.cz"}, 2, "name one customer's EMAIL"},
-		{"revoke empty email", "", []string{"customers", "revoke", " "}, 2, "name one customer's EMAIL"},
-		{"set-password with the password as an argument", "", []string{"customers", "set-password", "anna@shop.cz", "hunter22hunter"}, 2,
-			"the new password is not an argument (it would stay in the shell history"},
-		{"list stray argument", "", []string{"customers", "list", "anna"}, 2, `unexpected argument "anna"`},
-		{"audit negative since", "", []string{"audit", "--since", "-1h"}, 2, "want a positive duration"},
-		{"audit bad since", "", []string{"audit", "--since", "yesterday"}, 2, `invalid value "yesterday" for flag -since: want a duration such as 24h, 30m or 7d`},
-		{"audit bad days", "", []string{"audit", "--since", "1.5d"}, 2, `invalid value "1.5d" for flag -since`},
-		{"audit negative days", "", []string{"audit", "--since", "-2d"}, 2, "want a positive duration"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			code, stdout, stderr := runArgs(t, tt.stdin, append(tt.args, "--db", dbPath)...)
-			if code != tt.wantCode || !strings.Contains(stderr, tt.want) {
-				t.Errorf("exit %d, want %d with %q\n%s%s", code, tt.wantCode, tt.want, stdout, stderr)
-			}
-		})
-	}
-	// None of it changed anna: her password still works.
-	_, svc := openTestService(t, dbPath)
-	if _, err := svc.Login(t.Context(), "anna@shop.cz", "correct horse"); err != nil {
-		t.Errorf("anna after the mistakes: %v", err)
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"time"
+
+	"shopauth/cli"
 )
 
 // fileCheckInterval is how often a running server checks that its SQLite file is still the one it
@@ -14,7 +16,7 @@ const fileCheckInterval = 5 * time.Second
 // wrong --db, a deleted file), and a new signing key and an empty customer table are about to be
 // used.
 func (m *Main) warnCreated() {
-	m.Log.Warn("created a new database", "path", absPath(m.DBPath),
+	m.Log.Warn("created a new database", "path", cli.AbsPath(m.DBPath),
 		"note", "expected on a first start; if this server had customers, its database is missing "+
 			"(check --db, or restore a backup) and every token issued before stops working")
 }

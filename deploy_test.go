@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"shopauth/cli"
 	"shopauth/internal/testkit"
 	"shopauth/web"
 )
@@ -153,7 +154,7 @@ func TestEnvironmentFileNamesRealFlags(t *testing.T) {
 	if n < 5 {
 		t.Fatalf("only %d SHOPAUTH_ variables found", n)
 	}
-	m.CORSOrigins = splitList(cors)
+	m.CORSOrigins = cli.SplitList(cors)
 	if err := m.checkEdge(issuer != ""); err != nil {
 		t.Errorf("the example settings are refused: %v", err)
 	}

@@ -2,12 +2,13 @@ package main
 
 import (
 	_ "embed"
-	"flag"
 	"fmt"
 	"io"
 	"runtime"
 	"runtime/debug"
 	"strings"
+
+	"shopauth/cli"
 )
 
 // topUsage is what `shopauth help` and `shopauth --help` print: every command, one line each.
@@ -50,19 +51,6 @@ func isHelpFlag(arg string) bool {
 	return false
 }
 
-// printHint points at the command's --help after a mistake, in one line.
-func printHint(fs *flag.FlagSet) {
-	fmt.Fprintf(fs.Output(), "see %s --help\n", fs.Name())
-}
-
-// usageError reports a command-line mistake found after parsing: the message, named after the
-// command, then the one-line hint. It returns errUsage (exit status 2).
-func usageError(fs *flag.FlagSet, format string, args ...any) error {
-	fmt.Fprintf(fs.Output(), "%s: %s\n", fs.Name(), fmt.Sprintf(format, args...))
-	printHint(fs)
-	return errUsage
-}
-
 //go:embed CHANGELOG.md
 var changelog string
 
@@ -73,11 +61,11 @@ var revision string
 func runVersion(args []string, stdout, stderr io.Writer) error {
 	// Every command takes --db (contract §6), so a script may pass it to version too; version
 	// never opens the database.
-	fs, _ := newFlagSet("version", "version\n\nPrints the release (CHANGELOG.md's newest entry), the commit it was built from and the Go version.", stdout, stderr)
-	if err := parseFlags(fs, args); err != nil {
+	fs, _ := cli.NewFlagSet("version", "version\n\nPrints the release (CHANGELOG.md's newest entry), the commit it was built from and the Go version.", stdout, stderr)
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs(fs); err != nil {
+	if err := cli.NoArgs(fs); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, buildVersion())

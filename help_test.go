@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"runtime/debug"
@@ -71,5 +72,28 @@ func TestVersion(t *testing.T) {
 		if got := release(in); got != want {
 			t.Errorf("release(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestHelpAndVersionMistakes: the commands main runs itself answer help and mistakes as cli's do.
+func TestHelpAndVersionMistakes(t *testing.T) {
+	t.Setenv("SHOPAUTH_DB", filepath.Join(t.TempDir(), "shop.db"))
+	tests := []struct {
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{[]string{"help"}, 0, "Commands:"},
+		{[]string{"--db", "x.db", "keys"}, 2, "shopauth keys: name a command before the flags (--db)\nsee shopauth keys --help\n"},
+		{[]string{"version", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"version", "--help"}, 0, "Usage: shopauth version"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			code, stdout, stderr := runArgs(t, "", tt.args...)
+			if code != tt.wantCode || !strings.Contains(stdout+stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q:\n%s%s", code, tt.wantCode, tt.want, stdout, stderr)
+			}
+		})
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"context"
 	_ "embed"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +23,7 @@ import (
 	"time"
 
 	"shopauth/auth"
+	"shopauth/cli"
 	"shopauth/db"
 	"shopauth/db/schema"
 	"shopauth/mail"
@@ -45,9 +45,6 @@ func main() {
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
-
-// errUsage marks a command-line mistake: exit status 2, as Go tools do.
-var errUsage = errors.New("usage")
 
 // refusal is a start Open refuses for its settings (a relying party that cannot be, a public
 // site without a mail server, another issuer than the database knows): serve words it as a
@@ -72,17 +69,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		err = runVersion(rest, stdout, stderr)
 	default:
-		err = runCommand(ctx, cmd, rest, stdin, stdout, stderr)
+		err = cli.Run(ctx, cmd, rest, stdin, stdout, stderr)
 	}
-	switch {
-	case err == nil, errors.Is(err, flag.ErrHelp):
-		return 0
-	case errors.Is(err, errUsage):
-		return 2
-	default:
-		fmt.Fprintln(stderr, "shopauth:", err)
-		return 1
-	}
+	return cli.ExitCode(err, stderr)
 }
 
 // splitCommand returns the command and its arguments. Global flags (--db FILE) may come before the
@@ -117,100 +106,18 @@ func splitCommand(args []string) (cmd string, rest []string) {
 	return cmd, slices.Insert(rest, at, global...)
 }
 
-// newFlagSet returns a flag set whose errors go to stderr and whose asked-for usage (--help) goes
-// to stdout, with --db on it. synopsis
-// is the usage line after "shopauth ", then a blank line and what the command does.
-func newFlagSet(name, synopsis string, stdout, stderr io.Writer) (*flag.FlagSet, *string) {
-	fs := flag.NewFlagSet("shopauth "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		// Asked-for help goes to standard output, as `shopauth help` does, so that
-		// `shopauth serve --help | less` works; mistakes go to standard error.
-		fs.SetOutput(stdout)
-		defer fs.SetOutput(stderr)
-		fmt.Fprintf(stdout, "Usage: shopauth %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
-		fmt.Fprintln(stdout, "\nEvery flag can also be set as an environment variable: SHOPAUTH_ and the flag's name\nin capitals with - as _ (--access-ttl is SHOPAUTH_ACCESS_TTL). Flags win over the environment.")
-	}
-	return fs, fs.String("db", "shopauth.db", "SQLite database `file`, or PostgreSQL URL (postgres://user:pass@host:5432/name)")
-}
-
-// parseFlags reads flags from args, then from SHOPAUTH_* environment variables (a flag on the
-// command line wins). --help prints the command's usage. A mistake in either is errUsage, after
-// the message and a one-line hint (not the whole usage, which would bury the message) went to the
-// flag set's output.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	usage := fs.Usage
-	fs.Usage = func() {} // the flag package calls it for help and for mistakes alike
-	err := fs.Parse(args)
-	fs.Usage = usage
-	switch {
-	case err == nil:
-		if err = setFromEnvironment(fs); err == nil {
-			return nil
-		}
-		fmt.Fprintln(fs.Output(), err)
-	case errors.Is(err, flag.ErrHelp):
-		usage()
-		return err
-	} // else the flag package printed the mistake
-	printHint(fs)
-	return errUsage
-}
-
-// envName is the environment variable of a flag: --access-ttl is SHOPAUTH_ACCESS_TTL.
-func envName(flagName string) string {
-	return "SHOPAUTH_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// setFromEnvironment sets every flag the command line left alone from its non-empty SHOPAUTH_*
-// variable. A bad value is named with the command, the variable and the flag.
-func setFromEnvironment(fs *flag.FlagSet) error {
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		key := envName(f.Name)
-		value, ok := os.LookupEnv(key)
-		if err != nil || given[f.Name] || !ok || value == "" {
-			return
-		}
-		if e := fs.Set(f.Name, value); e != nil {
-			err = fmt.Errorf("%s: invalid value %q for %s (--%s): %v", fs.Name(), value, key, f.Name, e)
-		}
-	})
-	return err
-}
-
-// parseInterspersed parses flags that may come before and after the positional arguments
-// (`shopauth backup FILE --db x.db`), which the flag package alone stops at, and returns those.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var positional []string
-	for {
-		if err := parseFlags(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return positional, nil
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
 // Main is the server as production runs it; the end-to-end tests start exactly this.
 type Main struct {
-	Addr        string
-	DBPath      string
-	Config      auth.Config
-	CORSOrigins []string
-	Metrics     bool
-	Demo        bool
-	GraphiQL    bool // --graphiql: serve the GraphiQL page at / (the API stays either way)
-	SMTPURL     string
-	MailLog     bool // --mail-log: the log is the mailbox on purpose
-	MailFrom    string
-	RecoveryURL string
+	Addr          string
+	DBPath        string
+	Config        auth.Config
+	CORSOrigins   []string
+	Metrics       bool
+	Demo          bool
+	GraphiQL      bool // --graphiql: serve the GraphiQL page at / (the API stays either way)
+	cli.MailFlags      // --smtp-url, --mail-from, --shop-name
+	MailLog       bool // --mail-log: the log is the mailbox on purpose
+	RecoveryURL   string
 	// WebAuthnRPID and WebAuthnOrigins are the --webauthn-* flags; Open resolves their defaults
 	// into Config.WebAuthn.
 	WebAuthnRPID    string
@@ -220,12 +127,10 @@ type Main struct {
 	// ShutdownTimeout bounds how long requests in flight may take to finish after ctx is done.
 	ShutdownTimeout time.Duration
 
-	// ShopName is given to the mail templates; MailTemplates is a folder of templates that replace
-	// the built-in ones (mail.LoadTemplates).
-	ShopName      string
+	// MailTemplates is a folder of templates that replace the built-in ones (mail.LoadTemplates).
 	MailTemplates string
 
-	// The edge (edge.go): --trusted-proxies, --metrics-addr and its listener, which serves metrics alone.
+	// --trusted-proxies, --metrics-addr and its listener, which serves metrics alone (serveflags.go).
 	TrustedProxies  []netip.Prefix
 	MetricsAddr     string
 	MetricsListener net.Listener
@@ -250,40 +155,7 @@ type Main struct {
 func NewMain() *Main {
 	return &Main{Addr: "127.0.0.1:8000", DBPath: "shopauth.db", Config: auth.DefaultConfig(), GraphiQL: true,
 		Log: slog.New(slog.NewTextHandler(os.Stderr, nil)), Stdout: os.Stdout, ShutdownTimeout: 10 * time.Second,
-		MailFrom: "shopauth@localhost", RecoveryURL: "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}"}
-}
-
-// registerServeFlags binds the serve flags to m.
-func (m *Main) registerServeFlags(fs *flag.FlagSet, issuer, cors *string) {
-	c := &m.Config
-	fs.StringVar(&m.Addr, "addr", m.Addr, "listen `address`")
-	fs.StringVar(issuer, "issuer", "", "issuer `URL` written to iss and aud (default http:// + addr)")
-	fs.DurationVar(&c.AccessTTL, "access-ttl", c.AccessTTL, "access token lifetime")
-	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", c.RefreshTTL, "refresh token lifetime")
-	fs.DurationVar(&c.ReuseInterval, "refresh-reuse-interval", c.ReuseInterval, "grace interval in which the just-rotated refresh token still answers (0 disables)")
-	fs.IntVar(&c.MinPasswordLength, "min-password-length", c.MinPasswordLength, "minimum password length")
-	fs.DurationVar(&c.ClockLeeway, "clock-leeway", c.ClockLeeway, "clock leeway when checking exp, nbf and iat (default 0s, at most 60s)")
-	fs.IntVar(&c.LoginFailuresPerEmail, "login-failures-per-email", c.LoginFailuresPerEmail, "failed logins allowed per minute per email and IP")
-	fs.IntVar(&c.LoginFailuresPerIP, "login-failures-per-ip", c.LoginFailuresPerIP, "failed logins allowed per minute per IP")
-	fs.IntVar(&c.RegistrationsPerIP, "registrations-per-ip", c.RegistrationsPerIP, "registrations allowed per minute per IP")
-	fs.IntVar(&c.SessionsPerCustomer, "sessions-per-customer", c.SessionsPerCustomer, "sessions a customer may hold; a new one ends the oldest beyond this")
-	fs.StringVar(&c.SigningAlgorithm, "signing-alg", c.SigningAlgorithm, "algorithm of new signing keys: RS256, ES256 or EdDSA")
-	fs.StringVar(cors, "cors-origins", "", "comma-separated `origins` allowed to call the API from a browser")
-	fs.BoolVar(&m.Metrics, "metrics", false, "serve Prometheus metrics at /metrics")
-	fs.BoolVar(&m.Demo, "demo", false, "create a demo customer and print its credentials")
-	fs.BoolVar(&m.GraphiQL, "graphiql", m.GraphiQL, "serve the GraphiQL page at / and to browsers at /graphql (--graphiql=false for a production site; the API stays)")
-	fs.DurationVar(&c.RecoveryTTL, "recovery-ttl", c.RecoveryTTL, "lifetime of a password recovery hash")
-	m.registerMailFlags(fs)
-	fs.BoolVar(&m.MailLog, "mail-log", false, "write recovery mails (their links) to the log instead of sending them; needed without --smtp-url when the issuer is https://")
-	fs.StringVar(&m.RecoveryURL, "recovery-url", m.RecoveryURL, "storefront page that recovery mails link to, with {email} and {hash}")
-	fs.StringVar(&c.VerifyURL, "verify-url", "", "page email verification mails link to, with {email} and {hash} (default ISSUER/account?verify={hash}&email={email})")
-	fs.StringVar(&m.MailTemplates, "mail-templates", "", "`folder` of mail templates replacing the built-in ones, all three of a mail: recovery.subject.txt, recovery.txt, recovery.html; verification.subject.txt, verification.txt, verification.html")
-	m.registerEdgeFlags(fs)
-	m.registerAdminFlags(fs)
-	fs.StringVar(&m.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party `domain` (default: the issuer's host; localhost for a loopback IP)")
-	fs.Func("webauthn-origins", "comma-separated `origins` whose pages may use passkeys (default: the issuer's origin and --cors-origins)",
-		func(s string) error { m.WebAuthnOrigins = splitList(s); return nil })
-	m.registerSocialFlags(fs)
+		MailFlags: cli.MailFlags{MailFrom: cli.DefaultMailFrom}, RecoveryURL: "http://127.0.0.1:3000/reset-password?email={email}&hash={hash}"}
 }
 
 // defaultMemoryLimit is the soft heap limit the server keeps to unless GOMEMLIMIT says otherwise:
@@ -298,13 +170,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	m := NewMain()
 	m.Stdout = stdout
 	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
-	fs, dbPath := newFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the customer's page at /account, the JWKS at\n/.well-known/jwks.json, OpenID discovery at /.well-known/openid-configuration and /healthz.\nOther commands: shopauth help", stdout, stderr)
+	fs, dbPath := cli.NewFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the customer's page at /account, the JWKS at\n/.well-known/jwks.json, OpenID discovery at /.well-known/openid-configuration and /healthz.\nOther commands: shopauth help", stdout, stderr)
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs(fs); err != nil {
+	if err := cli.NoArgs(fs); err != nil {
 		return err
 	}
 	m.DBPath = *dbPath
@@ -323,14 +195,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		m.Config.Issuer = "http://" + m.Addr
 	}
 	if err := m.Config.Validate(); err != nil {
-		return usageError(fs, "invalid configuration: %v", err)
+		return cli.UsageError(fs, "invalid configuration: %v", err)
 	}
-	m.CORSOrigins = splitList(cors)
+	m.CORSOrigins = cli.SplitList(cors)
 	if err := m.checkEdge(issuer != ""); err != nil {
-		return usageError(fs, "%v", err)
+		return cli.UsageError(fs, "%v", err)
 	}
 	if err := m.configureSocial(ctx); err != nil {
-		return usageError(fs, "invalid configuration: %v", err)
+		return cli.UsageError(fs, "invalid configuration: %v", err)
 	}
 	if issuer == "" {
 		if err := m.listenOnPickedPort(); err != nil {
@@ -340,7 +212,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := m.Open(ctx); err != nil {
 		err = errors.Join(err, m.Close())
 		if c := (*refusal)(nil); errors.As(err, &c) {
-			return usageError(fs, "%s", c.msg)
+			return cli.UsageError(fs, "%s", c.msg)
 		}
 		return err
 	}
@@ -355,34 +227,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return err
 }
 
-// listenOnPickedPort listens at once when --addr asks the kernel for a port (HOST:0) and no
-// --issuer is given, so that the default issuer (http:// + addr) names the port the server got:
-// http://127.0.0.1:0 in every token and in the discovery document points at no server.
-func (m *Main) listenOnPickedPort() error {
-	if _, port, err := net.SplitHostPort(m.Addr); err != nil || port != "0" {
-		return nil
-	}
-	ln, err := net.Listen("tcp", m.Addr)
-	if err != nil {
-		return err
-	}
-	m.Listener = ln
-	m.Config.Issuer = "http://" + ln.Addr().String()
-	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, part := range strings.Split(s, ",") {
-		if part = strings.TrimSpace(part); part != "" {
-			out = append(out, part)
-		}
-	}
-	return out
-}
-
 // Open checks the settings the flags cannot check alone (the passkeys' relying party, the mail
-// configuration and templates), listens on every address, then opens the database (checkDB says
+// configuration and templates), listens on every address, then opens the database (cli.CheckDB says
 // if it creates a new one), builds the service and the HTTP handlers. Listening comes before the
 // database, so that a busy --addr, --metrics-addr or --admin-addr is refused before a new database
 // is created (the next start would not say it made one).
@@ -402,7 +248,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.listen(); err != nil {
 		return err
 	}
-	created, err := checkDB(m.DBPath, seedDB)
+	created, err := cli.CheckDB(m.DBPath, cli.SeedDB)
 	if err != nil {
 		return err
 	}
@@ -412,7 +258,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if created {
 		m.warnCreated()
 	} else if from, to := m.DB.Migrated(); from > 0 && to > from {
-		m.Log.Info(migratedMessage(from, to))
+		m.Log.Info(cli.MigratedMessage(from, to))
 	}
 	m.Config.CORSOrigins = m.CORSOrigins // a social login's redirect may go to them
 	if m.Service, err = auth.New(ctx, m.DB, m.Config, m.Log); err != nil {
@@ -500,6 +346,27 @@ func (m *Main) resolveRelyingParty() error {
 	case len(rp.Skipped) > 0:
 		m.Log.Warn("passkeys: origins outside the RP ID cannot use them; set --webauthn-rp-id to a domain they share",
 			"rp_id", rp.ID, "skipped", strings.Join(rp.Skipped, ","))
+	}
+	return nil
+}
+
+// rememberIssuer stores the issuer with the database, and refuses another one than it was last
+// served under unless --issuer-changed says the change is meant.
+func (m *Main) rememberIssuer(ctx context.Context) error {
+	previous, err := m.Service.RememberIssuer(ctx, m.IssuerChanged)
+	switch {
+	case errors.Is(err, auth.ErrIssuerChanged):
+		return &refusal{fmt.Sprintf("this database was served under the issuer %s, not %s: tokens issued under it would stop "+
+			"working and every customer would have to log in again. Check --issuer (every instance on one database needs the "+
+			"same); to change it on purpose, start once with --issuer-changed", previous, m.Config.Issuer)}
+	case err != nil:
+		return err
+	case previous != "":
+		m.Log.Warn("the issuer changed since this database was last served (--issuer-changed): tokens issued under the previous issuer stop working, so every customer must log in again",
+			"previous", previous, "issuer", m.Config.Issuer)
+	case m.IssuerChanged:
+		m.Log.Warn("--issuer-changed is given but the issuer is the one the database knows: remove it, so that a mistaken --issuer is refused again",
+			"issuer", m.Config.Issuer)
 	}
 	return nil
 }
@@ -637,6 +504,42 @@ func (m *Main) Close() error {
 
 // mailConfig is the recovery mail's configuration from the flags.
 func (m *Main) mailConfig() mail.Config {
-	return mail.Config{URL: m.SMTPURL, From: m.MailFrom, RecoveryURL: m.RecoveryURL, ShopName: m.ShopName,
-		TemplatesDir: m.MailTemplates}
+	c := m.MailFlags.Config()
+	c.RecoveryURL, c.TemplatesDir = m.RecoveryURL, m.MailTemplates
+	return c
+}
+
+// logSummary writes what the server runs with on one line, so a glance at the log says which
+// database, issuer, key and proxies this process uses.
+func (m *Main) logSummary() {
+	kid, alg := "", ""
+	for _, k := range m.Service.Keys() {
+		if k.Signing && !k.Refresh {
+			kid, alg = k.ID, k.Algorithm
+		}
+	}
+	proxies := make([]string, len(m.TrustedProxies))
+	for i, p := range m.TrustedProxies {
+		proxies[i] = p.String()
+	}
+	attrs := []any{"addr", m.Listener.Addr().String(), "issuer", m.Config.Issuer, "db", cli.RedactDB(m.DBPath),
+		"kid", kid, "alg", alg, "cors_origins", strings.Join(m.CORSOrigins, ","), "trusted_proxies", strings.Join(proxies, ","),
+		"webauthn_rp_id", m.Config.WebAuthn.ID, "webauthn_origins", strings.Join(m.Config.WebAuthn.Origins, ",")}
+	if m.MetricsListener != nil {
+		attrs = append(attrs, "metrics", m.MetricsListener.Addr().String())
+	} else if m.Metrics {
+		attrs = append(attrs, "metrics", m.Listener.Addr().String())
+	}
+	m.Log.Info("serving", attrs...)
+}
+
+// demo makes sure the demo customer exists and prints its credentials and the GraphiQL URL.
+func (m *Main) demo(ctx context.Context) error {
+	password, err := m.Service.DemoCustomer(ctx)
+	if err != nil {
+		return fmt.Errorf("create demo customer: %w", err)
+	}
+	fmt.Fprintf(m.Stdout, "demo customer: %s %s\n", auth.DemoEmail, password)
+	fmt.Fprintf(m.Stdout, "GraphiQL: %s/\n", m.URL())
+	return nil
 }

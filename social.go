@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"shopauth/auth"
+	"shopauth/cli"
 	"shopauth/social"
 )
 
@@ -112,7 +113,7 @@ func (s socialFlags) providers(o social.Options) ([]auth.IdentityProvider, error
 		if err != nil {
 			return nil, fmt.Errorf("--apple-private-key %s: %w", s.appleKey, err)
 		}
-		p, err := social.NewApple(social.AppleConfig{ClientIDs: splitList(s.appleIDs), TeamID: s.appleTeam,
+		p, err := social.NewApple(social.AppleConfig{ClientIDs: cli.SplitList(s.appleIDs), TeamID: s.appleTeam,
 			KeyID: s.appleKeyID, Key: key, Issuer: s.appleIssuer}, o)
 		if err != nil {
 			return nil, err

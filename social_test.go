@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"shopauth/auth"
+	"shopauth/cli"
 	"shopauth/social/socialtest"
 )
 
@@ -35,7 +36,7 @@ func socialFlagsMain(t *testing.T, args ...string) (*Main, error) {
 	fs.String("db", "", "")
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
-	if err := parseFlags(fs, args); err != nil {
+	if err := cli.ParseFlags(fs, args); err != nil {
 		t.Fatalf("flags %v: %v", args, err)
 	}
 	return m, m.configureSocial(context.Background())

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -80,14 +80,6 @@ func openPTY(t *testing.T) (ptmx, pts *os.File) {
 	return ptmx, pts
 }
 
-// screen collects what the terminal shows and lets the test wait for a text to appear.
-type screen struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	b    bytes.Buffer
-	done bool
-}
-
 func watch(r io.Reader) *screen {
 	s := &screen{}
 	s.cond = sync.NewCond(&s.mu)
@@ -108,6 +100,20 @@ func watch(r io.Reader) *screen {
 	return s
 }
 
+// screen collects what the terminal shows and lets the test wait for a text to appear.
+type screen struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	b    bytes.Buffer
+	done bool
+}
+
+func (s *screen) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 // waitFor waits until the screen shows text count times; false if the terminal closed first.
 func (s *screen) waitFor(text string, count int) bool {
 	s.mu.Lock()
@@ -119,12 +125,6 @@ func (s *screen) waitFor(text string, count int) bool {
 		s.cond.Wait()
 	}
 	return true
-}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestPasswordOnATerminal: on a terminal set-password asks twice, and what is typed is not shown;

@@ -1,10 +1,11 @@
-package main
+package cli
 
 import (
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -16,11 +17,17 @@ import (
 // destination of db copy) create a missing SQLite file: anything else given a typo for --db would
 // otherwise make an empty database and report success on it (a backup cron job writing empty
 // copies forever).
-type dbUse int
+
+// A command either needs the database to be there already, or seeds a new shop and may create it.
+// Only serve and the seeding commands (customers add, customers import, keys import, the
+// destination of db copy) create a missing SQLite file: anything else given a typo for --db would
+// otherwise make an empty database and report success on it (a backup cron job writing empty
+// copies forever).
+type DBUse int
 
 const (
-	existingDB dbUse = iota // refuse a path that does not exist
-	seedDB                  // create a missing file and say so
+	ExistingDB DBUse = iota // refuse a path that does not exist
+	SeedDB                  // create a missing file and say so
 )
 
 // errNoDatabase is returned for a --db file that does not exist, for a command that does not create one.
@@ -30,9 +37,9 @@ func (e errNoDatabase) Error() string {
 	return fmt.Sprintf("database %s does not exist (check --db; shopauth serve, customers add|import, keys import and db copy --to create one)", e.path)
 }
 
-// checkDB applies use to path before it is opened: it returns errNoDatabase for a missing file
+// CheckDB applies use to path before it is opened: it returns errNoDatabase for a missing file
 // that must exist, and reports whether opening will create the file.
-func checkDB(path string, use dbUse) (create bool, err error) {
+func CheckDB(path string, use DBUse) (create bool, err error) {
 	if db.IsPostgres(path) {
 		return false, nil
 	}
@@ -42,7 +49,7 @@ func checkDB(path string, use dbUse) (create bool, err error) {
 		return false, nil
 	case !errors.Is(err, fs.ErrNotExist):
 		return false, fmt.Errorf("database %s: %w", path, err)
-	case use == existingDB:
+	case use == ExistingDB:
 		return false, errNoDatabase{path}
 	}
 	return true, nil
@@ -51,11 +58,11 @@ func checkDB(path string, use dbUse) (create bool, err error) {
 // sayCreated tells the operator that a seeding command made a new database, on stderr so that
 // the command's own output stays what scripts expect.
 func sayCreated(stderr io.Writer, path string) {
-	fmt.Fprintf(stderr, "shopauth: created a new database %s\n", absPath(path))
+	fmt.Fprintf(stderr, "shopauth: created a new database %s\n", AbsPath(path))
 }
 
-// absPath is path made absolute, to name a file the operator can find whatever the working directory.
-func absPath(path string) string {
+// AbsPath is path made absolute, to name a file the operator can find whatever the working directory.
+func AbsPath(path string) string {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return path
@@ -77,4 +84,22 @@ func checkFolder(file string) error {
 		return fmt.Errorf("%s is not a folder", dir)
 	}
 	return nil
+}
+
+// RedactDB hides the password of a database URL (postgres://user:secret@host/db).
+func RedactDB(db string) string {
+	u, err := url.Parse(db)
+	if err != nil || u.Scheme == "" {
+		return db
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+// MigratedMessage is what serve logs and db migrate prints after applying migrations.
+func MigratedMessage(from, to int) string {
+	return fmt.Sprintf("migrated the database from schema %d to %d", from, to)
 }

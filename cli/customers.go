@@ -1,43 +1,94 @@
-package main
+package cli
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"golang.org/x/term"
-
 	"shopauth/auth"
 )
 
-// The operator's commands about customers: customers list|show|set-password|revoke|delete, and
-// audit. They go through auth, as the server does, so the same rules hold: a password is checked
-// as ChangePassword checks it, and every session ends with it.
+// The operator's commands about customers: customers add|list|show|revoke|delete (set-password in
+// password.go, import in import.go, impersonate in impersonate.go). They go through auth, as the
+// server does, so the same rules hold: a password is checked as ChangePassword checks it, and
+// every session ends with it.
+
+const customersUsage = `Usage:
+  shopauth customers add --email E --first-name F --last-name L [--telephone T] [--uuid U] < password
+  shopauth customers import FILE.csv
+  shopauth customers list [--search TEXT] [--json]   email, name, UUID, created, last login, sessions
+  shopauth customers show EMAIL [--json]             the same, the live sessions and recent audit events
+  shopauth customers set-password EMAIL              a new password (asked twice, or piped in); every session ends
+  shopauth customers revoke EMAIL                    every session ends
+  shopauth customers delete EMAIL                    erase the customer; their tokens die at once
+  shopauth customers impersonate EMAIL --operator NAME   a one-time link logging the console operator in as them
+
+Run shopauth customers COMMAND --help for the details.
+`
+
+func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs, dbPath := NewFlagSet("customers add", "customers add --email E --first-name F --last-name L [--telephone T] [--db FILE] < password\n\nAdds a customer. The password is the first line of standard input, so it stays out of\nthe shell history and the process list: printf '%s\\n' \"$PASSWORD\" | shopauth customers add ...", stdout, stderr)
+	var n auth.NewCustomer
+	var tel string
+	fs.StringVar(&n.Email, "email", "", "email `address`")
+	fs.StringVar(&n.FirstName, "first-name", "", "first `name`")
+	fs.StringVar(&n.LastName, "last-name", "", "last `name`")
+	fs.StringVar(&tel, "telephone", "", "telephone `number` (optional)")
+	fs.StringVar(&n.UUID, "uuid", "", "the customer's `UUID` (default: a new one; give the Shopsys one to keep its tokens valid)")
+	cfg := auth.DefaultConfig()
+	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length")
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := NoArgs(fs); err != nil {
+		return err
+	}
+	if tel != "" {
+		n.Telephone = &tel
+	}
+	password, err := readPassword(stdin, stderr, "Password for "+n.Email, true)
+	if err != nil {
+		return err
+	}
+	n.Password = password
+	d, svc, err := openService(ctx, *dbPath, SeedDB, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	added, err := svc.ImportCustomers(ctx, []auth.NewCustomer{n})
+	var rowErr *auth.RowError
+	if errors.As(err, &rowErr) {
+		return errors.New(rowErr.Reason)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "added customer %s %s\n", added[0].UUID, added[0].Email)
+	return nil
+}
 
 func runCustomersList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers list", `customers list [--search TEXT] [--json] [--db FILE]
+	fs, dbPath := NewFlagSet("customers list", `customers list [--search TEXT] [--json] [--db FILE]
 
 Lists the customers, oldest first: email, name, UUID, when they registered and last logged in,
 and how many live sessions (devices) they have. Never a password hash.`, stdout, stderr)
 	search := fs.String("search", "", "only customers whose email or name contains `TEXT` (any case), or whose UUID it is")
 	asJSON := fs.Bool("json", false, "print one JSON array of objects")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs(fs); err != nil {
+	if err := NoArgs(fs); err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -95,24 +146,9 @@ type sessionJSON struct {
 	ExpiresAt       string  `json:"expiresAt"`
 }
 
-type auditJSON struct {
-	At           string `json:"at"`
-	Reason       string `json:"reason"`
-	CustomerUUID string `json:"customerUuid,omitempty"`
-	Email        string `json:"email,omitempty"` // absent once the customer is deleted
-	DeviceID     string `json:"deviceId,omitempty"`
-	RemoteAddr   string `json:"remoteAddr,omitempty"`
-	Operator     string `json:"operator,omitempty"` // the admin console operator who acted
-}
-
 func newCustomerJSON(c auth.CustomerSummary) customerJSON {
 	return customerJSON{Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Telephone: c.Telephone,
 		UUID: c.UUID, CreatedAt: jsonTime(c.CreatedAt), LastLoginAt: optionalTime(c.LastLoginAt), Sessions: c.Sessions}
-}
-
-func newAuditJSON(e auth.AuditEvent) auditJSON {
-	return auditJSON{At: jsonTime(e.At), Reason: e.Reason, CustomerUUID: e.CustomerUUID, Email: e.Email,
-		DeviceID: e.DeviceID, RemoteAddr: e.RemoteAddr, Operator: e.Operator}
 }
 
 func jsonTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -156,11 +192,11 @@ func emailCommand(fs *flag.FlagSet, args []string) (string, error) {
 		return "", err
 	}
 	if len(positional) == 2 && fs.Name() == "shopauth customers set-password" {
-		return "", usageError(fs, "the new password is not an argument (it would stay in the shell history and the process list): "+
+		return "", UsageError(fs, "the new password is not an argument (it would stay in the shell history and the process list): "+
 			"give EMAIL alone and type the password when asked, or pipe it in: printf '%%s\\n' \"$PASSWORD\" | shopauth customers set-password EMAIL")
 	}
 	if len(positional) != 1 || strings.TrimSpace(positional[0]) == "" {
-		return "", usageError(fs, "name one customer's EMAIL")
+		return "", UsageError(fs, "name one customer's EMAIL")
 	}
 	return positional[0], nil
 }
@@ -187,7 +223,7 @@ func customerError(err error) error {
 }
 
 func runCustomersShow(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers show", `customers show EMAIL [--json] [--db FILE]
+	fs, dbPath := NewFlagSet("customers show", `customers show EMAIL [--json] [--db FILE]
 
 Shows one customer: what customers list shows, whether the email is verified and a password set,
 the linked social identities, their live sessions and their most recent audit events. Never the
@@ -197,7 +233,7 @@ password hash.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -263,85 +299,11 @@ password hash.`, stdout, stderr)
 	return nil
 }
 
-// maxPasswordInput bounds what is read of standard input for a password: a password is one line,
-// and a file piped in by mistake (a 200 MB dump) is refused after this much, not read whole.
-const maxPasswordInput = 4 << 10
-
-// readPassword reads a password so that it stays out of the shell history and the process list: on
-// a terminal it asks for it without echo, twice when confirm is set; otherwise it is the first line
-// of standard input, of at most maxPasswordInput bytes.
-func readPassword(stdin io.Reader, stderr io.Writer, prompt string, confirm bool) (string, error) {
-	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		first, err := askPassword(f, stderr, prompt+": ")
-		if err != nil || !confirm {
-			return first, err
-		}
-		again, err := askPassword(f, stderr, "Repeat it: ")
-		if err != nil {
-			return "", err
-		}
-		if again != first {
-			return "", errors.New("the two passwords differ; nothing changed")
-		}
-		return first, nil
+func yesNo(b bool) string {
+	if b {
+		return "yes"
 	}
-	r := bufio.NewReader(io.LimitReader(stdin, maxPasswordInput+1))
-	line, err := r.ReadString('\n')
-	line = strings.TrimRight(line, "\r\n")
-	switch {
-	case len(line) > maxPasswordInput:
-		return "", fmt.Errorf("standard input: the first line is longer than %d bytes, which is no password; "+
-			"pipe in one line: printf '%%s\\n' \"$PASSWORD\" | shopauth ...", maxPasswordInput)
-	case err != nil && !errors.Is(err, io.EOF):
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	return line, nil
-}
-
-// askPassword prompts on stderr and reads one line from the terminal f without echo.
-func askPassword(f *os.File, stderr io.Writer, prompt string) (string, error) {
-	fmt.Fprint(stderr, prompt)
-	p, err := term.ReadPassword(int(f.Fd()))
-	fmt.Fprintln(stderr)
-	if err != nil {
-		return "", fmt.Errorf("read password: %w", err)
-	}
-	if len(p) > maxPasswordInput {
-		return "", fmt.Errorf("the password is longer than %d bytes", maxPasswordInput)
-	}
-	return string(p), nil
-}
-
-func runCustomersSetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers set-password", `customers set-password EMAIL [--db FILE] < password
-
-Sets the customer's password, asked for twice without echo on a terminal, or else the first
-line of standard input (at most 4 KiB), checked as ChangePassword checks a new one, and ends every session of theirs: their access tokens stop working at once
-and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth customers set-password EMAIL`, stdout, stderr)
-	cfg := auth.DefaultConfig()
-	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length (use the server's)")
-	email, err := emailCommand(fs, args)
-	if err != nil {
-		return err
-	}
-	if err := cfg.Validate(); err != nil {
-		return usageError(fs, "%v", err)
-	}
-	password, err := readPassword(stdin, stderr, "New password for "+email, true)
-	if err != nil {
-		return err
-	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	n, err := svc.SetPassword(ctx, email, password)
-	if err != nil {
-		return customerError(err)
-	}
-	fmt.Fprintf(stdout, "password of %s set; %d sessions ended\n", email, n)
-	return nil
+	return "no"
 }
 
 func runCustomersRevoke(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -367,12 +329,12 @@ first if you may need it back: there is no undo.`,
 // sessions it ended, in format (%[1]s the email, %[2]d the count).
 func runCustomerAction(ctx context.Context, args []string, stdout, stderr io.Writer, name, usage string,
 	act func(*auth.Service, context.Context, string) (int, error), format string) error {
-	fs, dbPath := newFlagSet(name, usage, stdout, stderr)
+	fs, dbPath := NewFlagSet(name, usage, stdout, stderr)
 	email, err := emailCommand(fs, args)
 	if err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -386,101 +348,4 @@ func runCustomerAction(ctx context.Context, args []string, stdout, stderr io.Wri
 	}
 	fmt.Fprintf(stdout, format, email, n)
 	return nil
-}
-
-func runAudit(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("audit", `audit [--customer EMAIL|UUID] [--since 24h|7d] [--json] [--db FILE]
-
-Prints the audit log, newest first: refresh-token reuse (the session was ended), customers'
-own security changes (password changes, revocations, recoveries, passkeys), and what the
-operator did (passwords set, sessions revoked, customers deleted). A deleted customer's events name their UUID only;
---customer UUID finds them. Events are kept for 90 days.`, stdout, stderr)
-	email := fs.String("customer", "", "only the events of the customer with this `EMAIL`, or this UUID (also after the customer was deleted)")
-	var since time.Duration
-	fs.Func("since", "only events of this last `duration` (24h, 30m, 7d; default: all)", func(s string) error {
-		d, err := parseDays(s)
-		since = d
-		return err
-	})
-	asJSON := fs.Bool("json", false, "print one JSON array of objects")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := noArgs(fs); err != nil {
-		return err
-	}
-	if since < 0 {
-		return usageError(fs, "--since %v: want a positive duration such as 24h", since)
-	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	var from time.Time
-	if since > 0 {
-		from = svc.Now().Add(-since)
-	}
-	events, err := svc.AuditLog(ctx, *email, from)
-	if err != nil {
-		return customerError(err)
-	}
-	if *asJSON {
-		out := make([]auditJSON, 0, len(events))
-		for _, e := range events {
-			out = append(out, newAuditJSON(e))
-		}
-		return writeJSON(stdout, out)
-	}
-	return printAudit(stdout, events)
-}
-
-func printAudit(w io.Writer, events []auth.AuditEvent) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tCUSTOMER\tDEVICE\tREMOTE\tEVENT")
-	for _, e := range events {
-		who := e.Email
-		switch {
-		case who == "" && e.CustomerUUID != "":
-			who = e.CustomerUUID + " (deleted)"
-		case who == "":
-			who = "-"
-		}
-		event := e.Reason
-		if e.Operator != "" {
-			event += " (console operator " + e.Operator + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", textTime(e.At), who, dash(e.DeviceID), dash(e.RemoteAddr), event)
-	}
-	return tw.Flush()
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}
-
-// parseDays is time.ParseDuration that also takes whole days ("7d"), the unit an audit asks in.
-func parseDays(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n > 100*365 {
-			return 0, errors.New("want a duration such as 24h, 30m or 7d")
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil {
-		return 0, errors.New("want a duration such as 24h, 30m or 7d")
-	}
-	return d, nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -10,22 +10,8 @@ import (
 	"shopauth/db/schema"
 )
 
-const dbUsage = `Usage:
-  shopauth db status                     the database's schema version, this binary's, what is pending
-  shopauth db migrate                    apply the pending migrations (as shopauth serve does at start)
-  shopauth db copy --from SRC --to DST   copy everything between SQLite and PostgreSQL
-
-Run shopauth db COMMAND --help for the details.
-`
-
-func runDB(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return runGroup(ctx, "db", dbUsage, map[string]command{
-		"copy": runDBCopy, "migrate": runDBMigrate, "status": runDBStatus,
-	}, args, stdin, stdout, stderr)
-}
-
 func runDBCopy(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("db copy", `db copy --from SRC --to DST
+	fs, dbPath := NewFlagSet("db copy", `db copy --from SRC --to DST
 
 Copies everything (customers, sessions and their refresh chains, signing and refresh keys,
 passkeys, pending recoveries, settings, the audit log) from one database to another: a SQLite
@@ -36,25 +22,25 @@ sessions it rotates after the copy are lost). DST is created if it is a missing 
 must hold no customers, and its own keys and settings are replaced by the source's.`, stdout, stderr)
 	from := fs.String("from", "", "source database: SQLite `file` or PostgreSQL URL (default: --db)")
 	to := fs.String("to", "", "destination database: SQLite `file` or PostgreSQL URL")
-	if err := parseFlags(fs, args); err != nil {
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs(fs); err != nil {
+	if err := NoArgs(fs); err != nil {
 		return err
 	}
 	if *from == "" {
 		*from = *dbPath
 	}
 	if *to == "" {
-		return usageError(fs, "name the destination with --to")
+		return UsageError(fs, "name the destination with --to")
 	}
 	if *from == *to {
-		return usageError(fs, "--from and --to name the same database")
+		return UsageError(fs, "--from and --to name the same database")
 	}
-	if _, err := checkDB(*from, existingDB); err != nil {
+	if _, err := CheckDB(*from, ExistingDB); err != nil {
 		return err
 	}
-	create, err := checkDB(*to, seedDB)
+	create, err := CheckDB(*to, SeedDB)
 	if err != nil {
 		return err
 	}

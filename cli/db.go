@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,21 +14,30 @@ import (
 // the binary (schema.Outdated): after a rollback, a read by the newer binary would otherwise upgrade
 // the database under the running older server, which then could not start again.
 
-// migratedMessage is what serve logs and db migrate prints after applying migrations.
-func migratedMessage(from, to int) string {
-	return fmt.Sprintf("migrated the database from schema %d to %d", from, to)
+const dbUsage = `Usage:
+  shopauth db status                     the database's schema version, this binary's, what is pending
+  shopauth db migrate                    apply the pending migrations (as shopauth serve does at start)
+  shopauth db copy --from SRC --to DST   copy everything between SQLite and PostgreSQL
+
+Run shopauth db COMMAND --help for the details.
+`
+
+func runDB(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return runGroup(ctx, "db", dbUsage, map[string]command{
+		"copy": runDBCopy, "migrate": runDBMigrate, "status": runDBStatus,
+	}, args, stdin, stdout, stderr)
 }
 
 // openForSchema parses a db status|migrate command line and opens the existing database in mode.
 func openForSchema(ctx context.Context, args []string, name, usage string, mode schema.Mode, stdout, stderr io.Writer) (db.Store, string, error) {
-	fs, dbPath := newFlagSet(name, usage, stdout, stderr)
-	if err := parseFlags(fs, args); err != nil {
+	fs, dbPath := NewFlagSet(name, usage, stdout, stderr)
+	if err := ParseFlags(fs, args); err != nil {
 		return nil, "", err
 	}
-	if err := noArgs(fs); err != nil {
+	if err := NoArgs(fs); err != nil {
 		return nil, "", err
 	}
-	if _, err := checkDB(*dbPath, existingDB); err != nil {
+	if _, err := CheckDB(*dbPath, ExistingDB); err != nil {
 		return nil, "", err
 	}
 	d, err := db.Open(ctx, *dbPath, mode)
@@ -50,7 +59,7 @@ stop them first (shopauth db status says what is pending).`, schema.Migrate, std
 		fmt.Fprintf(stdout, "the database is at schema %d, this binary's: nothing to migrate\n", to)
 		return nil
 	}
-	fmt.Fprintln(stdout, migratedMessage(from, to))
+	fmt.Fprintln(stdout, MigratedMessage(from, to))
 	return nil
 }
 
@@ -67,7 +76,7 @@ Prints the database's schema version, this binary's, and the migrations that sho
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "database: %s\n", redactDB(dbPath))
+	fmt.Fprintf(stdout, "database: %s\n", RedactDB(dbPath))
 	fmt.Fprintf(stdout, "schema version: %d\n", st.Current)
 	fmt.Fprintf(stdout, "this binary's schema version: %d\n", st.Latest)
 	switch {

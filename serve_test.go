@@ -133,21 +133,6 @@ func TestStartupSummary(t *testing.T) {
 	}
 }
 
-func TestRedactDB(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"shopauth.db", "shopauth.db"},
-		{"/var/lib/shopauth/shopauth.db", "/var/lib/shopauth/shopauth.db"},
-		{"postgres://shopauth:s3cret@db.local:5432/shop?sslmode=disable", "postgres://shopauth:xxxxx@db.local:5432/shop?sslmode=disable"},
-		{"postgresql://shopauth@db.local/shop", "postgresql://shopauth@db.local/shop"},
-		{"postgres://db.local/shop?user=a&password=s3cret", "postgres://db.local/shop?password=xxxxx&user=a"},
-	}
-	for _, tt := range tests {
-		if got := redactDB(tt.in); got != tt.want {
-			t.Errorf("redactDB(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
 // A database remembers the issuer it was served under: starting it under another one is refused
 // (exit 2, naming both) unless --issuer-changed is given, for that one start, which warns.
 func TestChangedIssuerIsRefusedUnlessSaid(t *testing.T) {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -33,7 +33,7 @@ func runOperators(ctx context.Context, args []string, stdin io.Reader, stdout, s
 }
 
 func runOperatorsAdd(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("operators add", `operators add NAME --admin-addr HOST:PORT [--db FILE]
+	fs, dbPath := NewFlagSet("operators add", `operators add NAME --admin-addr HOST:PORT [--db FILE]
 
 Adds a console operator NAME (or, for an existing one, lets them add another passkey) and prints
 a one-time enrolment link, valid for 15 minutes, on the admin address: a loopback address is
@@ -45,16 +45,16 @@ printed as localhost, which is the passkeys' relying party. Give the same --admi
 		return err
 	}
 	if len(positional) != 1 {
-		return usageError(fs, "name one operator NAME")
+		return UsageError(fs, "name one operator NAME")
 	}
 	if *adminAddr == "" {
-		return usageError(fs, "--admin-addr is not set: give the address serve --admin-addr listens on (or SHOPAUTH_ADMIN_ADDR)")
+		return UsageError(fs, "--admin-addr is not set: give the address serve --admin-addr listens on (or SHOPAUTH_ADMIN_ADDR)")
 	}
 	base, err := auth.ConsoleURL(*adminAddr)
 	if err != nil {
-		return usageError(fs, "%v", err)
+		return UsageError(fs, "%v", err)
 	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -73,14 +73,14 @@ printed as localhost, which is the passkeys' relying party. Give the same --admi
 }
 
 func runOperatorsList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("operators list", "operators list [--db FILE]\n\nLists the console operators by name: their passkeys, last console login, and whether an\nenrolment link is pending.", stdout, stderr)
-	if err := parseFlags(fs, args); err != nil {
+	fs, dbPath := NewFlagSet("operators list", "operators list [--db FILE]\n\nLists the console operators by name: their passkeys, last console login, and whether an\nenrolment link is pending.", stdout, stderr)
+	if err := ParseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := noArgs(fs); err != nil {
+	if err := NoArgs(fs); err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -117,15 +117,15 @@ func formatWhen(t time.Time) string {
 }
 
 func runOperatorsRemove(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("operators remove", "operators remove NAME [--db FILE]\n\nRemoves the console operator with their passkeys; their console sessions end at once.\nThe audit log keeps their name on what they did.", stdout, stderr)
+	fs, dbPath := NewFlagSet("operators remove", "operators remove NAME [--db FILE]\n\nRemoves the console operator with their passkeys; their console sessions end at once.\nThe audit log keeps their name on what they did.", stdout, stderr)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(positional) != 1 || strings.TrimSpace(positional[0]) == "" {
-		return usageError(fs, "name one operator NAME")
+		return UsageError(fs, "name one operator NAME")
 	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, auth.DefaultConfig(), stderr)
+	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
 	if err != nil {
 		return err
 	}
@@ -139,49 +139,5 @@ func runOperatorsRemove(ctx context.Context, args []string, _ io.Reader, stdout,
 		return err
 	}
 	fmt.Fprintf(stdout, "operator %s removed; %d console sessions ended\n", positional[0], n)
-	return nil
-}
-
-func runCustomersImpersonate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := newFlagSet("customers impersonate", `customers impersonate EMAIL --operator NAME [--db FILE]
-
-Prints the one-time link (60 seconds) that logs the admin console operator NAME in as the
-customer, as the console's "Log in as this customer" does: it opens the social login redirect page
-(--social-redirect-url, default ISSUER/account), which exchanges it with LoginWithSocialCode. The
-session's access tokens carry administratorUuid (the operator's UUID), it lasts an hour at most
-whatever refreshes it, the customer sees it among their sessions, and the audit log names the
-operator. Give --social-redirect-url and --issuer as serve has them (the same environment file).`, stdout, stderr)
-	operator := fs.String("operator", "", "the console operator's `NAME` (shopauth operators list)")
-	issuer := fs.String("issuer", "", "the server's issuer `URL`, as serve has it (the default redirect page is ISSUER/account)")
-	redirect := fs.String("social-redirect-url", "", "the page social logins end on, as serve has it (default ISSUER/account)")
-	email, err := emailCommand(fs, args)
-	if err != nil {
-		return err
-	}
-	if *operator == "" {
-		return usageError(fs, "--operator NAME is required: the console operator the session is recorded for")
-	}
-	cfg := auth.DefaultConfig()
-	if *issuer != "" {
-		cfg.Issuer = *issuer
-	}
-	cfg.SocialRedirectURL = *redirect
-	if err := cfg.Validate(); err != nil {
-		return usageError(fs, "%v", err)
-	}
-	d, svc, err := openService(ctx, *dbPath, existingDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	link, err := svc.ImpersonateAs(ctx, *operator, email)
-	var unknown *auth.UnknownOperatorError
-	if errors.As(err, &unknown) {
-		return fmt.Errorf("%v (shopauth operators list shows them)", err)
-	}
-	if err != nil {
-		return customerError(err)
-	}
-	fmt.Fprintln(stdout, link)
 	return nil
 }
