@@ -37,8 +37,8 @@ const (
 	MsgAdministratorLogin = "An administrator logged in as the customer cannot add a way to log in."
 )
 
-// Error is the one error type of the domain: a stable code, a message that is safe to show to a
-// client, the validation details for EValidation, and the cause, which is for the log only.
+// Error is the domain's error as a client sees it: a stable code, a message that is safe to show
+// to a client, the validation details for EValidation, and the cause, which is for the log only.
 type Error struct {
 	Code       string
 	Message    string

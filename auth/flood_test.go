@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// Issue 20 item 2: a 15-second flood of logins with emails that cannot be accounts made every
-// failed login answer timeout for 20 minutes. These tests hold the hash slots themselves, so that
-// "hashed" and "waited for a slot" are facts the test arranges rather than timings it measures.
+// A 15-second flood of logins with emails that cannot be accounts once made every failed login
+// answer timeout for 20 minutes. These tests hold the hash slots themselves, so that "hashed" and
+// "waited for a slot" are facts the test arranges rather than timings it measures.
 
 // holdSlots takes every hash slot of svc until the returned function gives them back.
 func holdSlots(svc *Service) (release func()) {

@@ -46,8 +46,8 @@ const (
 	codeTooMany            = "756b1212-697c-468d-a9ad-50dd783bb169" // Count::TOO_MANY_ERROR
 )
 
-// Limits of what a client may make a passkey cost (issue 20: 200 passkeys with 1023-byte ids and
-// 45 KB of client data stored 12 MiB for one customer and made a 281 KB options answer).
+// Limits of what a client may make a passkey cost: without them, 200 passkeys with 1023-byte ids
+// and 45 KB of client data stored 12 MiB for one customer and made a 281 KB options answer.
 const (
 	// MaxPasskeysPerCustomer caps a customer's passkeys, and so the options' excludeCredentials.
 	MaxPasskeysPerCustomer = 20

@@ -605,7 +605,7 @@ func TestRemovePasskey(t *testing.T) {
 }
 
 // Failed passkey logins count per address, but a valid assertion is never refused by the
-// throttle (issue 20, item 6): five garbage logins from one address made every customer's valid
+// throttle: five garbage logins from one address made every customer's valid
 // passkey login from it fail for a minute.
 func TestPasskeyLoginThrottleNeverRefusesAValidAssertion(t *testing.T) {
 	e := newPasskeyEnv(t)
@@ -802,7 +802,7 @@ func wantPasskeyViolation(t *testing.T, err error, message string) {
 	}
 }
 
-// A customer has at most 20 passkeys (issue 20, item 5): one customer stored 200.
+// A customer has at most 20 passkeys: one customer once stored 200.
 func TestPasskeysPerCustomerAreCapped(t *testing.T) {
 	e := newPasskeyEnv(t)
 	for i := range auth.MaxPasskeysPerCustomer - 1 {
@@ -862,8 +862,8 @@ func TestPasskeyCapHoldsUnderConcurrency(t *testing.T) {
 	}
 }
 
-// PasskeyRegistrationOptions stores a challenge per call: at most 10 a minute per customer (issue
-// 20, item 5: a flood stored a thousand challenge rows a second).
+// PasskeyRegistrationOptions stores a challenge per call: at most 10 a minute per customer (a
+// flood once stored a thousand challenge rows a second).
 func TestPasskeyRegistrationOptionsAreThrottled(t *testing.T) {
 	e := newPasskeyEnv(t)
 	for i := range auth.PasskeyRegistrationOptionsPerMinute {
@@ -887,8 +887,8 @@ func TestPasskeyRegistrationOptionsAreThrottled(t *testing.T) {
 	e.addPasskey("Phone")
 }
 
-// What a client sends is bounded in size, and what is stored does not grow with it (issue 20,
-// item 5: 45 KB of client data were stored with each passkey).
+// What a client sends is bounded in size, and what is stored does not grow with it (45 KB of
+// client data were once stored with each passkey).
 func TestPasskeyRegistrationSizes(t *testing.T) {
 	padTransports := func(t *testing.T, cred string) string {
 		return mutate(t, cred, func(m map[string]any) {

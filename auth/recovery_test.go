@@ -646,7 +646,7 @@ func (t recordingTx) Recovery(customerID int64) (Recovery, error) {
 	return t.Tx.Recovery(customerID)
 }
 
-// TestRecoverPasswordWrongHashSameWork (issue 20 item 7): a wrong hash is answered after the same
+// TestRecoverPasswordWrongHashSameWork: a wrong hash is answered after the same
 // reads and at the same moment for an unknown email, a customer without a recovery, one with an
 // expired one and one with a live one (a known email once answered 25 µs later).
 func TestRecoverPasswordWrongHashSameWork(t *testing.T) {
@@ -688,7 +688,7 @@ func TestRecoverPasswordWrongHashSameWork(t *testing.T) {
 	}
 }
 
-// TestRecoverPasswordThrottled (issue 20 item 7): wrong hashes spend budgets of the same size as
+// TestRecoverPasswordThrottled: wrong hashes spend budgets of the same size as
 // recovery requests, per email and address and per address; the right hash is refused from a spent
 // pair too, and works from another address.
 func TestRecoverPasswordThrottled(t *testing.T) {

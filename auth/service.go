@@ -1,7 +1,9 @@
 // Package auth is shopauth's domain: customers, passwords, sessions with rotating refresh-token
-// secret chains, the signing-key ring, throttles and passkeys. It knows nothing of HTTP or SQL and
-// imports no other shopauth package; storage, mail and shared throttle counters come in through
-// the interfaces it declares (Store, RecoveryMailer, Throttle).
+// secret chains, the signing-key ring, throttles, passkeys, social linking, password recovery,
+// impersonation and the admin console's operators. It knows nothing of HTTP or SQL and imports no
+// other shopauth package; storage, mail, identity providers and shared throttle counters come in
+// through the interfaces it declares (Store, RecoveryMailer, VerificationMailer, IdentityProvider,
+// Throttle).
 package auth
 
 import (

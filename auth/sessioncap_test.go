@@ -9,7 +9,7 @@ import (
 	"shopauth/auth"
 )
 
-// TestSessionsPerCustomerCapped: a new session ends the oldest beyond the cap (issue 16 item 2).
+// TestSessionsPerCustomerCapped: a new session ends the oldest beyond the cap.
 func TestSessionsPerCustomerCapped(t *testing.T) {
 	e := newEnv(t, func(c *auth.Config) { c.SessionsPerCustomer = 3 })
 	const email = "cap@shop.cz"

@@ -117,7 +117,9 @@ type Recovery struct {
 }
 
 // Store is the storage the domain needs. Reads run on a pool; Update runs fn inside one write
-// transaction, serialised with every other writer, and commits when fn returns nil.
+// transaction and commits when fn returns nil. Writers may run in parallel (PostgreSQL) or one at
+// a time (SQLite), so what fn decides holds only as far as the reads it rests on lock what they
+// read until the commit (Session and SigningKeys do; so do the reads of passkeys and recoveries).
 type Store interface {
 	CustomerByEmail(ctx context.Context, email string) (Customer, error)
 	CustomerByUUID(ctx context.Context, uuid string) (Customer, error)
@@ -162,6 +164,8 @@ type Tx interface {
 	RecordLogin(customerID int64, at time.Time) error
 
 	CreateSession(s Session) error
+	// Session reads a session and locks its row until the transaction ends: a rotation's decision
+	// holds against a parallel one.
 	Session(deviceID string) (Session, error)
 	UpdateSession(s Session) error
 	DeleteSession(deviceID string) (bool, error)
@@ -177,8 +181,8 @@ type Tx interface {
 	AddAudit(e AuditEvent) error
 
 	AddSigningKey(k SigningKey) error
-	// SigningKeys reads every stored key, oldest first, serialised with every other transaction
-	// that reads them: a decision made on them (is a next key pending? is there a first key?)
+	// SigningKeys reads every stored key, oldest first, and locks them against every other
+	// transaction that reads them this way: a decision made on them (is a next key pending? is there a first key?)
 	// holds until the transaction commits.
 	SigningKeys() ([]SigningKey, error)
 	SetSetting(name string, value []byte) error

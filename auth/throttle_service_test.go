@@ -63,8 +63,8 @@ func repeat(s string, n int) []string {
 	return out
 }
 
-// TestThrottleCountsFailuresNotCustomers is issue 12's throttling: concurrent right logins are never
-// refused, parallel wrong guesses get no more password checks than the budget.
+// TestThrottleCountsFailuresNotCustomers: concurrent right logins are never refused, parallel wrong
+// guesses get no more password checks than the budget.
 func TestThrottleCountsFailuresNotCustomers(t *testing.T) {
 	t.Run("12 concurrent right logins of one customer all succeed", func(t *testing.T) {
 		e := newEnv(t)
@@ -168,7 +168,7 @@ func TestThrottledOperations(t *testing.T) {
 		if err := e.svc.RequestPasswordRecovery(ip("192.0.2.4"), long); err != nil {
 			t.Fatalf("recovery with a long email: %v", err)
 		}
-		// Only the address's budget, which the login spent a failure of (issue 20 item 2).
+		// Only the address's budget, which the login spent a failure of.
 		if th.Len() != 1 {
 			t.Fatalf("the throttle remembers %d keys, want 1 (the address's)", th.Len())
 		}

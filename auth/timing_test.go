@@ -46,7 +46,7 @@ func (e *testEnv) importHash(email, hash string) {
 	}
 }
 
-// TestLoginFailureTiming (issue 16 item 5): on a clock that stands still during the check, every
+// TestLoginFailureTiming: on a clock that stands still during the check, every
 // kind of failure asks to wait the same floor, and the floor covers the slowest stored bcrypt
 // cost; a right password waits for nothing.
 func TestLoginFailureTiming(t *testing.T) {
@@ -91,7 +91,7 @@ func TestLoginFailureTiming(t *testing.T) {
 }
 
 // TestRecoveryRequestTiming: known and unknown emails do the same write and answer at the same
-// moment (issue 16 item 5).
+// moment.
 func TestRecoveryRequestTiming(t *testing.T) {
 	e := newEnv(t)
 	e.register("known@shop.cz")

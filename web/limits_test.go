@@ -22,8 +22,8 @@ func (s *testServer) get(query string, headers ...string) *httptest.ResponseReco
 	return w
 }
 
-// unicodeAliasAttack is issue 20 item 1's attack: one alias é, and fragments that make 2 million
-// introspection values from 3 KB. Before the weighing read Unicode names, it ran for seconds
+// unicodeAliasAttack is one alias é and fragments that make 2 million introspection values from
+// 3 KB. Before the weighing read Unicode names, it ran for seconds
 // (7.2 s, 1.9 s of CPU on the test machine) and was then refused as too large an answer.
 func unicodeAliasAttack() string {
 	var b strings.Builder
@@ -38,7 +38,7 @@ func unicodeAliasAttack() string {
 	return b.String() + " }"
 }
 
-// TestCostLimitsReadEveryName: issue 20 item 1. Whatever graphql-go reads, the weighing reads:
+// TestCostLimitsReadEveryName: whatever graphql-go reads, the weighing reads:
 // Unicode names, Go comments, spread dots apart; what it cannot read is refused, not run.
 func TestCostLimitsReadEveryName(t *testing.T) {
 	s := newServer(t)
@@ -49,7 +49,7 @@ func TestCostLimitsReadEveryName(t *testing.T) {
 		status      int
 		want        []string
 	}{
-		{"the issue's attack, with an alias é", unicodeAliasAttack(), false, 200, []string{`"userCode":"query-too-complex"`, "9643 field selections"}},
+		{"the Unicode alias attack", unicodeAliasAttack(), false, 200, []string{`"userCode":"query-too-complex"`, "9643 field selections"}},
 		{"the same over GET", unicodeAliasAttack(), true, 200, []string{`"userCode":"query-too-complex"`}},
 		{"601 selections after a Unicode alias", over, false, 200, []string{`"userCode":"query-too-complex"`, "602 field selections"}},
 		{"a Unicode fragment name", "{ __schema { types { ...Č } } } fragment Č on __Type {" + repeatAliases(300, "fields { name }") + " }",
@@ -88,7 +88,7 @@ func TestCostLimitsReadEveryName(t *testing.T) {
 	}
 }
 
-// TestNoStore: issue 20 item 7. Every GraphQL answer says Cache-Control: no-store: tokens,
+// TestNoStore: every GraphQL answer says Cache-Control: no-store: tokens,
 // customer data, errors, 401s and 4xx, over GET and POST.
 func TestNoStore(t *testing.T) {
 	s := newServer(t)
@@ -143,7 +143,7 @@ func TestNoStore(t *testing.T) {
 	}
 }
 
-// TestErrorMessagesQuoteLittle: issue 20 item 7. A message quotes at most 256 characters of what
+// TestErrorMessagesQuoteLittle: a message quotes at most 256 characters of what
 // the client sent: a type error once echoed a 450 KB variable as a 4 MB message.
 func TestErrorMessagesQuoteLittle(t *testing.T) {
 	s := newServer(t)

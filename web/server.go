@@ -1,7 +1,8 @@
 // Package web is shopauth's HTTP face: GraphQL over HTTP, the GraphiQL page, the JWKS and
-// discovery documents, health and metrics, composed as plain http.Handlers. Each handler depends
-// on the small interface it uses (TokenVerifier, KeySet, Pinger, DiscoverySource), not on
-// *auth.Service; the schema comes ready-made from main.
+// discovery documents, health and metrics, the account page, social login's redirects and the
+// admin console, composed as plain http.Handlers. Each handler depends on the small interface it
+// uses (TokenVerifier, KeySet, Pinger, DiscoverySource), not on *auth.Service; the schema comes
+// ready-made from main.
 package web
 
 import (

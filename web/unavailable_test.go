@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// TestDatabaseUnavailable: issue 20. With the SQLite file gone, an operation that needs the
+// TestDatabaseUnavailable: with the SQLite file gone, an operation that needs the
 // database answers HTTP 503 with Retry-After and the contract's body, never "Internal error." at
 // 200 (a write would have gone into the deleted file and been lost); what needs no database runs.
 func TestDatabaseUnavailable(t *testing.T) {

@@ -88,8 +88,8 @@ func TestMeasure(t *testing.T) {
 			Login(input: {email: $e, password: """ } { """}) @include(if: true) { accessToken } # { a b c }
 		}`, true, 2, 2, 2, 2, true},
 		{"GraphiQL's introspection query", string(introspection), true, 100, MaxSelections / 2, 1000, MaxCost, true},
-		{"issue 16 item 1: 1,210 conflicting aliases under __schema", x1210, true, 1211, 1211, 1211, 1211, false},
-		{"issue 16 item 2: 560 aliased customerSessions", sessions(560), true, 3360, 3360, 280560, 280560, false},
+		{"1,210 conflicting aliases under __schema", x1210, true, 1211, 1211, 1211, 1211, false},
+		{"560 aliased customerSessions", sessions(560), true, 3360, 3360, 280560, 280560, false},
 		{"100 aliased customerSessions stay within the cost", "{" + aliases(100, "customerSessions { deviceId }") + " }", true, 200, 200, 10100, 10100, true},
 		{"nested introspection lists multiply", "{" + aliases(5, "__schema { types { fields { type { fields { type { fields { type { fields { type { fields { name } } } } } } } } } } }") + " }", true, 60, 60, MaxCost + 1, 1 << 40, false},
 		{"a fragment bomb is counted expanded", fragmentBomb(30), true, MaxSelections + 1, 1 << 40, MaxCost + 1, 1 << 40, false},
@@ -100,7 +100,7 @@ func TestMeasure(t *testing.T) {
 		{"an empty selection set", "{ }", false, 0, 0, 0, 0, true},
 		{"nested deeper than graphql-go reads", strings.Repeat("{ a ", 1001) + strings.Repeat("}", 1001), false, 0, 0, 0, 0, true},
 		{"nested as deep as graphql-go reads", strings.Repeat("{ a ", 1000) + strings.Repeat("}", 1000), true, 1000, 1000, 1000, 1000, false},
-		// Issue 20 item 1: every name graphql-go reads, and everything it skips, is read here too.
+		// Every name graphql-go reads, and everything it skips, is read here too.
 		{"a Unicode alias", "{ é: __typename" + aliases(560, "customerSessions { deviceId createdAt lastRefreshedAt expiresAt current }") + " }",
 			true, 3361, 3361, 280561, 280561, false},
 		{"Unicode names everywhere", "query Dotaz($ř: Int) { 名前: customerSessions { ...Část } } fragment Část on CustomerSession { ünïcode: deviceId }", true, 2, 2, 101, 101, true},
@@ -217,7 +217,7 @@ func graphqlGoReads(schema *graphql.Schema, doc string, execute bool) (parsed, p
 	return true, false
 }
 
-// FuzzMeasure checks the weighing against graphql-go's own parser (issue 20 item 1):
+// FuzzMeasure checks the weighing against graphql-go's own parser:
 // every document graphql-go parses is weighed, never refused as unreadable, and every document
 // on which graphql-go panics is refused. test.sh fuzzes it for a bounded time; go test runs the seeds.
 // fuzzExecuteCost is the largest weighed cost FuzzMeasure still executes.
