@@ -6,8 +6,7 @@ import (
 	"fmt"
 	"slices"
 
-	"shopauth/db/postgres"
-	"shopauth/db/sqlite"
+	"shopauth/db/sqlstore"
 )
 
 // CopyTables are the tables `shopauth db copy` moves, parents before children: everything a live
@@ -26,6 +25,9 @@ type copier interface {
 	ReadRows(ctx context.Context, tables []string, cols [][]string, fn func(table int, row []any) error) error
 	WriteRows(ctx context.Context, tables []string, cols [][]string, fill func(insert func(table int, row []any) error) error) error
 }
+
+// ErrHasCustomers refuses a copy into a database that already holds customers.
+var ErrHasCustomers = sqlstore.ErrHasCustomers
 
 // TableCount is how many rows of a table were copied.
 type TableCount struct {
@@ -67,7 +69,7 @@ func Copy(ctx context.Context, src, dst Store) ([]TableCount, error) {
 			return insert(table, row)
 		})
 	})
-	if errors.Is(err, sqlite.ErrHasCustomers) || errors.Is(err, postgres.ErrHasCustomers) {
+	if errors.Is(err, ErrHasCustomers) {
 		return nil, fmt.Errorf("%w; db copy only fills a new or empty database, and copies nothing here", err)
 	}
 	if err != nil {

@@ -1,5 +1,9 @@
 // Package postgres keeps shopauth's data in a PostgreSQL database that any number of shopauth
-// processes may share (github.com/jackc/pgx/v5 through its pool).
+// processes may share (github.com/jackc/pgx/v5 through its pool). The queries are db/sqlstore's,
+// run over database/sql through pgx's stdlib adapter on the same pool; this package opens the
+// pool, says how PostgreSQL differs (Dialect), and keeps the native pgx connection where
+// database/sql has no word for what is done: the migration lock, LISTEN for new keys and the
+// shared throttle.
 //
 // What makes several processes safe:
 //   - migrations run under a session advisory lock, so processes starting at once apply each once;
@@ -16,6 +20,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
@@ -26,8 +31,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"shopauth/db/schema"
+	"shopauth/db/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -49,8 +56,10 @@ const DefaultTimeout = 5 * time.Second
 
 // DB is an open PostgreSQL store.
 type DB struct {
-	pool    pool
-	target  string // the URL without its password, for messages
+	*sqlstore.Store
+	pool    pool    // native, for what database/sql cannot say
+	sqlDB   *sql.DB // the same pool's connections, for the store's queries
+	target  string  // the URL without its password, for messages
 	timeout time.Duration
 
 	schema.Applied // what Open migrated
@@ -91,11 +100,13 @@ func OpenMode(ctx context.Context, url string, mode schema.Mode) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL %s: %w", d.target, err)
 	}
+	d.sqlDB = stdlib.OpenDBFromPool(d.pool.Pool)
+	d.Store, _ = sqlstore.New(ctx, d.dialect(), d.sqlDB, d.sqlDB, false) // nothing to prepare: pgx caches statements per connection
 	if mode == schema.AsIs {
 		return d, nil
 	}
 	if err := d.migrate(ctx, mode); err != nil {
-		d.pool.Close()
+		d.Close()
 		return nil, err
 	}
 	return d, nil
@@ -110,8 +121,10 @@ func (d *DB) String() string { return d.target }
 
 // Close closes every connection.
 func (d *DB) Close() error {
+	d.Store.Close()
+	err := d.sqlDB.Close()
 	d.pool.Close()
-	return nil
+	return err
 }
 
 // deadline bounds ctx by the store's timeout unless it already ends sooner.
@@ -198,15 +211,13 @@ func pgCode(err error) string {
 	return ""
 }
 
-func isUniqueViolation(err error) bool { return pgCode(err) == "23505" }
-
-// pgConstraint names the constraint a PostgreSQL error is about, "" if none.
-func pgConstraint(err error) string {
+// unique reports a unique violation and the constraint's name.
+func unique(err error) (string, bool) {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.ConstraintName
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return pe.ConstraintName, true
 	}
-	return ""
+	return "", false
 }
 
 // retryable: PostgreSQL chose this transaction as the victim of a deadlock or a serialization
@@ -214,6 +225,83 @@ func pgConstraint(err error) string {
 func retryable(err error) bool {
 	c := pgCode(err)
 	return c == "40P01" || c == "40001"
+}
+
+// dialect is how PostgreSQL differs; see sqlstore.Dialect.
+func (d *DB) dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Numbered:       true,
+		RowLocks:       true,
+		ReturningJoins: true,
+		Contains:       "strpos",
+		Timeout:        d.timeout,
+		Unique:         unique,
+		Unreachable:    unreachable,
+		Retryable:      retryable,
+		Lock:           lock,
+		KeyAdded: func(ctx context.Context, tx *sql.Tx, id string) error {
+			_, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, keysChannel, id)
+			return err
+		},
+		Copy: sqlstore.CopyDialect{
+			Columns: `SELECT column_name FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`,
+			Booleans: `SELECT column_name FROM information_schema.columns
+				WHERE table_schema = current_schema() AND table_name = ? AND data_type = 'boolean'`,
+			Snapshot:   sql.LevelRepeatableRead,
+			Lock:       `LOCK TABLE customers IN EXCLUSIVE MODE`,
+			Overriding: ` OVERRIDING SYSTEM VALUE`,
+			Copied:     moveIdentity,
+		},
+	}
+}
+
+// lock takes a transaction advisory lock: the key ring's and pruning's have fixed keys, a
+// setting's is the hash of its name.
+func lock(ctx context.Context, tx *sql.Tx, name string, try bool) (bool, error) {
+	fn := "pg_advisory_xact_lock"
+	if try {
+		fn = "pg_try_advisory_xact_lock"
+	}
+	var q string
+	var arg any
+	switch {
+	case name == "keys":
+		q, arg = `SELECT `+fn+`($1)`, lockKeys
+	case name == "prune":
+		q, arg = `SELECT `+fn+`($1)`, lockPrune
+	case strings.HasPrefix(name, "setting."):
+		q, arg = `SELECT `+fn+`(hashtextextended('shopauth.setting.' || $1, 0))`, strings.TrimPrefix(name, "setting.")
+	default:
+		return false, fmt.Errorf("no advisory lock named %q", name)
+	}
+	if !try {
+		_, err := tx.ExecContext(ctx, q, arg)
+		return err == nil, err
+	}
+	var got bool
+	err := tx.QueryRowContext(ctx, q, arg).Scan(&got)
+	return got, err
+}
+
+// moveIdentity moves the sequence of table's id identity (if it has one) past the ids copied.
+func moveIdentity(ctx context.Context, tx *sql.Tx, table string) error {
+	var seq *string
+	if err := tx.QueryRowContext(ctx, `SELECT pg_get_serial_sequence($1, 'id')`, table).Scan(&seq); err != nil {
+		return err
+	}
+	if seq == nil {
+		return nil // an id that is not an identity (signing_keys)
+	}
+	_, err := tx.ExecContext(ctx, `SELECT setval($1, COALESCE((SELECT MAX(id) FROM `+table+`), 0) + 1, false)`, *seq)
+	return err
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
 }
 
 // WatchKeys calls changed whenever a signing key is added to the database, by this process or any

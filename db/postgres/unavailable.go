@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io"
 	"net"
@@ -63,7 +65,7 @@ func unreachable(err error) error {
 	var netErr *net.OpError
 	code := pgCode(err)
 	if errors.As(err, &connect) || errors.As(err, &netErr) ||
-		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		strings.HasPrefix(code, "08") || // connection exception
 		code == "57P01" || code == "57P02" || code == "57P03" || // admin or crash shutdown, cannot connect now
 		code == "53300" { // too many connections

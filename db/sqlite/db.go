@@ -1,6 +1,7 @@
 // Package sqlite keeps shopauth's data in one SQLite file (modernc.org/sqlite, no cgo): one writer
 // connection whose transactions begin IMMEDIATE, a small read-only pool beside it, and numbered
-// migrations embedded in the binary.
+// migrations embedded in the binary. The queries are db/sqlstore's; this package opens the
+// connections, says how SQLite differs (Dialect), and backs up and checkpoints the file.
 package sqlite
 
 import (
@@ -18,6 +19,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"shopauth/db/schema"
+	"shopauth/db/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -25,13 +27,11 @@ var migrations embed.FS
 
 // DB is an open database: a writer and a reader pool over the same file.
 type DB struct {
+	*sqlstore.Store
 	path   string
 	file   os.FileInfo // as opened, to notice the file deleted or replaced
 	writer *sql.DB
 	reader *sql.DB
-
-	writeStmts *stmtCache // prepared at Open
-	readStmts  *stmtCache // prepared on first use
 
 	schema.Applied // what Open migrated
 }
@@ -97,16 +97,12 @@ func OpenMode(ctx context.Context, path string, mode schema.Mode) (*DB, error) {
 	r.SetMaxOpenConns(4)
 	r.SetMaxIdleConns(4)
 	d.reader = r
-	eager := writerQueries
-	if mode == schema.AsIs {
-		eager = []string{} // the schema may be another release's: nothing prepared, nothing lazily either
-	}
-	if d.writeStmts, err = newStmtCache(ctx, w, eager); err != nil {
+	// With AsIs the schema may be another release's: nothing is prepared at open.
+	if d.Store, err = sqlstore.New(ctx, d.dialect(), w, r, mode != schema.AsIs); err != nil {
 		r.Close()
 		w.Close()
 		return nil, err
 	}
-	d.readStmts, _ = newStmtCache(ctx, r, nil)
 	return d, nil
 }
 
@@ -120,8 +116,7 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 
 // Close closes both pools. (SQLite checkpoints by itself when the last connection to the file closes.)
 func (d *DB) Close() error {
-	d.readStmts.close()
-	d.writeStmts.close()
+	d.Store.Close()
 	return errors.Join(d.reader.Close(), d.writer.Close())
 }
 
@@ -217,12 +212,26 @@ func (d *DB) Backup(ctx context.Context, path string) (err error) {
 	return os.Remove(tmpPath)
 }
 
-func isUniqueViolation(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+// dialect is how SQLite differs; see sqlstore.Dialect.
+func (d *DB) dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Contains:    "instr",
+		Prepare:     true,
+		Unique:      unique,
+		Unreachable: unreachable,
+		Writable:    d.writable,
+		Copy: sqlstore.CopyDialect{
+			Columns: `SELECT name FROM pragma_table_info(?)`,
+		},
+	}
 }
 
-func isPrimaryKeyViolation(err error) bool {
+// unique reports a unique or primary-key violation and SQLite's message, which names the column
+// ("UNIQUE constraint failed: customers.uuid").
+func unique(err error) (string, bool) {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	if errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY) {
+		return se.Error(), true
+	}
+	return "", false
 }
