@@ -2,7 +2,6 @@ package auth
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -17,50 +16,6 @@ import (
 // shopauth reads a refresh token, so it needs no public-key signature: a refresh costs one (the
 // access token's), and a service that verifies through the JWKS can never take a refresh token for
 // an access token, since no published key has its kid or its algorithm.
-
-// refreshKeySize is the refresh key's length: 256 bits, SHA-256's block-size-safe key length.
-const refreshKeySize = 32
-
-// JWKSMaxAge is how long a verifier may cache the JWKS (web sends it as Cache-Control max-age).
-const JWKSMaxAge = 300 * time.Second
-
-// KeyReloadInterval is how often a running server reads the key ring again.
-const KeyReloadInterval = 30 * time.Second
-
-// PublishDelay is how long after `keys rotate` the new signing key starts signing: every server
-// has reloaded the ring (and so publishes the key) within KeyReloadInterval, and every verifier's
-// cached JWKS has expired within JWKSMaxAge after that, so no verifier meets an unknown kid.
-const PublishDelay = JWKSMaxAge + KeyReloadInterval
-
-// KeyStart says when a rotated key starts signing.
-type KeyStart int
-
-const (
-	// SignAfterPublishing publishes the new key at once and signs with it after PublishDelay.
-	SignAfterPublishing KeyStart = iota
-	// SignNow signs with the new key at once (for a key that leaked); verifiers holding a cached
-	// JWKS refuse the new tokens until they fetch it again.
-	SignNow
-)
-
-// GenerateRefreshKey makes a new refresh key that signs from the given time. Its kid is random: a
-// kid derived from the key would tell something about it, and the kid appears in every token.
-func GenerateRefreshKey(from time.Time) (SigningKey, error) {
-	secret := make([]byte, refreshKeySize)
-	id := make([]byte, 16)
-	if _, err := rand.Read(secret); err != nil {
-		return SigningKey{}, err
-	}
-	if _, err := rand.Read(id); err != nil {
-		return SigningKey{}, err
-	}
-	return SigningKey{
-		ID:        base64.RawURLEncoding.EncodeToString(id),
-		Algorithm: HS256,
-		Secret:    secret,
-		CreatedAt: from.UTC().Truncate(time.Second),
-	}, nil
-}
 
 // signRefresh signs a refresh token's payload with the refresh key of the moment.
 func (s *Service) signRefresh(payload []byte, now time.Time) (token, signature, kid string, err error) {

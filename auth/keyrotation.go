@@ -6,6 +6,28 @@ import (
 	"time"
 )
 
+// JWKSMaxAge is how long a verifier may cache the JWKS (web sends it as Cache-Control max-age).
+const JWKSMaxAge = 300 * time.Second
+
+// KeyReloadInterval is how often a running server reads the key ring again.
+const KeyReloadInterval = 30 * time.Second
+
+// PublishDelay is how long after `keys rotate` the new signing key starts signing: every server
+// has reloaded the ring (and so publishes the key) within KeyReloadInterval, and every verifier's
+// cached JWKS has expired within JWKSMaxAge after that, so no verifier meets an unknown kid.
+const PublishDelay = JWKSMaxAge + KeyReloadInterval
+
+// KeyStart says when a rotated key starts signing.
+type KeyStart int
+
+const (
+	// SignAfterPublishing publishes the new key at once and signs with it after PublishDelay.
+	SignAfterPublishing KeyStart = iota
+	// SignNow signs with the new key at once (for a key that leaked); verifiers holding a cached
+	// JWKS refuse the new tokens until they fetch it again.
+	SignNow
+)
+
 // ReloadKeys reads the key ring again, so a `keys rotate` run beside a live server takes effect.
 func (s *Service) ReloadKeys(ctx context.Context) error {
 	keys, err := s.store.SigningKeys(ctx)
@@ -164,47 +186,4 @@ func laterOf(a, b time.Time) time.Time {
 		return a
 	}
 	return b
-}
-
-// Keys lists the stored keys, oldest first, and whether each is live (may still have valid tokens).
-func (s *Service) Keys() []KeyInfo {
-	live := map[string]bool{}
-	now := s.Now()
-	for _, k := range s.keys.live(now, s.maxTTL()) {
-		live[k.ID] = true
-	}
-	for _, k := range s.keys.liveRefresh(now, s.cfg.RefreshTTL) {
-		live[k.ID] = true
-	}
-	signer, refreshSigner := s.keys.signerAt(now), s.keys.refreshSignerAt(now)
-	s.keys.mu.RLock()
-	defer s.keys.mu.RUnlock()
-	out := make([]KeyInfo, 0, len(s.keys.signers)+len(s.keys.refresh))
-	for _, k := range append(slices.Clone(s.keys.signers), s.keys.refresh...) {
-		out = append(out, KeyInfo{ID: k.ID, Algorithm: k.Algorithm, CreatedAt: k.CreatedAt,
-			Signing: k == signer || k == refreshSigner, Pending: k.CreatedAt.After(now),
-			Live: live[k.ID], Shopsys: k.Shopsys, Refresh: k.Algorithm == HS256})
-	}
-	return out
-}
-
-// KeyInfo describes a key for `shopauth keys list`.
-type KeyInfo struct {
-	ID, Algorithm string
-	CreatedAt     time.Time // when it starts (or started) signing
-	Signing, Live bool
-	Pending       bool // published (if a signing key), signs from CreatedAt
-	Shopsys       bool
-	Refresh       bool // signs refresh tokens only; never published
-}
-
-func (s *Service) maxTTL() time.Duration { return max(s.cfg.AccessTTL, s.cfg.RefreshTTL) }
-
-// JWKS returns the public keys of every key that may still have live tokens.
-func (s *Service) JWKS() JWKS {
-	set := JWKS{Keys: nil}
-	for _, k := range s.keys.live(s.Now(), s.maxTTL()) {
-		set.Keys = append(set.Keys, k.public.Public())
-	}
-	return set
 }
