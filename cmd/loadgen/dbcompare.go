@@ -61,27 +61,64 @@ func runDBComparison(o options, targets []dbTarget, pgURL string) error {
 			return err
 		}
 	}
+	var cleanups []func()
+	defer func() {
+		for _, drop := range cleanups {
+			drop()
+		}
+	}()
 	fmt.Printf("machine: %d CPUs, load average %s; signing %s; %d clients, %v per phase\n",
 		runtime.NumCPU(), loadAverage(), o.algs[0], o.clients, o.duration)
 	var results []result
+	var prunes []pruneResult
 	for _, tg := range targets {
-		dbArg := filepath.Join(dir, "compare.db")
-		if tg.name != "sqlite" {
+		// newDB is an empty database of the target's kind.
+		newDB := func(name string) (string, error) {
+			if tg.name == "sqlite" {
+				return filepath.Join(dir, name+".db"), nil
+			}
 			if pgURL == "" {
-				return fmt.Errorf("-db %s needs -pg-url (or SHOPAUTH_TEST_POSTGRES)", tg.name)
+				return "", fmt.Errorf("-db %s needs -pg-url (or SHOPAUTH_TEST_POSTGRES)", tg.name)
 			}
 			created, drop, err := createDatabase(pgURL)
 			if err != nil {
-				return err
+				return "", err
 			}
-			defer drop()
-			dbArg = created
-			if tg.name == "postgres" {
-				printPostgresSettings(created)
+			cleanups = append(cleanups, drop)
+			return created, nil
+		}
+		dbArg, err := newDB("compare")
+		if err != nil {
+			return err
+		}
+		if tg.name == "postgres" {
+			printPostgresSettings(dbArg)
+		}
+		rs, err := runTarget(o, dir, tg, dbArg, "")
+		results = append(results, rs...)
+		if err == nil && o.prefillCustomers > 0 && tg.processes == 1 {
+			// The refresh again, on a database prefilled with customers and sessions.
+			var big string
+			if big, err = newDB("compare-prefilled"); err == nil {
+				t0 := time.Now()
+				if err = prefill(big, o.prefillCustomers, o.prefillSessions, 0); err == nil {
+					fmt.Printf("%s: prefilled %d customers and %d sessions in %v\n", tg.name, o.prefillCustomers, o.prefillSessions, time.Since(t0).Round(time.Millisecond))
+					refreshOnly := o
+					refreshOnly.phases = map[string]bool{"refresh": true}
+					rs, err = runTarget(refreshOnly, dir, tg, big, fmt.Sprintf(", %dk customers/%dk sessions", o.prefillCustomers/1000, o.prefillSessions/1000))
+					results = append(results, rs...)
+				}
 			}
 		}
-		rs, err := runTarget(o, dir, tg, dbArg)
-		results = append(results, rs...)
+		if err == nil && o.prune > 0 && tg.processes == 1 {
+			var target string
+			if target, err = newDB("compare-prune"); err == nil {
+				var r pruneResult
+				r, err = runPrune(&o, dir, fmt.Sprintf("%s, %s", o.algs[0], tg.name), target,
+					func() (*server, error) { return startServe(&o, dir, tg.name+"-prune", target, o.algs[0]) })
+				prunes = append(prunes, r)
+			}
+		}
 		if err != nil {
 			printResults(results)
 			return err
@@ -90,19 +127,20 @@ func runDBComparison(o options, targets []dbTarget, pgURL string) error {
 	printResults(results)
 	fmt.Println()
 	summarizeDB(results)
+	for _, r := range prunes {
+		printPrune(r)
+	}
 	fmt.Printf("\nload average at the end: %s\n", loadAverage())
 	return nil
 }
 
 // runTarget registers the clients, then starts the target's server processes afresh and drives
 // refresh, read and login through them.
-func runTarget(o options, dir string, tg dbTarget, dbArg string) ([]result, error) {
+func runTarget(o options, dir string, tg dbTarget, dbArg, suffix string) ([]result, error) {
 	start := func(i int) (*server, error) {
-		return startProcess(dir, fmt.Sprintf("%s-%d", tg.name, i), o.bin, "--addr", "serve", "--db", dbArg,
-			"--signing-alg", o.algs[0], "--issuer", "http://127.0.0.1:8000",
-			// The login phase is many right answers from one address: no throttle stands in its way
-			// (only failures count), but registration is limited per address.
-			"--registrations-per-ip", "100000")
+		// The login phase is many right answers from one address: no throttle stands in its way
+		// (only failures count); registration is limited per address, and startServe lifts that.
+		return startServe(&o, dir, fmt.Sprintf("%s-%d", tg.name, i), dbArg, o.algs[0])
 	}
 	s, err := start(0)
 	if err != nil {
@@ -126,21 +164,14 @@ func runTarget(o options, dir string, tg dbTarget, dbArg string) ([]result, erro
 	if tg.processes > 1 {
 		label += "es"
 	}
+	label += suffix
 	// Each request goes to the next process in turn, per client (a round-robin proxy).
 	var turn atomic.Uint64
 	pick := func() string { return servers[turn.Add(1)%uint64(len(servers))].url }
 	pid := servers[0].pid()
 	var out []result
 	if o.phases["refresh"] {
-		out = append(out, drive("RefreshTokens", label, pid, clients, o.duration, func(c *client) error {
-			req := []byte(`{"query":"` + refreshQuery + `","variables":{"in":{"refreshToken":"` + c.refresh + `"}}}`)
-			raw, err := post(hc, pick(), "", req, "RefreshTokens")
-			if err != nil {
-				return err
-			}
-			c.access, c.refresh, err = decodeTokens(raw)
-			return err
-		}))
+		out = append(out, drive("RefreshTokens", label, pid, clients, o.duration, refreshStepVia(hc, pick)))
 	}
 	if o.phases["read"] {
 		read := body(currentQuery, nil)
@@ -229,6 +260,23 @@ func summarizeDB(rs []result) {
 				line += fmt.Sprintf("; target ≥ 0.50 with 0 errors: %s", verdict(r.rate() >= 0.5*base.rate() && r.errors == 0))
 			}
 			fmt.Println(line)
+		}
+	}
+	for _, tg := range []string{"sqlite", "postgres"} {
+		var small, big *result
+		for i := range rs {
+			switch {
+			case rs[i].name != "RefreshTokens":
+			case rs[i].alg == tg+", 1 process":
+				small = &rs[i]
+			case strings.HasPrefix(rs[i].alg, tg+", 1 process, "):
+				big = &rs[i]
+			}
+		}
+		if small != nil && big != nil {
+			ratio := big.rate() / small.rate()
+			fmt.Printf("RefreshTokens on %s: %.0f/s = %.2f × the empty database's %.0f/s; target ≥ 0.80: %s\n",
+				big.alg, big.rate(), ratio, small.rate(), verdict(ratio >= 0.8 && big.errors == 0))
 		}
 	}
 	errs := 0

@@ -50,7 +50,8 @@ import (
 	"github.com/google/uuid"
 
 	"shopauth/auth"
-	"shopauth/db/sqlite"
+	"shopauth/db"
+	"shopauth/db/schema"
 )
 
 type options struct {
@@ -61,6 +62,7 @@ type options struct {
 	phases           map[string]bool
 	prefillCustomers int
 	prefillSessions  int
+	prune            int
 	keep             bool
 
 	// sigsAfter is the RSA bound measured again right after the first refresh phase.
@@ -77,6 +79,7 @@ func main() {
 	flag.StringVar(&phases, "phases", "refresh,read,floor,login", "phases to run; read, floor and login run with the first algorithm only")
 	flag.IntVar(&o.prefillCustomers, "prefill-customers", 0, "if set, refresh again with the first algorithm on a database prefilled with this many customers")
 	flag.IntVar(&o.prefillSessions, "prefill-sessions", 0, "sessions in that prefilled database (spread over its customers)")
+	flag.IntVar(&o.prune, "prune", 0, "if set, refresh again (first algorithm) on a database holding this many expired sessions until the server's first prune (a minute after it starts) has deleted them, comparing the refresh latency during the prune with before it")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
 	flag.StringVar(&floor, "floor-server", "", "internal: serve the constant JSON floor handler on this address")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to `file`")
@@ -187,11 +190,35 @@ func run(o options) error {
 			return err
 		}
 	}
+	var pruned *pruneResult
+	if o.prune > 0 {
+		target := filepath.Join(dir, "prune.db")
+		label := fmt.Sprintf("%s, SQLite", o.algs[0])
+		r, err := runPrune(&o, dir, label, target, func() (*server, error) { return startServe(&o, dir, "prune", target, o.algs[0]) })
+		if err != nil {
+			printResults(results)
+			return err
+		}
+		pruned = &r
+	}
 	printResults(results)
 	fmt.Println()
 	summarize(results, sigs, o)
+	if pruned != nil {
+		printPrune(*pruned)
+	}
 	fmt.Printf("\nload average at the end: %s\n", loadAverage())
 	return nil
+}
+
+// startServe starts shopauth serve on target (a SQLite file or a PostgreSQL URL), logging to
+// dir/name.log.
+func startServe(o *options, dir, name, target, alg string) (*server, error) {
+	// A fixed issuer: the port changes with each start, and iss/aud must not.
+	return startProcess(dir, name, o.bin, "--addr", "serve", "--db", target, "--signing-alg", alg,
+		"--issuer", "http://127.0.0.1:8000",
+		// Every client registers from one address; registration is limited per address.
+		"--registrations-per-ip", "100000")
 }
 
 // buildServer builds the module's main package (the shopauth server) into path.
@@ -259,9 +286,10 @@ var rsaCPUPerSignature time.Duration
 
 // server is a running server process (shopauth or the floor handler).
 type server struct {
-	cmd  *exec.Cmd
-	url  string
-	done chan struct{}
+	cmd     *exec.Cmd
+	url     string
+	logName string
+	done    chan struct{}
 }
 
 func freeAddr() (string, error) {
@@ -290,7 +318,7 @@ func startProcess(dir, name, bin, addrFlag string, args ...string) (*server, err
 		logFile.Close()
 		return nil, err
 	}
-	s := &server{cmd: cmd, url: "http://" + addr, done: make(chan struct{})}
+	s := &server{cmd: cmd, url: "http://" + addr, logName: logFile.Name(), done: make(chan struct{})}
 	go func() { cmd.Wait(); logFile.Close(); close(s.done) }()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		resp, err := http.Get(s.url + "/healthz")
@@ -357,10 +385,12 @@ func cpuTime(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / clkTck
 }
 
-// prefill writes customers and sessions straight into the database, before the server opens it.
-func prefill(path string, customers, sessions int) error {
+// prefill writes customers and sessions straight into the database target names (a SQLite file
+// or a PostgreSQL URL), migrating it first, before the server opens it: live sessions, and
+// expired ones (expired a day ago, for the prune to delete), spread over the customers.
+func prefill(target string, customers, sessions, expired int) error {
 	ctx := context.Background()
-	d, err := sqlite.Open(ctx, path)
+	d, err := db.Open(ctx, target, schema.Migrate)
 	if err != nil {
 		return err
 	}
@@ -389,14 +419,18 @@ func prefill(path string, customers, sessions int) error {
 		}
 	}
 	made = 0
-	for made < sessions {
+	for made < sessions+expired {
 		err := d.Update(ctx, func(tx auth.Tx) error {
-			for i := 0; i < batch && made < sessions; i++ {
+			for i := 0; i < batch && made < sessions+expired; i++ {
 				secret := make([]byte, 20)
 				rand.Read(secret)
 				h := sha256.Sum256(secret)
+				created, expires := now, now.Add(14*24*time.Hour)
+				if made >= sessions {
+					created, expires = now.Add(-15*24*time.Hour), now.Add(-24*time.Hour)
+				}
 				err := tx.CreateSession(auth.Session{DeviceID: uuid.NewString(), CustomerID: ids[made%len(ids)],
-					SecretHash: h[:], CreatedAt: now, IssuedAt: now, ExpiresAt: now.Add(14 * 24 * time.Hour),
+					SecretHash: h[:], CreatedAt: created, IssuedAt: created, ExpiresAt: expires,
 					KeyID: "prefill", Signature: "prefill"})
 				if err != nil {
 					return err
@@ -575,19 +609,13 @@ func runServer(o *options, dir, alg string, first, big bool) ([]result, error) {
 	dbPath := filepath.Join(dir, name+".db")
 	if big {
 		t0 := time.Now()
-		if err := prefill(dbPath, o.prefillCustomers, o.prefillSessions); err != nil {
+		if err := prefill(dbPath, o.prefillCustomers, o.prefillSessions, 0); err != nil {
 			return nil, fmt.Errorf("prefill: %w", err)
 		}
 		label = fmt.Sprintf("%s, %dk customers/%dk sessions", alg, o.prefillCustomers/1000, o.prefillSessions/1000)
 		fmt.Printf("prefilled %d customers and %d sessions in %v\n", o.prefillCustomers, o.prefillSessions, time.Since(t0).Round(time.Millisecond))
 	}
-	start := func() (*server, error) {
-		// A fixed issuer: the port changes with each start, and iss/aud must not.
-		return startProcess(dir, name, o.bin, "--addr", "serve", "--db", dbPath, "--signing-alg", alg,
-			"--issuer", "http://127.0.0.1:8000",
-			// Every client registers from one address; registration is limited per address.
-			"--registrations-per-ip", "100000")
-	}
+	start := func() (*server, error) { return startServe(o, dir, name, dbPath, alg) }
 	s, err := start()
 	if err != nil {
 		return nil, err
@@ -608,16 +636,7 @@ func runServer(o *options, dir, alg string, first, big bool) ([]result, error) {
 	fmt.Printf("%s: server pid %d, %d customers registered\n", label, s.pid(), len(clients))
 	var out []result
 	if o.phases["refresh"] {
-		r := drive("RefreshTokens", label, s.pid(), clients, o.duration, func(c *client) error {
-			// A token is base64url and dots: it needs no JSON escaping.
-			req := []byte(`{"query":"` + refreshQuery + `","variables":{"in":{"refreshToken":"` + c.refresh + `"}}}`)
-			raw, err := post(hc, s.url, "", req, "RefreshTokens")
-			if err != nil {
-				return err
-			}
-			c.access, c.refresh, err = decodeTokens(raw)
-			return err
-		})
+		r := drive("RefreshTokens", label, s.pid(), clients, o.duration, refreshStep(hc, s.url))
 		out = append(out, r)
 		if first {
 			o.sigsAfter = rsaSignaturesPerSecond(5 * time.Second)
@@ -651,6 +670,25 @@ func runServer(o *options, dir, alg string, first, big bool) ([]result, error) {
 		}))
 	}
 	return out, nil
+}
+
+// refreshStep refreshes the client's chain once through url (a function of nothing: each call the
+// next server, for a round-robin over several processes) and keeps the tokens it answers.
+func refreshStep(hc *http.Client, url string) func(c *client) error {
+	return refreshStepVia(hc, func() string { return url })
+}
+
+func refreshStepVia(hc *http.Client, url func() string) func(c *client) error {
+	return func(c *client) error {
+		// A token is base64url and dots: it needs no JSON escaping.
+		req := []byte(`{"query":"` + refreshQuery + `","variables":{"in":{"refreshToken":"` + c.refresh + `"}}}`)
+		raw, err := post(hc, url(), "", req, "RefreshTokens")
+		if err != nil {
+			return err
+		}
+		c.access, c.refresh, err = decodeTokens(raw)
+		return err
+	}
 }
 
 // floorBody is what a currentCustomerUser answer looks like, as a constant.
@@ -746,7 +784,7 @@ func summarize(rs []result, sigs float64, o options) {
 		}
 	}
 	if peak > 0 {
-		fmt.Printf("refresh peak RSS (all algorithms): %.1f MiB; target < 60 MiB: %s\n", float64(peak)/(1<<20), verdict(peak < 60<<20))
+		fmt.Printf("refresh peak RSS (all algorithms): %.1f MiB; target < 40 MiB: %s\n", float64(peak)/(1<<20), verdict(peak < 40<<20))
 	}
 	if small, big := find("RefreshTokens", o.algs[0]), find("RefreshTokens", o.algs[0]+", "); small != nil && big != nil && big != small {
 		fmt.Printf("refresh %s on %s: %.0f/s = %.2f × the empty database's %.0f/s, peak RSS %.1f MiB\n",
