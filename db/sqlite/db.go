@@ -217,6 +217,7 @@ func (d *DB) dialect() sqlstore.Dialect {
 	return sqlstore.Dialect{
 		Contains:    "instr",
 		Prepare:     true,
+		GroupCommit: true,
 		Unique:      unique,
 		Unreachable: unreachable,
 		Writable:    d.writable,

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"shopauth/auth"
 	"shopauth/db/sqlite"
@@ -70,5 +71,22 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 	v, err := c.Setting(ctx, "k")
 	if err != nil || string(v) != "v" {
 		t.Errorf("restored setting = %q, %v", v, err)
+	}
+}
+
+// TestRotateAfterClose: a rotation after Close answers an error at once; it does not wait for a
+// group commit that will never run.
+func TestRotateAfterClose(t *testing.T) {
+	d, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One rotation first, so that the committer is running when the store closes.
+	if _, ok, err := d.RotateSession(context.Background(), auth.Session{DeviceID: "d"}, "u", time.Now()); ok || err != nil {
+		t.Fatalf("RotateSession of no session = %v, %v; want false, nil", ok, err)
+	}
+	d.Close()
+	if _, _, err := d.RotateSession(context.Background(), auth.Session{DeviceID: "d"}, "u", time.Now()); err == nil {
+		t.Error("RotateSession after Close answered no error")
 	}
 }

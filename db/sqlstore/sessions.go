@@ -125,18 +125,22 @@ func returningCustomer() string {
 	return b.String()
 }
 
-// RotateSession stores a rotation in one statement, in its own implicit transaction; see
-// auth.Store. On SQLite a refresh holds the write lock for one UPDATE. On PostgreSQL, under READ
-// COMMITTED, a parallel swap waits for the row and then finds the secret changed, so exactly one
-// of them applies.
+// RotateSession stores a rotation in one statement; see auth.Store. On SQLite the statements of
+// the rotations that arrive together share one write transaction (group commit, groupcommit.go),
+// each answered after that commit; a refresh holds the write lock for one UPDATE. On PostgreSQL
+// each is its own implicit transaction: under READ COMMITTED, a parallel swap waits for the row
+// and then finds the secret changed, so exactly one of them applies.
 func (s *Store) RotateSession(ctx context.Context, next auth.Session, customerUUID string, now time.Time) (auth.Customer, bool, error) {
+	args := []any{next.SecretHash, next.PrevSecretHash, ms(next.RotatedAt), ms(next.LastRefreshedAt), ms(next.IssuedAt),
+		ms(next.ExpiresAt), next.KeyID, next.Signature, next.DeviceID, next.PrevSecretHash, ms(now), customerUUID}
+	if s.group != nil {
+		return s.group.rotate(ctx, args)
+	}
 	if err := s.writable(); err != nil {
 		return auth.Customer{}, false, err
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	args := []any{next.SecretHash, next.PrevSecretHash, ms(next.RotatedAt), ms(next.LastRefreshedAt), ms(next.IssuedAt),
-		ms(next.ExpiresAt), next.KeyID, next.Signature, next.DeviceID, next.PrevSecretHash, ms(now), customerUUID}
 	q := s.sql(s.rotate)
 	var c auth.Customer
 	var err error

@@ -53,6 +53,9 @@ type Dialect struct {
 	Lock func(ctx context.Context, tx *sql.Tx, name string, try bool) (bool, error)
 	// KeyAdded announces a new signing key to the other processes at commit. nil: none listen.
 	KeyAdded func(ctx context.Context, tx *sql.Tx, id string) error
+	// GroupCommit: the database has one writer, and rotations that arrive while it is busy share
+	// one write transaction and one commit (groupcommit.go).
+	GroupCommit bool
 	// Writable refuses writes while the database cannot take them (SQLite: its file was deleted
 	// or replaced). nil: always writable.
 	Writable func() error
@@ -72,6 +75,8 @@ type Store struct {
 	queries sync.Map // query as written → as the database takes it
 
 	rotate, search, auditLog string // the queries built from the dialect
+
+	group *committer // nil unless d.GroupCommit
 }
 
 var _ auth.Store = (*Store)(nil)
@@ -86,6 +91,9 @@ func New(ctx context.Context, d Dialect, writer, reader *sql.DB, eager bool) (*S
 	s.rotate = queryRotateSession
 	if d.ReturningJoins {
 		s.rotate = queryRotateSessionJoin
+	}
+	if d.GroupCommit {
+		s.group = newCommitter(s)
 	}
 	s.search = strings.ReplaceAll(customerSearchWhere, "contains(", d.Contains+"(")
 	s.auditLog = strings.ReplaceAll(queryAuditLog, "contains(", d.Contains+"(")
@@ -108,6 +116,9 @@ func New(ctx context.Context, d Dialect, writer, reader *sql.DB, eager bool) (*S
 
 // Close closes the prepared statements (the pools are their opener's).
 func (s *Store) Close() {
+	if s.group != nil {
+		s.group.close()
+	}
 	s.readStmts.close()
 	s.writeStmts.close()
 }

@@ -47,6 +47,8 @@ var cases = []testCase[auth.Store]{
 	{"SessionRotation", testSessionRotation},
 	{"RotationExactlyOnce", testRotationExactlyOnce},
 	{"RotateSessionSwapsOnce", testRotateSessionSwapsOnce},
+	{"RotateSessionsInParallel", testRotateSessionsInParallel},
+	{"RotateSessionCancelled", testRotateSessionCancelled},
 	{"DeleteSessions", testDeleteSessions},
 	{"TrimSessions", testTrimSessions},
 	{"PruneInBatches", testPruneInBatches},
@@ -720,5 +722,72 @@ func testBcryptCosts(t *testing.T, s auth.Store) {
 	slices.Sort(got)
 	if err != nil || fmt.Sprint(got) != "[10 13]" {
 		t.Errorf("BcryptCosts = %v, %v; want [10 13]", got, err)
+	}
+}
+
+// testRotateSessionsInParallel: many sessions rotated at once (SQLite commits them in groups) each
+// swap once, each answered with its own customer, and each stored as its rotation said.
+func testRotateSessionsInParallel(t *testing.T, s auth.Store) {
+	const n = 40
+	custs := make([]auth.Customer, 4)
+	for i := range custs {
+		custs[i] = addCustomer(t, s, fmt.Sprintf("group%d@shop.cz", i))
+	}
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		for i := range n {
+			if err := tx.CreateSession(newSession(fmt.Sprintf("dev-g%d", i), custs[i%len(custs)].ID, fmt.Sprintf("g%d", i), now.Add(time.Hour))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	later := now.Add(5 * time.Second)
+	next := func(i int) auth.Session {
+		return auth.Session{DeviceID: fmt.Sprintf("dev-g%d", i), SecretHash: hash(fmt.Sprintf("g%d-next", i)), PrevSecretHash: hash(fmt.Sprintf("g%d", i)),
+			RotatedAt: later, LastRefreshedAt: later, IssuedAt: later, ExpiresAt: later.Add(2 * time.Hour),
+			KeyID: "kid-2", Signature: fmt.Sprintf("sig-g%d", i)}
+	}
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			// Every fourth presents another customer's uuid: it must not swap, whatever it is grouped with.
+			uuid, want := custs[i%len(custs)].UUID, true
+			if i%4 == 3 {
+				uuid, want = custs[(i+1)%len(custs)].UUID, false
+			}
+			cust, ok, err := s.RotateSession(ctx(), next(i), uuid, later)
+			if err != nil || ok != want || (ok && cust.ID != custs[i%len(custs)].ID) {
+				t.Errorf("RotateSession %d = %d, %v, %v; want customer %d, %v", i, cust.ID, ok, err, custs[i%len(custs)].ID, want)
+			}
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		got, _, err := s.SessionCustomer(ctx(), fmt.Sprintf("dev-g%d", i))
+		want := next(i)
+		if i%4 == 3 {
+			want = newSession(want.DeviceID, 0, fmt.Sprintf("g%d", i), now.Add(time.Hour))
+		}
+		if err != nil || !bytes.Equal(got.SecretHash, want.SecretHash) || !got.ExpiresAt.Equal(want.ExpiresAt) || got.Signature != want.Signature {
+			t.Errorf("session %d after the rotations: %+v, %v; want secret of %+v", i, got, err, want)
+		}
+	}
+}
+
+// testRotateSessionCancelled: a rotation whose caller has given up is not applied.
+func testRotateSessionCancelled(t *testing.T, s auth.Store) {
+	c := addCustomer(t, s, "gone@shop.cz")
+	mustUpdate(t, s, func(tx auth.Tx) error { return tx.CreateSession(newSession("dev-x", c.ID, "x0", now.Add(time.Hour))) })
+	cancelled, cancel := context.WithCancel(ctx())
+	cancel()
+	later := now.Add(time.Second)
+	next := auth.Session{DeviceID: "dev-x", SecretHash: hash("x1"), PrevSecretHash: hash("x0"), RotatedAt: later,
+		LastRefreshedAt: later, IssuedAt: later, ExpiresAt: later.Add(time.Hour), KeyID: "kid-2", Signature: "sig-x1"}
+	if _, ok, err := s.RotateSession(cancelled, next, c.UUID, later); ok || err == nil {
+		t.Errorf("RotateSession with a cancelled context = %v, %v; want an error", ok, err)
+	}
+	got, _, err := s.SessionCustomer(ctx(), "dev-x")
+	if err != nil || !bytes.Equal(got.SecretHash, hash("x0")) {
+		t.Errorf("the cancelled rotation was applied: %+v, %v", got, err)
 	}
 }
