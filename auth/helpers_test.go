@@ -11,7 +11,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -26,12 +28,45 @@ func init() { auth.NewStoreForTest = openStore }
 // the package runs on, those of package auth too.
 func openStore(t testing.TB) auth.Store {
 	t.Helper()
-	d, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
+	d, err := sqlite.Open(context.Background(), newDBFile(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { d.Close() })
 	return d
+}
+
+// migrated is an empty database, migrated once per test binary. Each test's database starts as a
+// copy of it, which opens in a tenth of the time that migrating takes (db/sqlite tests migrating).
+var migrated = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "shopauth-auth-test-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "empty.db")
+	d, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Close(); err != nil { // the last connection to close checkpoints: no WAL left
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
+
+// newDBFile writes an empty, migrated database into t.TempDir() and returns its path.
+func newDBFile(t testing.TB) string {
+	t.Helper()
+	empty, err := migrated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "x.db")
+	if err := os.WriteFile(path, empty, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // testEnv is a service over a real SQLite file in t.TempDir(), with a clock the test moves.
@@ -52,7 +87,7 @@ func newEnv(t testing.TB, configure ...func(*auth.Config)) *testEnv {
 	for _, f := range configure {
 		f(&cfg)
 	}
-	e := &testEnv{t: t, cfg: cfg, path: filepath.Join(t.TempDir(), "x.db"),
+	e := &testEnv{t: t, cfg: cfg, path: newDBFile(t),
 		clk: testkit.NewClock(time.Now().Add(time.Minute).Truncate(time.Second).Add(250 * time.Millisecond))}
 	e.open()
 	t.Cleanup(func() { e.db.Close() })
