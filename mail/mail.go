@@ -1,5 +1,6 @@
-// Package mail sends the password-recovery mail: over SMTP (STARTTLS or implicit TLS) when a
-// mail server is configured, to the log otherwise, so that a local demo still works.
+// Package mail sends the password-recovery and email-verification mails: over SMTP (STARTTLS or
+// implicit TLS) when a mail server is configured, to the log otherwise, so that a local demo still
+// works.
 package mail
 
 import (

@@ -1,5 +1,7 @@
-// Package resolvers maps the GraphQL schema onto the auth service: it decodes arguments, calls
-// auth, and turns auth's error codes into `extensions.userCode`. It holds no logic of its own.
+// Package resolvers maps the GraphQL schemas, the public one and the admin console's, onto the auth
+// service: it decodes arguments, calls auth, and turns auth's error codes into
+// `extensions.userCode`. Beside them it states how many items each list field may hold (for
+// web/cost's weighing) and keeps mutations out of a GET. It holds no domain logic.
 package resolvers
 
 import (
