@@ -125,10 +125,8 @@ func (m *Main) adminInfo() resolvers.AdminInfo {
 	}
 	a := resolvers.AdminInfo{Version: buildVersion(), Store: store,
 		Providers: providers, Settings: settings}
-	if v, ok := m.DB.(interface {
-		SchemaVersion(context.Context) (int, error)
-	}); ok {
-		a.SchemaVersion = v.SchemaVersion
+	if m.DB != nil {
+		a.SchemaVersion = m.DB.SchemaVersion
 	}
 	cfg := m.mailConfig()
 	a.TestMail = func(ctx context.Context, to string) (string, error) { return mail.SendTest(ctx, cfg, to) }

@@ -24,8 +24,7 @@ func (m *Main) warnCreated() {
 // watchDatabaseFile stops the server when its SQLite file is deleted or replaced under it: SQLite
 // would go on answering writes into the unlinked file, all lost at the next start.
 func (m *Main) watchDatabaseFile(ctx context.Context, fatal chan<- error) {
-	f, ok := m.DB.(interface{ CheckFile() error })
-	if !ok { // PostgreSQL: no file
+	if m.DB.CheckFile == nil { // PostgreSQL: no file
 		return
 	}
 	t := time.NewTicker(fileCheckInterval)
@@ -35,7 +34,7 @@ func (m *Main) watchDatabaseFile(ctx context.Context, fatal chan<- error) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := f.CheckFile(); err != nil {
+			if err := m.DB.CheckFile(); err != nil {
 				m.Log.Error("STOPPING: the database file was deleted or replaced under the running server; "+
 					"writes would be lost. Restore it (or a backup) and start again", "err", err)
 				fatal <- err

@@ -143,7 +143,7 @@ type Main struct {
 
 	social socialFlags // social.go
 
-	DB       db.Store
+	DB       *db.DB
 	Service  *auth.Service
 	Handler  http.Handler
 	Listener net.Listener
@@ -267,8 +267,8 @@ func (m *Main) Open(ctx context.Context) error {
 	if err := m.rememberIssuer(ctx); err != nil {
 		return err
 	}
-	if shared, ok := m.DB.(interface{ Throttle() auth.Throttle }); ok {
-		m.Service.Throttle = shared.Throttle() // PostgreSQL: the limits hold across every process
+	if m.DB.Throttle != nil {
+		m.Service.Throttle = m.DB.Throttle // PostgreSQL: the limits hold across every process
 	}
 	m.Service.Mailer = mailer
 	schema, err := resolvers.NewSchema(schemaSDL, m.Service, m.Log)
@@ -436,10 +436,8 @@ func (m *Main) Run(ctx context.Context) error {
 
 // background prunes expired sessions and picks up keys rotated by `shopauth keys rotate`.
 func (m *Main) background(ctx context.Context) {
-	if w, ok := m.DB.(interface {
-		WatchKeys(context.Context, func())
-	}); ok { // PostgreSQL: a key added by another process or by `shopauth keys` is used at once
-		go w.WatchKeys(ctx, func() {
+	if m.DB.WatchKeys != nil { // PostgreSQL: a key added by another process or by `shopauth keys` is used at once
+		go m.DB.WatchKeys(ctx, func() {
 			if err := m.Service.ReloadKeys(ctx); err != nil && ctx.Err() == nil {
 				m.Log.Error("reload keys", "err", err)
 			}
@@ -492,8 +490,8 @@ func (m *Main) Close() error {
 	if m.DB != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if c, ok := m.DB.(interface{ Checkpoint(context.Context) error }); ok { // SQLite's WAL
-			if cerr := c.Checkpoint(ctx); cerr != nil {
+		if m.DB.Checkpoint != nil { // SQLite's WAL
+			if cerr := m.DB.Checkpoint(ctx); cerr != nil {
 				m.Log.Warn("checkpoint at close", "err", cerr)
 			}
 		}

@@ -80,7 +80,7 @@ func TestRotationGraceAndReuse(t *testing.T) {
 		t.Fatalf("%d sessions left after reuse, want 0", n)
 	}
 
-	events, err := e.db.AuditEvents(context.Background(), 10)
+	events, err := e.db.AuditLog(context.Background(), auth.AuditQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func TestPrune(t *testing.T) {
 	}
 	_, err = e.svc.Refresh(ctx, old.RefreshToken)
 	wantInvalidToken(t, err)
-	if events, _ := e.db.AuditEvents(ctx, 10); len(events) != 0 {
+	if events, _ := e.db.AuditLog(ctx, auth.AuditQuery{Limit: 10}); len(events) != 0 {
 		t.Fatalf("audit rows older than retention kept: %+v", events)
 	}
 	e.mustRefresh(fresh.RefreshToken)

@@ -82,7 +82,7 @@ func (e *passkeyEnv) assertion() string {
 
 func (e *passkeyEnv) audit() []auth.AuditEvent {
 	e.t.Helper()
-	list, err := e.db.AuditEvents(context.Background(), 100)
+	list, err := e.db.AuditLog(context.Background(), auth.AuditQuery{Limit: 100})
 	if err != nil {
 		e.t.Fatal(err)
 	}

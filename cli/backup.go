@@ -9,7 +9,6 @@ import (
 
 	"shopauth/db"
 	"shopauth/db/schema"
-	"shopauth/db/sqlite"
 )
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -35,7 +34,7 @@ copy in place of shopauth.db and start the server.`, stdout, stderr)
 	if err := checkFolder(files[0]); err != nil {
 		return err
 	}
-	d, err := sqlite.OpenMode(ctx, *dbPath, schema.AsIs) // a copy of whatever release's schema, unchanged
+	d, err := db.Open(ctx, *dbPath, schema.AsIs) // a copy of whatever release's schema, unchanged
 	if err != nil {
 		return err
 	}
@@ -47,6 +46,6 @@ copy in place of shopauth.db and start the server.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "backup of %s written to %s (%d bytes)\n", d.Path(), files[0], fi.Size())
+	fmt.Fprintf(stdout, "backup of %s written to %s (%d bytes)\n", AbsPath(*dbPath), files[0], fi.Size())
 	return nil
 }

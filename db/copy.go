@@ -19,13 +19,6 @@ var CopyTables = []string{"customers", "sessions", "recoveries", "passkeys", "pa
 	"social_identities", "social_flows", "social_handoffs", "email_verifications",
 	"signing_keys", "settings", "audit_log", "console_operators", "console_passkeys", "console_sessions"}
 
-// copier is what both stores offer db copy.
-type copier interface {
-	Columns(ctx context.Context, table string) ([]string, error)
-	ReadRows(ctx context.Context, tables []string, cols [][]string, fn func(table int, row []any) error) error
-	WriteRows(ctx context.Context, tables []string, cols [][]string, fill func(insert func(table int, row []any) error) error) error
-}
-
 // ErrHasCustomers refuses a copy into a database that already holds customers.
 var ErrHasCustomers = sqlstore.ErrHasCustomers
 
@@ -38,12 +31,8 @@ type TableCount struct {
 // Copy copies every row of CopyTables from src to dst in one transaction on each side: the
 // source as of one instant, the destination all or nothing. dst must hold no customers; its own
 // keys and settings (a fresh database's) are replaced by the source's, or tokens would not verify.
-func Copy(ctx context.Context, src, dst Store) ([]TableCount, error) {
-	from, ok1 := src.(copier)
-	to, ok2 := dst.(copier)
-	if !ok1 || !ok2 {
-		return nil, errors.New("db copy: this store cannot be copied")
-	}
+func Copy(ctx context.Context, src, dst *DB) ([]TableCount, error) {
+	from, to := src.sql, dst.sql
 	tables, cols := CopyTables, make([][]string, len(CopyTables))
 	for i, table := range tables {
 		want, err := to.Columns(ctx, table)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"shopauth/auth"
 	"shopauth/web"
 )
 
@@ -161,7 +162,7 @@ func TestForwardedClientIsAudited(t *testing.T) {
 	if got := refresh(); !strings.Contains(got, "invalid-token") {
 		t.Fatalf("reuse: %s", got)
 	}
-	events, err := s.db.AuditEvents(context.Background(), 10)
+	events, err := s.db.AuditLog(context.Background(), auth.AuditQuery{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,11 +197,6 @@ func (d *DB) migrate(ctx context.Context, mode schema.Mode) error {
 	return nil
 }
 
-// Backup is not done by shopauth on PostgreSQL.
-func (d *DB) Backup(context.Context, string) error {
-	return fmt.Errorf("shopauth backup copies SQLite files; for PostgreSQL use pg_dump (for example: pg_dump --format=custom --file=shopauth.dump %q)", "postgres://"+d.target)
-}
-
 // pgCode is the SQLSTATE of a PostgreSQL error, or "".
 func pgCode(err error) string {
 	var pe *pgconn.PgError

@@ -34,6 +34,12 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) auth.Store { return open(t, pgtest.NewDatabase(t)) })
 }
 
+// TestDB runs the conformance cases of db.Open's store and abilities on PostgreSQL databases.
+func TestDB(t *testing.T) {
+	pgtest.AdminURL(t)
+	storetest.RunDB(t, func(t *testing.T) string { return pgtest.NewDatabase(t) })
+}
+
 // TestMigrationsRaceAndRefuseNewer: processes starting at once on an empty database migrate it
 // once between them; a database migrated by a newer binary is refused with a clear message.
 func TestMigrationsRaceAndRefuseNewer(t *testing.T) {

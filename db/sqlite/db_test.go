@@ -90,3 +90,34 @@ func TestRotateAfterClose(t *testing.T) {
 		t.Error("RotateSession after Close answered no error")
 	}
 }
+
+// TestDB runs the conformance cases of db.Open's store and abilities on SQLite files.
+func TestDB(t *testing.T) {
+	storetest.RunDB(t, func(t *testing.T) string { return filepath.Join(t.TempDir(), "shop.db") })
+}
+
+// TestCheckpointTruncatesWAL: Checkpoint moves the write-ahead log into the file and empties it.
+func TestCheckpointTruncatesWAL(t *testing.T) {
+	d := openDB(t)
+	ctx := context.Background()
+	err := d.Update(ctx, func(tx auth.Tx) error { return tx.SetSetting("x", make([]byte, 64<<10)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	wal := func() int64 {
+		fi, err := os.Stat(d.Path() + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	if n := wal(); n == 0 {
+		t.Fatal("the write left the WAL empty; nothing to checkpoint")
+	}
+	if err := d.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := wal(); n != 0 {
+		t.Errorf("WAL is %d bytes after Checkpoint, want 0", n)
+	}
+}

@@ -40,8 +40,3 @@ func (s *Store) AuditLog(ctx context.Context, q auth.AuditQuery) ([]auth.AuditEv
 	}, query, args...)
 	return out, err
 }
-
-// AuditEvents returns the newest audit rows, as tests read them.
-func (s *Store) AuditEvents(ctx context.Context, limit int) ([]auth.AuditEvent, error) {
-	return s.AuditLog(ctx, auth.AuditQuery{Limit: limit})
-}

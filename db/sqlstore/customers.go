@@ -166,10 +166,3 @@ func (s *Store) SearchCustomers(ctx context.Context, q auth.CustomerSearch, now 
 	}, `SELECT `+summaryColumns+` FROM customers c WHERE `+s.search+` ORDER BY c.id LIMIT ? OFFSET ?`, args...)
 	return out, total, err
 }
-
-// CountCustomers counts the customer accounts.
-func (s *Store) CountCustomers(ctx context.Context) (int, error) {
-	var n int
-	err := s.readRow(ctx, `SELECT COUNT(*) FROM customers`).Scan(&n)
-	return n, err
-}
