@@ -1,6 +1,9 @@
 package auth
 
-import "testing"
+import (
+	"context"
+	"testing"
+)
 
 // Hooks for the external tests (package auth_test), which forge tokens with the ring's own keys.
 
@@ -13,3 +16,15 @@ func (s *Service) RefreshKeyForTest() SigningKey { return s.keys.refreshSignerAt
 // NewStoreForTest opens a real, empty store that is closed when the test ends. The package's own
 // tests cannot import db/sqlite (it imports auth), so helpers_test.go, in package auth_test, sets it.
 var NewStoreForTest func(t testing.TB) Store
+
+// InterceptedStore is a real store whose write transactions go through OnUpdate, which may fail
+// them (an outage, a full disk), count them, let a parallel writer in first (a lost race) or hand
+// fn a Tx that records what it is asked.
+type InterceptedStore struct {
+	Store
+	OnUpdate func(ctx context.Context, fn func(Tx) error) error
+}
+
+func (s InterceptedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return s.OnUpdate(ctx, fn)
+}

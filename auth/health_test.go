@@ -15,7 +15,7 @@ import (
 func TestHealthTellsWriteFailures(t *testing.T) {
 	base := newStore(t)
 	broken, writes := false, 0 // as on a full disk: while broken, every write transaction fails
-	store := interceptedStore{Store: base, update: func(ctx context.Context, fn func(Tx) error) error {
+	store := InterceptedStore{Store: base, OnUpdate: func(ctx context.Context, fn func(Tx) error) error {
 		writes++
 		if broken {
 			return errors.New("disk I/O error")

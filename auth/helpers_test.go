@@ -110,6 +110,18 @@ func (e *testEnv) open() {
 	e.db, e.svc = d, svc
 }
 
+// serviceOver is another service over the env's database and clock, built on store: a store
+// that wraps e.db to fail a write or let a parallel writer in first.
+func (e *testEnv) serviceOver(store auth.Store) *auth.Service {
+	e.t.Helper()
+	svc, err := auth.New(context.Background(), store, e.cfg, discardLogger())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	svc.Now = e.clock
+	return svc
+}
+
 // restart closes the database and opens it again with a new service, as a process restart would.
 func (e *testEnv) restart() {
 	e.t.Helper()

@@ -235,6 +235,57 @@ func TestPasskeyLoginStartsASessionLikeLogin(t *testing.T) {
 	}
 }
 
+// TestPasskeyLoginLosesARace: a login whose assertion verified but whose passkey changed before its
+// session started (the customer removed it, or a parallel login used it with a later counter) is
+// "Log in failed." and starts no session; the parallel writer's outcome stands.
+func TestPasskeyLoginLosesARace(t *testing.T) {
+	tests := []struct {
+		name         string
+		winner       func(e *passkeyEnv, info auth.PasskeyInfo, other string) error
+		wantSessions int // sessions the winner started
+		wantPasskeys int
+	}{
+		{"the customer removed the passkey", func(e *passkeyEnv, info auth.PasskeyInfo, _ string) error {
+			return e.svc.RemovePasskey(ctx, e.p, info.ID)
+		}, 0, 0},
+		{"a parallel login used it", func(e *passkeyEnv, _ auth.PasskeyInfo, other string) error {
+			_, err := e.svc.LoginWithPasskey(ctx, other)
+			return err
+		}, 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newPasskeyEnv(t)
+			info := e.addPasskey("Phone")
+			cred, other := e.assertion(), e.assertion() // counters 1 and 2
+			writes := 0
+			racing := e.serviceOver(auth.InterceptedStore{Store: e.db, OnUpdate: func(c context.Context, fn func(auth.Tx) error) error {
+				// The second write starts the session: the challenge is used up and the assertion
+				// verified against the passkey as it was read.
+				if writes++; writes == 2 {
+					if err := tt.winner(e, info, other); err != nil {
+						t.Errorf("the parallel writer: %v", err)
+					}
+				}
+				return e.db.Update(c, fn)
+			}})
+			writes = 0 // auth.New wrote too
+			before := len(e.sessions(e.email))
+			_, err := racing.LoginWithPasskey(ctx, cred)
+			wantLoginFailed(t, err)
+			if r := reason(err); r != "the passkey changed meanwhile" {
+				t.Errorf("refused for %q, want the lost race", r)
+			}
+			if got := len(e.sessions(e.email)); got != before+tt.wantSessions {
+				t.Errorf("%d sessions, want %d: only the winner's", got, before+tt.wantSessions)
+			}
+			if got := len(e.storedPasskeys()); got != tt.wantPasskeys {
+				t.Errorf("%d passkeys stored, want %d", got, tt.wantPasskeys)
+			}
+		})
+	}
+}
+
 // wantLoginFailed fails unless err is exactly "Log in failed." / invalid-credentials.
 func wantLoginFailed(t *testing.T, err error) {
 	t.Helper()

@@ -612,7 +612,7 @@ type recordingStore struct {
 
 // over returns store with its transactions recorded in r.
 func (r *recordingStore) over(store Store) Store {
-	return interceptedStore{Store: store, update: func(ctx context.Context, fn func(Tx) error) error {
+	return InterceptedStore{Store: store, OnUpdate: func(ctx context.Context, fn func(Tx) error) error {
 		return store.Update(ctx, func(tx Tx) error { return fn(recordingTx{Tx: tx, r: r}) })
 	}}
 }

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -14,17 +13,6 @@ func newStore(t testing.TB) Store {
 		t.Fatal("NewStoreForTest is not set (helpers_test.go sets it)")
 	}
 	return NewStoreForTest(t)
-}
-
-// interceptedStore is a real store whose write transactions go through update, which may fail
-// them (an outage, a full disk), count them or hand fn a Tx that records what it is asked.
-type interceptedStore struct {
-	Store
-	update func(ctx context.Context, fn func(Tx) error) error
-}
-
-func (s interceptedStore) Update(ctx context.Context, fn func(Tx) error) error {
-	return s.update(ctx, fn)
 }
 
 // The readers below look behind the domain, through the store's own transactions.
