@@ -1,6 +1,8 @@
 package main
 
 import (
+	"shopauth/internal/servetest"
+
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -85,7 +87,7 @@ func (o *operator) raw(t *testing.T, method, url, body string, header ...string)
 	}
 	defer res.Body.Close()
 	raw, _ := io.ReadAll(res.Body)
-	r := gqlResponse{Status: res.StatusCode, Header: res.Header, Raw: raw}
+	r := gqlResponse{testkit.Response{Status: res.StatusCode, Header: res.Header, Raw: raw}}
 	json.Unmarshal(raw, &r)
 	return r
 }
@@ -312,12 +314,12 @@ func TestAdminOperatorSessions(t *testing.T) {
 		enrol := `mutation ($i: EnrolInput!) { Enrol(input: $i) { name } }`
 		bob.call(t, enrol, map[string]any{"i": map[string]any{"token": e2.Secret, "credential": cred}}).ok(t)
 		again := bob.call(t, enrol, map[string]any{"i": map[string]any{"token": e2.Secret, "credential": cred}})
-		again.wantError(t, 200, auth.MsgEnrolLinkInvalid, auth.EInvalidCredentials)
+		again.WantError(t, 200, auth.MsgEnrolLinkInvalid, auth.EInvalidCredentials)
 		// An expired link: 15 minutes.
 		e3, _ := e.m.Service.AddConsoleOperator(context.Background(), "cyril")
 		e.clock.Advance(auth.ConsoleEnrolTTL)
 		bob.call(t, `mutation ($t: String!) { EnrolOptions(token: $t) { options } }`, map[string]any{"t": e3.Secret}).
-			wantError(t, 200, auth.MsgEnrolLinkInvalid, auth.EInvalidCredentials)
+			WantError(t, 200, auth.MsgEnrolLinkInvalid, auth.EInvalidCredentials)
 	})
 
 	t.Run("a customer's passkey does not open the console", func(t *testing.T) {
@@ -337,7 +339,7 @@ func TestAdminOperatorSessions(t *testing.T) {
 		customer := e.newBrowser()
 		customer.keys = keys
 		keys.Origin = e.admin
-		customer.login(t).wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		customer.login(t).WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 	})
 
 	t.Run("idle for an hour", func(t *testing.T) {
@@ -371,7 +373,7 @@ func TestAdminOperatorSessions(t *testing.T) {
 		ana.call(t, `mutation { LoginOptions }`, nil).ok(t).field(t, "LoginOptions", &options)
 		cred, _ := ana.keys.Get(options)
 		ana.call(t, `mutation ($c: String!) { Login(input: {credential: $c}) { name } }`, map[string]any{"c": cred}).
-			wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+			WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 	})
 }
 
@@ -382,7 +384,7 @@ func TestAdminActionsAudited(t *testing.T) {
 	ana := e.newBrowser()
 	ana.enrol(t, "ana")
 	first := register(t, e.m.URL(), "jana@shop.cz", "password1")
-	second := gql(t, e.m.URL(), `mutation { Login(input: {email: "jana@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+	second := gql(t, e.m.URL(), `mutation { Login(input: {email: "jana@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).Token(t, "Login")
 	var page struct {
 		Total     int
 		Customers []struct{ UUID, Email string }
@@ -418,7 +420,7 @@ func TestAdminActionsAudited(t *testing.T) {
 		t.Errorf("test mail went to %v", msg.To)
 	}
 	ana.call(t, `mutation ($u: Uuid!) { DeleteCustomer(input: {uuid: $u, confirmEmail: "someone@else.cz"}) }`, map[string]any{"u": uuid}).
-		wantError(t, 200, auth.MsgValidation, auth.EValidation)
+		WantError(t, 200, auth.MsgValidation, auth.EValidation)
 	wantAuthenticated(t, e.m.URL(), second.AccessToken, true)
 	ana.call(t, `mutation ($u: Uuid!) { DeleteCustomer(input: {uuid: $u, confirmEmail: " Jana@Shop.cz "}) }`, map[string]any{"u": uuid}).ok(t)
 	wantAuthenticated(t, e.m.URL(), second.AccessToken, false)
@@ -442,7 +444,7 @@ func TestAdminActionsAudited(t *testing.T) {
 	if len(filtered) != 1 || filtered[0].Reason != string(auth.AuditConsoleRecovery) {
 		t.Errorf("event filter: %+v", filtered)
 	}
-	ana.call(t, `{ auditLog(filter: {since: "yesterday"}) { reason } }`, nil).wantError(t, 200, auth.MsgValidation, auth.EValidation)
+	ana.call(t, `{ auditLog(filter: {since: "yesterday"}) { reason } }`, nil).WantError(t, 200, auth.MsgValidation, auth.EValidation)
 
 	// The operator's recovery mails come out of the customer's budget: 3 in 15 minutes.
 	own := register(t, e.m.URL(), "budget@shop.cz", "password1")
@@ -451,7 +453,7 @@ func TestAdminActionsAudited(t *testing.T) {
 		ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).ok(t)
 	}
 	ana.call(t, `mutation ($u: Uuid!) { SendRecoveryMail(uuid: $u) }`, map[string]any{"u": b.UUID}).
-		wantError(t, 200, auth.MsgRecoveryMailsSpent, auth.ETooManyLoginAttempts)
+		WantError(t, 200, auth.MsgRecoveryMailsSpent, auth.ETooManyLoginAttempts)
 
 	// A verified email and a linked social account show on the customer's page.
 	err := e.m.DB.Update(context.Background(), func(tx auth.Tx) error {
@@ -539,7 +541,7 @@ func TestAdminActionsAudited(t *testing.T) {
 // after typing the email. The screenshot of the
 // customer page is $SHOPAUTH_ARTIFACTS/admin-customer.png.
 func TestAdminConsoleInBrowser(t *testing.T) {
-	requireExternal(t)
+	servetest.RequireExternal(t)
 	public, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -550,13 +552,13 @@ func TestAdminConsoleInBrowser(t *testing.T) {
 	seedCustomers(t, e.m, 10_000)
 	const email = "needle@shop.cz"
 	a := register(t, e.m.URL(), email, "password1")
-	b := gql(t, e.m.URL(), `mutation { Login(input: {email: "needle@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+	b := gql(t, e.m.URL(), `mutation { Login(input: {email: "needle@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).Token(t, "Login")
 	enrolment, err := e.m.Service.AddConsoleOperator(context.Background(), "ana")
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot := artifact(t, "admin-customer.png")
-	out := node(t, "e2e/admin.mjs", e.admin+"/admin#enrol="+enrolment.Secret, e.m.URL(), email, a.AccessToken, b.AccessToken, shot)
+	shot := servetest.Artifact(t, "admin-customer.png")
+	out := servetest.Node(t, "admin.mjs", e.admin+"/admin#enrol="+enrolment.Secret, e.m.URL(), email, a.AccessToken, b.AccessToken, shot)
 	if !strings.Contains(out, "ADMIN ok") {
 		t.Fatalf("e2e/admin.mjs did not pass")
 	}

@@ -7,13 +7,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http"
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"shopauth/auth"
 	"shopauth/internal/testkit"
 )
 
@@ -51,79 +50,6 @@ func startServer(t *testing.T, configure func(*Main)) *Main {
 		m.Close()
 	})
 	return m
-}
-
-type gqlResponse struct {
-	Status int
-	Header http.Header
-	Raw    []byte
-	Data   map[string]json.RawMessage
-	Errors []struct {
-		Message    string         `json:"message"`
-		Extensions map[string]any `json:"extensions"`
-	}
-}
-
-// post sends a GraphQL request body as-is.
-func post(t *testing.T, url, body string, header map[string]string) gqlResponse {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", strings.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	raw, _ := io.ReadAll(res.Body)
-	r := gqlResponse{Status: res.StatusCode, Header: res.Header, Raw: raw}
-	if err := json.Unmarshal(raw, &r); err != nil {
-		t.Fatalf("response is not JSON: %v\n%s", err, raw)
-	}
-	return r
-}
-
-func gql(t *testing.T, url, query string, vars map[string]any, header map[string]string) gqlResponse {
-	t.Helper()
-	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	return post(t, url, string(body), header)
-}
-
-func bearer(token string) map[string]string {
-	return map[string]string{"Authorization": "Bearer " + token}
-}
-
-func (r gqlResponse) token(t *testing.T, field string) auth.TokenPair {
-	t.Helper()
-	var tok struct{ AccessToken, RefreshToken string }
-	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data[field], &tok) != nil || tok.AccessToken == "" {
-		t.Fatalf("%s: want a token pair, got %d %s", field, r.Status, r.Raw)
-	}
-	return auth.TokenPair{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
-}
-
-func (r gqlResponse) wantError(t *testing.T, status int, message, userCode string) {
-	t.Helper()
-	if r.Status != status || len(r.Errors) == 0 || r.Errors[0].Message != message || r.Errors[0].Extensions["userCode"] != userCode {
-		t.Fatalf("want %d %q/%s, got %d %s", status, message, userCode, r.Status, r.Raw)
-	}
-}
-
-const registerMutation = `mutation R($input: RegistrationDataInput!) { Register(input: $input) { accessToken refreshToken } }`
-
-func register(t *testing.T, url, email, password string) auth.TokenPair {
-	t.Helper()
-	return gql(t, url, registerMutation, map[string]any{"input": map[string]any{
-		"firstName": "Jaromír", "lastName": "Jágr", "email": email, "password": password, "telephone": "605000123"}}, nil).
-		token(t, "Register")
-}
-
-func refresh(t *testing.T, url, refreshToken string) gqlResponse {
-	t.Helper()
-	return gql(t, url, `mutation ($t: String!) { RefreshTokens(input: {refreshToken: $t}) { accessToken refreshToken } }`,
-		map[string]any{"t": refreshToken}, nil)
 }
 
 // claimOrder returns the payload's claim names in the order they are written.
@@ -174,26 +100,26 @@ func TestCoreWalk(t *testing.T) {
 		t.Fatalf("X-Auth-Token: %s", me2.Raw)
 	}
 
-	next := refresh(t, url, pair.RefreshToken).token(t, "RefreshTokens")
+	next := refresh(t, url, pair.RefreshToken).Token(t, "RefreshTokens")
 	_, oldClaims := decode(t, pair.RefreshToken)
 	_, newClaims := decode(t, next.RefreshToken)
 	if oldClaims["secretChain"] == newClaims["secretChain"] || oldClaims["deviceId"] != newClaims["deviceId"] {
 		t.Fatalf("rotation: secretChain must change and deviceId stay: %v → %v", oldClaims, newClaims)
 	}
 	// The used token is refused (no grace here), and reuse ends the session.
-	refresh(t, url, pair.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
-	refresh(t, url, next.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+	refresh(t, url, pair.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
+	refresh(t, url, next.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
 
 	// A new login, then Logout ends that session: its refresh token and access token die.
 	login := gql(t, url, `mutation { Login(input: {email: "NO-REPLY@shopsys.com", password: "user1234"}) { accessToken refreshToken } }`, nil, nil).
-		token(t, "Login")
+		Token(t, "Login")
 	out := gql(t, url, `mutation { Logout }`, nil, bearer(login.AccessToken))
 	if string(out.Raw) != `{"data":{"Logout":true}}` {
 		t.Fatalf("Logout = %s", out.Raw)
 	}
-	refresh(t, url, login.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+	refresh(t, url, login.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
 	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(login.AccessToken)).
-		wantError(t, 401, "Token is not valid.", "invalid-token")
+		WantError(t, 401, "Token is not valid.", "invalid-token")
 }
 
 func TestSeedRequestByteForByte(t *testing.T) {
@@ -204,7 +130,7 @@ func TestSeedRequestByteForByte(t *testing.T) {
 	if r.Status != 200 || r.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 		t.Fatalf("status %d, content type %q", r.Status, r.Header.Get("Content-Type"))
 	}
-	next := r.token(t, "RefreshTokens")
+	next := r.Token(t, "RefreshTokens")
 	want := `{"data":{"RefreshTokens":{"accessToken":"` + next.AccessToken + `","refreshToken":"` + next.RefreshToken + `"}}}`
 	if string(r.Raw) != want {
 		t.Fatalf("body\n%s\nwant\n%s", r.Raw, want)
@@ -315,7 +241,7 @@ func TestErrorsAsTheContractSays(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := gql(t, url, tt.query, nil, tt.header)
-			r.wantError(t, tt.status, tt.message, tt.userCode)
+			r.WantError(t, tt.status, tt.message, tt.userCode)
 			if tt.status == 200 && !strings.Contains(string(r.Raw), `"data":null`) {
 				t.Errorf("want data: null, got %s", r.Raw)
 			}
@@ -342,7 +268,7 @@ func TestAccountMutations(t *testing.T) {
 	m := startServer(t, nil)
 	url := m.URL()
 	pair := register(t, url, "jan@shop.cz", "password1")
-	second := gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+	second := gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).Token(t, "Login")
 
 	list := gql(t, url, `{ customerSessions { deviceId createdAt lastRefreshedAt expiresAt current } }`, nil, bearer(pair.AccessToken))
 	var sessions []struct {
@@ -366,16 +292,62 @@ func TestAccountMutations(t *testing.T) {
 	if string(revoked.Raw) != `{"data":{"RevokeSessions":1}}` {
 		t.Fatalf("RevokeSessions = %s", revoked.Raw)
 	}
-	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(second.AccessToken)).wantError(t, 401, "Token is not valid.", "invalid-token")
+	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(second.AccessToken)).WantError(t, 401, "Token is not valid.", "invalid-token")
 
 	changed := gql(t, url, `mutation { ChangePassword(input: {email: "jan@shop.cz", oldPassword: "password1", newPassword: "password2"}) { email firstName } }`, nil, bearer(pair.AccessToken))
 	if string(changed.Raw) != `{"data":{"ChangePassword":{"email":"jan@shop.cz","firstName":"John"}}}` {
 		t.Fatalf("ChangePassword = %s", changed.Raw)
 	}
 	// Every session ended, the caller's too.
-	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(pair.AccessToken)).wantError(t, 401, "Token is not valid.", "invalid-token")
-	refresh(t, url, pair.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+	gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(pair.AccessToken)).WantError(t, 401, "Token is not valid.", "invalid-token")
+	refresh(t, url, pair.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
 	gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password1"}) { accessToken } }`, nil, nil).
-		wantError(t, 200, "Log in failed.", "invalid-credentials")
-	gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password2"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+		WantError(t, 200, "Log in failed.", "invalid-credentials")
+	gql(t, url, `mutation { Login(input: {email: "jan@shop.cz", password: "password2"}) { accessToken refreshToken } }`, nil, nil).Token(t, "Login")
+}
+
+// gqlResponse is testkit's GraphQL answer, with the readers some tests add (admin_test.go,
+// social_flow_test.go).
+type gqlResponse struct{ testkit.Response }
+
+func post(t *testing.T, url, body string, header map[string]string) gqlResponse {
+	t.Helper()
+	return gqlResponse{testkit.Post(t, url, body, header)}
+}
+
+func gql(t *testing.T, url, query string, vars map[string]any, header map[string]string) gqlResponse {
+	t.Helper()
+	return gqlResponse{testkit.GQL(t, url, query, vars, header)}
+}
+
+func refresh(t *testing.T, url, refreshToken string) gqlResponse {
+	t.Helper()
+	return gqlResponse{testkit.Refresh(t, url, refreshToken)}
+}
+
+func login(t *testing.T, url, email, password string) gqlResponse {
+	t.Helper()
+	return gqlResponse{testkit.Login(t, url, email, password)}
+}
+
+var (
+	bearer   = testkit.Bearer
+	register = testkit.Register
+)
+
+// startAtIssuer starts the server with its issuer equal to the URL it listens on, as a deployment
+// has it (discovery clients and social login redirects compare the two).
+func startAtIssuer(t *testing.T, configure func(*Main)) *Main {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return startServer(t, func(m *Main) {
+		m.Listener, m.Addr = l, l.Addr().String()
+		m.Config.Issuer = "http://" + m.Addr
+		if configure != nil {
+			configure(m)
+		}
+	})
 }

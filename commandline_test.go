@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"shopauth/internal/servetest"
 	"shopauth/internal/testkit"
 )
 
@@ -37,7 +38,7 @@ func TestBackupWhileServing(t *testing.T) {
 				return
 			default:
 			}
-			next, err := refreshOnce(http.DefaultClient, url, token)
+			next, err := servetest.RefreshOnce(http.DefaultClient, url, token)
 			if err != nil {
 				t.Errorf("refresh during the backup: %v", err)
 				return
@@ -67,8 +68,8 @@ func TestBackupWhileServing(t *testing.T) {
 	}
 	os.WriteFile(restored, data, 0o600)
 	r := startServer(t, func(m *Main) { m.DBPath = restored })
-	login(t, r.URL(), "busy@example.com", "correct horse").token(t, "Login")
-	refresh(t, r.URL(), kept.RefreshToken).token(t, "RefreshTokens")
+	login(t, r.URL(), "busy@example.com", "correct horse").Token(t, "Login")
+	refresh(t, r.URL(), kept.RefreshToken).Token(t, "RefreshTokens")
 }
 
 // seedCustomer creates the database at path (if missing) with one customer whose password is

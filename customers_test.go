@@ -19,7 +19,7 @@ func TestCustomersListAndShow(t *testing.T) {
 	url, dbPath := m.URL(), m.DBPath
 	anna := register(t, url, "anna@shop.cz", "correct horse")
 	register(t, url, "bert@shop.cz", "correct horse")
-	login(t, url, "anna@shop.cz", "correct horse").token(t, "Login")
+	login(t, url, "anna@shop.cz", "correct horse").Token(t, "Login")
 	customers := func(stdin string, args ...string) (int, string, string) {
 		return runArgs(t, stdin, append(append([]string{"customers"}, args...), "--db", dbPath)...)
 	}
@@ -97,7 +97,7 @@ func TestCustomersChangesReachTheServer(t *testing.T) {
 	if s := whoAmI(t, url, anna.AccessToken); s != http.StatusUnauthorized {
 		t.Errorf("anna's old access token after set-password: %d, want 401", s)
 	}
-	login(t, url, "anna@shop.cz", "new password 1").token(t, "Login")
+	login(t, url, "anna@shop.cz", "new password 1").Token(t, "Login")
 
 	code, stdout, stderr = cmd("", "customers", "revoke", "bert@shop.cz")
 	if code != 0 || stdout != "1 sessions of bert@shop.cz ended\n" {
@@ -106,8 +106,8 @@ func TestCustomersChangesReachTheServer(t *testing.T) {
 	if s := whoAmI(t, url, bert.AccessToken); s != http.StatusUnauthorized {
 		t.Errorf("bert's access token after revoke: %d, want 401", s)
 	}
-	refresh(t, url, bert.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
-	login(t, url, "bert@shop.cz", "correct horse").token(t, "Login") // the password stays
+	refresh(t, url, bert.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
+	login(t, url, "bert@shop.cz", "correct horse").Token(t, "Login") // the password stays
 
 	_, before, _ := cmd("", "customers", "show", "cyril@shop.cz", "--json")
 	var c map[string]any
@@ -119,8 +119,8 @@ func TestCustomersChangesReachTheServer(t *testing.T) {
 	if s := whoAmI(t, url, cyril.AccessToken); s != http.StatusUnauthorized {
 		t.Errorf("cyril's access token after delete: %d, want 401", s)
 	}
-	refresh(t, url, cyril.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
-	login(t, url, "cyril@shop.cz", "correct horse").wantError(t, 200, "Log in failed.", "invalid-credentials")
+	refresh(t, url, cyril.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
+	login(t, url, "cyril@shop.cz", "correct horse").WantError(t, 200, "Log in failed.", "invalid-credentials")
 	if code, _, stderr := cmd("", "customers", "show", "cyril@shop.cz"); code != 1 || !strings.Contains(stderr, "no customer has the email cyril@shop.cz") {
 		t.Errorf("show after delete: exit %d\n%s", code, stderr)
 	}

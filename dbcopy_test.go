@@ -34,13 +34,13 @@ func TestDBCopy(t *testing.T) {
 			long := func(m *Main) { m.DBPath = from; m.Config.ReuseInterval = 10 * time.Minute }
 			src := startServer(t, long)
 			first := register(t, src.URL(), "copied@example.com", "correct horse")
-			current := refresh(t, src.URL(), first.RefreshToken).token(t, "RefreshTokens")
+			current := refresh(t, src.URL(), first.RefreshToken).Token(t, "RefreshTokens")
 			register(t, src.URL(), "other@example.com", "correct horse")
 			// A reuse (a grandparent token) ends that session and writes an audit row.
 			reused := register(t, src.URL(), "reused@example.com", "correct horse")
-			r1 := refresh(t, src.URL(), reused.RefreshToken).token(t, "RefreshTokens")
-			refresh(t, src.URL(), r1.RefreshToken).token(t, "RefreshTokens")
-			refresh(t, src.URL(), reused.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
+			r1 := refresh(t, src.URL(), reused.RefreshToken).Token(t, "RefreshTokens")
+			refresh(t, src.URL(), r1.RefreshToken).Token(t, "RefreshTokens")
+			refresh(t, src.URL(), reused.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
 
 			var out, errOut bytes.Buffer
 			if code := run(context.Background(), []string{"db", "copy", "--from", from, "--to", to}, nil, &out, &errOut); code != 0 {
@@ -59,15 +59,15 @@ func TestDBCopy(t *testing.T) {
 
 			dst := startServer(t, func(m *Main) { m.DBPath = to; m.Config.ReuseInterval = 10 * time.Minute })
 			url := dst.URL()
-			if r := gql(t, url, currentCustomerQuery, nil, bearer(current.AccessToken)); r.Status != 200 ||
+			if r := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(current.AccessToken)); r.Status != 200 ||
 				!strings.Contains(string(r.Raw), "copied@example.com") {
 				t.Errorf("the access token on the destination: %d %s", r.Status, r.Raw)
 			}
-			grace := refresh(t, url, first.RefreshToken).token(t, "RefreshTokens")
+			grace := refresh(t, url, first.RefreshToken).Token(t, "RefreshTokens")
 			if grace.RefreshToken != current.RefreshToken {
 				t.Errorf("the grace answer on the destination differs from the source's rotation")
 			}
-			refresh(t, url, current.RefreshToken).token(t, "RefreshTokens")
+			refresh(t, url, current.RefreshToken).Token(t, "RefreshTokens")
 			login := gql(t, url, `mutation { Login(input: {email: "other@example.com", password: "correct horse"}) { accessToken } }`, nil, nil)
 			if login.Status != 200 || len(login.Errors) > 0 {
 				t.Errorf("login on the destination: %d %s", login.Status, login.Raw)

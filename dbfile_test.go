@@ -14,7 +14,7 @@ import (
 	"shopauth/internal/testkit"
 )
 
-// TestDatabaseFileDeletedStopsServing (issue 16 item 8): the SQLite file deleted under a running
+// TestDatabaseFileDeletedStopsServing: the SQLite file deleted under a running
 // server turns /healthz to 503 at once and stops the server with a clear log line, instead of
 // answering writes that are lost at the next start; a start on a missing file says loudly that it
 // made a new database.

@@ -307,13 +307,6 @@ func TestGracefulShutdownIsBounded(t *testing.T) {
 	}
 }
 
-const loginMutation = `mutation ($e: String!, $p: Password!) { Login(input: {email: $e, password: $p}) { accessToken refreshToken } }`
-
-func login(t *testing.T, url, email, password string) gqlResponse {
-	t.Helper()
-	return gql(t, url, loginMutation, map[string]any{"e": email, "p": password}, nil)
-}
-
 func TestLoginThrottling(t *testing.T) {
 	m := startServer(t, nil)
 	url := m.URL()
@@ -323,15 +316,15 @@ func TestLoginThrottling(t *testing.T) {
 
 	// Four failures, then the right password: a successful login is not slowed or refused.
 	for range 4 {
-		login(t, url, "anna@example.com", "wrong horse").wantError(t, 200, "Log in failed.", "invalid-credentials")
+		login(t, url, "anna@example.com", "wrong horse").WantError(t, 200, "Log in failed.", "invalid-credentials")
 	}
-	login(t, url, "anna@example.com", "correct horse").token(t, "Login")
+	login(t, url, "anna@example.com", "correct horse").Token(t, "Login")
 	// The fifth failure spends the email's budget: the sixth attempt is refused, right password or not.
-	login(t, url, "anna@example.com", "wrong horse").wantError(t, 200, "Log in failed.", "invalid-credentials")
-	login(t, url, "anna@example.com", "correct horse").wantError(t, 200, "Too many login attempts. Try again later.", "too-many-login-attempts")
-	login(t, url, "ANNA@example.com ", "correct horse").wantError(t, 200, "Too many login attempts. Try again later.", "too-many-login-attempts")
+	login(t, url, "anna@example.com", "wrong horse").WantError(t, 200, "Log in failed.", "invalid-credentials")
+	login(t, url, "anna@example.com", "correct horse").WantError(t, 200, "Too many login attempts. Try again later.", "too-many-login-attempts")
+	login(t, url, "ANNA@example.com ", "correct horse").WantError(t, 200, "Too many login attempts. Try again later.", "too-many-login-attempts")
 	// Another email from the same IP is not locked.
-	login(t, url, "bert@example.com", "correct horse").token(t, "Login")
+	login(t, url, "bert@example.com", "correct horse").Token(t, "Login")
 
 	// Batched: six aliased Logins in one request count one by one.
 	var q strings.Builder
@@ -357,19 +350,19 @@ func TestLoginThrottlingPerIP(t *testing.T) {
 	register(t, url, "dana@example.com", "correct horse")
 	// The IP's budget spans emails, known or not.
 	for _, e := range []string{"x@example.com", "y@example.com", "dana@example.com"} {
-		login(t, url, e, "wrong horse").wantError(t, 200, "Log in failed.", "invalid-credentials")
+		login(t, url, e, "wrong horse").WantError(t, 200, "Log in failed.", "invalid-credentials")
 	}
-	login(t, url, "dana@example.com", "correct horse").wantError(t, 200, "Too many login attempts. Try again later.", "too-many-login-attempts")
+	login(t, url, "dana@example.com", "correct horse").WantError(t, 200, "Too many login attempts. Try again later.", "too-many-login-attempts")
 }
 
 func TestMetricsEndpoint(t *testing.T) {
 	m := startServer(t, func(m *Main) { m.Metrics = true })
 	url := m.URL()
 	pair := register(t, url, "metrics@example.com", "correct horse")
-	login(t, url, "metrics@example.com", "correct horse").token(t, "Login")
+	login(t, url, "metrics@example.com", "correct horse").Token(t, "Login")
 	login(t, url, "metrics@example.com", "wrong horse")
-	next := refresh(t, url, pair.RefreshToken).token(t, "RefreshTokens")
-	refresh(t, url, pair.RefreshToken).token(t, "RefreshTokens") // grace
+	next := refresh(t, url, pair.RefreshToken).Token(t, "RefreshTokens")
+	refresh(t, url, pair.RefreshToken).Token(t, "RefreshTokens") // grace
 	refresh(t, url, "not-a-token")
 	_ = next
 
@@ -425,7 +418,7 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out.String(), "GraphiQL: "+url+"/\n") {
 			t.Errorf("no GraphiQL URL line:\n%s", out)
 		}
-		login(t, url, "demo@shopauth.local", mm[1]).token(t, "Login")
+		login(t, url, "demo@shopauth.local", mm[1]).Token(t, "Login")
 		passwords = append(passwords, mm[1])
 		if code := stop(); code != 0 {
 			t.Fatalf("exit %d", code)

@@ -50,18 +50,18 @@ func TestPasswordRecoveryOverHTTPAndSMTP(t *testing.T) {
 		{"unknown email", "nobody@shop.cz", hash},
 	} {
 		r := gql(t, u, recoverQ, map[string]any{"e": tc.email, "h": tc.hash, "p": "password2"}, nil)
-		r.wantError(t, 200, "validation", "validation")
+		r.WantError(t, 200, "validation", "validation")
 		if !strings.Contains(string(r.Raw), `"input.hash":[{"message":"Provided hash is not valid."`) || strings.Contains(string(r.Raw), "input.email") {
 			t.Fatalf("%s: %s", tc.name, r.Raw)
 		}
 	}
-	pair := gql(t, u, recoverQ, map[string]any{"e": "jan@shop.cz", "h": hash, "p": "password2"}, nil).token(t, "RecoverPassword")
+	pair := gql(t, u, recoverQ, map[string]any{"e": "jan@shop.cz", "h": hash, "p": "password2"}, nil).Token(t, "RecoverPassword")
 	if me := gql(t, u, `{ currentCustomerUser { email } }`, nil, bearer(pair.AccessToken)); !strings.Contains(string(me.Raw), "jan@shop.cz") {
 		t.Fatalf("the recovered session does not work: %s", me.Raw)
 	}
 	// Every earlier session ended; the hash is used up; the new password logs in.
-	gql(t, u, `{ currentCustomerUser { email } }`, nil, bearer(old.AccessToken)).wantError(t, 401, "Token is not valid.", "invalid-token")
-	refresh(t, u, old.RefreshToken).wantError(t, 200, "Token is not valid.", "invalid-token")
-	gql(t, u, recoverQ, map[string]any{"e": "jan@shop.cz", "h": hash, "p": "password3"}, nil).wantError(t, 200, "validation", "validation")
-	gql(t, u, `mutation { Login(input: {email: "jan@shop.cz", password: "password2"}) { accessToken refreshToken } }`, nil, nil).token(t, "Login")
+	gql(t, u, `{ currentCustomerUser { email } }`, nil, bearer(old.AccessToken)).WantError(t, 401, "Token is not valid.", "invalid-token")
+	refresh(t, u, old.RefreshToken).WantError(t, 200, "Token is not valid.", "invalid-token")
+	gql(t, u, recoverQ, map[string]any{"e": "jan@shop.cz", "h": hash, "p": "password3"}, nil).WantError(t, 200, "validation", "validation")
+	gql(t, u, `mutation { Login(input: {email: "jan@shop.cz", password: "password2"}) { accessToken refreshToken } }`, nil, nil).Token(t, "Login")
 }

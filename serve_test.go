@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
+	"flag"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"shopauth/cli"
 	"strings"
 	"testing"
 
@@ -184,5 +187,59 @@ func TestChangedIssuerIsRefusedUnlessSaid(t *testing.T) {
 			}
 		}
 		remembered = st.issuer
+	}
+}
+
+// TestEnvironmentFileNamesRealFlags: every SHOPAUTH_ variable of deploy/shopauth.env names a serve
+// flag and holds a value it takes; as shipped, the settings start (mail, GraphiQL off).
+func TestEnvironmentFileNamesRealFlags(t *testing.T) {
+	f, err := os.Open("deploy/shopauth.env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m := NewMain()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.String("db", "", "")
+	var issuer, cors string
+	m.registerServeFlags(fs, &issuer, &cors)
+	// shipped is the server as the file starts it: its uncommented lines only.
+	shipped, shippedFlags := NewMain(), flag.NewFlagSet("serve", flag.ContinueOnError)
+	shippedFlags.String("db", "", "")
+	var shippedIssuer, shippedCORS string
+	shipped.registerServeFlags(shippedFlags, &shippedIssuer, &shippedCORS)
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		line, commented := strings.CutPrefix(strings.TrimSpace(sc.Text()), "#")
+		name, value, ok := strings.Cut(line, "=")
+		if !ok || !strings.HasPrefix(name, "SHOPAUTH_") {
+			continue
+		}
+		n++
+		flagName := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SHOPAUTH_")), "_", "-")
+		if fs.Lookup(flagName) == nil {
+			t.Errorf("%s names no flag (--%s)", name, flagName)
+			continue
+		}
+		if err := fs.Set(flagName, value); err != nil {
+			t.Errorf("%s=%s: %v", name, value, err)
+		}
+		if !commented {
+			shippedFlags.Set(flagName, value)
+		}
+	}
+	if n < 5 {
+		t.Fatalf("only %d SHOPAUTH_ variables found", n)
+	}
+	m.CORSOrigins = cli.SplitList(cors)
+	if err := m.checkEdge(issuer != ""); err != nil {
+		t.Errorf("the example settings are refused: %v", err)
+	}
+	shipped.Config.Issuer = shippedIssuer
+	if err := shipped.checkMail(); err != nil {
+		t.Errorf("the shipped mail settings are refused: %v", err)
+	}
+	if shipped.GraphiQL {
+		t.Error("deploy/shopauth.env leaves the GraphiQL page on (SHOPAUTH_GRAPHIQL=false)")
 	}
 }

@@ -179,7 +179,7 @@ func TestSocialBrowserFlow(t *testing.T) {
 		t.Errorf("the second login registered: %s", again)
 	}
 	second := exchange(t, m, again.Query().Get("code"), "").loginResult(t, "LoginWithSocialCode")
-	rotated := refresh(t, m.URL(), second.RefreshToken).token(t, "RefreshTokens")
+	rotated := refresh(t, m.URL(), second.RefreshToken).Token(t, "RefreshTokens")
 	if r := gql(t, m.URL(), `{ currentCustomerUser { loginInfo { loginType } } }`, nil, bearer(rotated.AccessToken)); !strings.Contains(string(r.Raw), `"loginType":"google"`) {
 		t.Errorf("after a refresh: %s", r.Raw)
 	}
@@ -199,7 +199,7 @@ func TestSocialBrowserFlowAttacks(t *testing.T) {
 		}
 		victim := exchange(t, m, landed.Query().Get("code"), verifier).loginResult(t, "LoginWithSocialCode")
 		gql(t, m.URL(), `mutation { Login(input: {email: "victim@example.com", password: "attacker-password"}) { accessToken } }`, nil, nil).
-			wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+			WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 		if r := gql(t, m.URL(), `{ currentCustomerUser { email } }`, nil, bearer(attacker.AccessToken)); r.Status != http.StatusUnauthorized {
 			t.Errorf("the attacker's access token: %d %s, want 401", r.Status, r.Raw)
 		}
@@ -237,11 +237,11 @@ func TestSocialBrowserFlowAttacks(t *testing.T) {
 		landed, _ := newBrowser(t).login(m, withPKCE)
 		code := landed.Query().Get("code")
 		exchange(t, m, code, verifier).loginResult(t, "LoginWithSocialCode")
-		exchange(t, m, code, verifier).wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		exchange(t, m, code, verifier).WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 		landed, _ = newBrowser(t).login(m, withPKCE)
 		code = landed.Query().Get("code")
-		exchange(t, m, code, "not-the-verifier-not-the-verifier-not-the-v").wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
-		exchange(t, m, code, verifier).wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		exchange(t, m, code, "not-the-verifier-not-the-verifier-not-the-v").WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		exchange(t, m, code, verifier).WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 	})
 	t.Run("off-site redirect ignored", func(t *testing.T) {
 		for _, r := range []string{"https://evil.example/steal", "//evil.example/x", "javascript:alert(1)"} {
@@ -444,8 +444,8 @@ func TestLoginWithCredentialOverGraphQL(t *testing.T) {
 	if r := gql(t, m.URL(), `{ currentCustomerUser { loginInfo { loginType externalId } } }`, nil, bearer(pair.AccessToken)); !strings.Contains(string(r.Raw), `{"loginType":"google","externalId":"sub-1"}`) {
 		t.Errorf("loginInfo: %s", r.Raw)
 	}
-	login("google", provider.IDToken("n-1"), "n-2").wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
-	login("google", "forged.id.token", "").wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+	login("google", provider.IDToken("n-1"), "n-2").WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+	login("google", "forged.id.token", "").WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 	r := login("facebook", provider.IDToken(""), "")
 	if len(r.Errors) == 0 || r.Errors[0].Extensions["userCode"] != auth.EValidation || !strings.Contains(string(r.Raw), `"input.type"`) {
 		t.Errorf("facebook credential: %s", r.Raw)
@@ -498,5 +498,5 @@ func TestSeznamFedCMCredential(t *testing.T) {
 		}
 	}
 	gql(t, m.URL(), `mutation { LoginWithCredential(input: {type: seznam, credential: "used-or-forged"}) { showCartMergeInfo } }`, nil, nil).
-		wantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
+		WantError(t, 200, auth.MsgLoginFailed, auth.EInvalidCredentials)
 }

@@ -1,6 +1,6 @@
 // Drives social login on shopauth's /account page in headless Chromium, against a server whose
 // --oidc-issuer is the OpenID Connect stand-in of social/socialtest (it logs in at once as its
-// user and sends the browser straight back). The Go test (account_social_e2e_test.go) starts both
+// user and sends the browser straight back). The Go test (account_test.go) starts both
 // and registers the password customer. In the browser:
 //
 //   1. "Verify my email" has the server mail a link (to its log, SERVER_LOG, without a mail

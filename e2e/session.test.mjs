@@ -1,5 +1,5 @@
 // Unit tests of the GraphiQL page's session (web/graphiql/session.js), run
-// with `node --test e2e/session.test.mjs` (external_test.go does, under
+// with `node --test e2e/session.test.mjs` (e2e/external_test.go does, under
 // ./test.sh). The script runs in a fresh context with a fake server (fetch),
 // a fake sessionStorage and a fixed clock.
 import { test } from 'node:test';

@@ -1,7 +1,6 @@
-package main
+package deploy
 
 import (
-	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -11,9 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
-	"flag"
 	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -28,26 +25,26 @@ import (
 	"testing"
 	"time"
 
-	"shopauth/cli"
+	"shopauth/internal/servetest"
 	"shopauth/internal/testkit"
-	"shopauth/web"
 )
 
-// The examples in deploy/ are tested as they are shipped: the unit by systemd-analyze, the
-// environment file against the real flags, the nginx site by running Debian's nginx in front of
-// the server.
+// The examples in deploy/ are tested as they are shipped: the units by systemd-analyze, the nginx
+// site by running Debian's nginx in front of the server, the backup unit's commands and the
+// install steps of docs/deploy.md run. (The environment file is checked against serve's flags in
+// the root package's serve_test.go.)
 
 func TestSystemdUnitIsHardened(t *testing.T) {
 	for file, wants := range map[string][]string{
-		"deploy/shopauth.service": {"User=shopauth", "StateDirectory=shopauth", "ProtectSystem=strict", "NoNewPrivileges=yes",
+		"shopauth.service": {"User=shopauth", "StateDirectory=shopauth", "ProtectSystem=strict", "NoNewPrivileges=yes",
 			"Restart=on-failure", "EnvironmentFile=/etc/shopauth/shopauth.env", "ExecStart=/usr/local/bin/shopauth serve",
 			"CapabilityBoundingSet=\n", "PrivateTmp=yes", "ProtectHome=yes", "Requires=shopauth.socket\n", "After=shopauth.socket\n",
 			"After=postgresql.service\n"},
 		// The socket listens where the proxy forwards to (deploy/nginx.conf, 127.0.0.1:8000).
-		"deploy/shopauth.socket": {"ListenStream=127.0.0.1:8000\n", "WantedBy=sockets.target"},
-		"deploy/shopauth-backup.service": {"User=shopauth", "StateDirectory=shopauth shopauth-backup\n", "StateDirectoryMode=0700",
+		"shopauth.socket": {"ListenStream=127.0.0.1:8000\n", "WantedBy=sockets.target"},
+		"shopauth-backup.service": {"User=shopauth", "StateDirectory=shopauth shopauth-backup\n", "StateDirectoryMode=0700",
 			"ProtectSystem=strict", "NoNewPrivileges=yes", "EnvironmentFile=/etc/shopauth/shopauth.env", "Type=oneshot", "UMask=0077"},
-		"deploy/shopauth-backup.timer": {"OnCalendar=daily", "Persistent=true", "WantedBy=timers.target"},
+		"shopauth-backup.timer": {"OnCalendar=daily", "Persistent=true", "WantedBy=timers.target"},
 	} {
 		unit, err := os.ReadFile(file)
 		if err != nil {
@@ -76,7 +73,7 @@ func TestSystemdUnitsVerify(t *testing.T) {
 	dir := t.TempDir()
 	var paths []string
 	for _, name := range deployUnits(t) {
-		unit, err := os.ReadFile(filepath.Join("deploy", name))
+		unit, err := os.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +96,7 @@ func deployUnits(t *testing.T) []string {
 	t.Helper()
 	var names []string
 	for _, pattern := range []string{"*.service", "*.socket", "*.timer"} {
-		found, err := filepath.Glob(filepath.Join("deploy", pattern))
+		found, err := filepath.Glob(pattern)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,65 +112,13 @@ func deployUnits(t *testing.T) []string {
 	return names
 }
 
-func TestEnvironmentFileNamesRealFlags(t *testing.T) {
-	f, err := os.Open("deploy/shopauth.env")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m := NewMain()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.String("db", "", "")
-	var issuer, cors string
-	m.registerServeFlags(fs, &issuer, &cors)
-	// shipped is the server as the file starts it: its uncommented lines only.
-	shipped, shippedFlags := NewMain(), flag.NewFlagSet("serve", flag.ContinueOnError)
-	shippedFlags.String("db", "", "")
-	var shippedIssuer, shippedCORS string
-	shipped.registerServeFlags(shippedFlags, &shippedIssuer, &shippedCORS)
-	n := 0
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		line, commented := strings.CutPrefix(strings.TrimSpace(sc.Text()), "#")
-		name, value, ok := strings.Cut(line, "=")
-		if !ok || !strings.HasPrefix(name, "SHOPAUTH_") {
-			continue
-		}
-		n++
-		flagName := strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(name, "SHOPAUTH_")), "_", "-")
-		if fs.Lookup(flagName) == nil {
-			t.Errorf("%s names no flag (--%s)", name, flagName)
-			continue
-		}
-		if err := fs.Set(flagName, value); err != nil {
-			t.Errorf("%s=%s: %v", name, value, err)
-		}
-		if !commented {
-			shippedFlags.Set(flagName, value)
-		}
-	}
-	if n < 5 {
-		t.Fatalf("only %d SHOPAUTH_ variables found", n)
-	}
-	m.CORSOrigins = cli.SplitList(cors)
-	if err := m.checkEdge(issuer != ""); err != nil {
-		t.Errorf("the example settings are refused: %v", err)
-	}
-	shipped.Config.Issuer = shippedIssuer
-	if err := shipped.checkMail(); err != nil {
-		t.Errorf("the shipped mail settings are refused: %v", err)
-	}
-	if shipped.GraphiQL {
-		t.Error("deploy/shopauth.env leaves the GraphiQL page on (SHOPAUTH_GRAPHIQL=false)")
-	}
-}
-
 // TestNginxForwardsClientAddresses runs deploy/nginx.conf with Debian's nginx in front of the
 // server (TLS with a certificate made here, ports substituted) and logs in through it from two
 // client addresses (127.0.0.2 and 127.0.0.3, which nginx appends to X-Forwarded-For). The first
 // client exhausts its per-email+IP failure budget, whatever X-Forwarded-For it forges; the second
 // still logs in to the same account.
 func TestNginxForwardsClientAddresses(t *testing.T) {
-	requireExternal(t)
+	servetest.RequireExternal(t)
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
 		for _, p := range []string{"/usr/sbin/nginx", "/sbin/nginx"} {
@@ -186,25 +131,20 @@ func TestNginxForwardsClientAddresses(t *testing.T) {
 		t.Fatal("nginx is missing: apt-get install nginx-light (./test.sh does)")
 	}
 
-	var logs testkit.LogBuffer
-	trusted, _ := web.ParseTrustedProxies("127.0.0.1,::1")
-	m := startServer(t, func(m *Main) {
-		m.TrustedProxies = trusted
-		m.Config.Issuer = "https://auth.shop.cz"
-		m.Log = slog.New(slog.NewJSONHandler(&logs, nil))
-	})
-	register(t, m.URL(), "behind@shop.cz", "correct horse")
+	srv := servetest.Start(t, servetest.Binary(t), filepath.Join(t.TempDir(), "shop.db"),
+		"--trusted-proxies", "127.0.0.1,::1", "--issuer", "https://auth.shop.cz", "--mail-log")
+	testkit.Register(t, srv.URL, "behind@shop.cz", "correct horse")
 
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSignedCert(t, dir, "auth.shop.cz")
-	httpsPort, httpPort := freePort(t), freePort(t)
-	site, err := os.ReadFile("deploy/nginx.conf")
+	httpsPort, httpPort := servetest.FreePort(t), servetest.FreePort(t)
+	site, err := os.ReadFile("nginx.conf")
 	if err != nil {
 		t.Fatal(err)
 	}
 	conf := string(site)
 	for _, sub := range []struct{ old, new string }{
-		{"server 127.0.0.1:8000;", "server " + m.Listener.Addr().String() + ";"},
+		{"server 127.0.0.1:8000;", "server " + strings.TrimPrefix(srv.URL, "http://") + ";"},
 		{"listen 443 ssl http2;", "listen 127.0.0.1:" + httpsPort + " ssl http2;"},
 		{"listen 80;", "listen 127.0.0.1:" + httpPort + ";"},
 		{"/etc/letsencrypt/live/auth.shop.cz/fullchain.pem", certFile},
@@ -344,8 +284,9 @@ http {
 		}
 	}
 
-	out := logs.String()
-	for _, want := range []string{`"remote":"127.0.0.2"`, `"remote":"127.0.0.3"`} {
+	log, _ := os.ReadFile(srv.LogPath)
+	out := string(log)
+	for _, want := range []string{"remote=127.0.0.2", "remote=127.0.0.3"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the access log lacks %s", want)
 		}
@@ -393,18 +334,6 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-// freePort returns a loopback port nothing listens on at the moment.
-func freePort(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, port, _ := net.SplitHostPort(l.Addr().String())
-	return port
-}
-
 // waitForPort waits until something accepts connections on addr (nginx starting up).
 func waitForPort(t *testing.T, addr string) {
 	t.Helper()
@@ -447,13 +376,17 @@ func TestBackupUnitWritesABackup(t *testing.T) {
 		t.Skip("builds the real binary")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t)
+	bin := servetest.Binary(t)
 	backups := filepath.Join(dir, "backups")
 	if err := os.Mkdir(backups, 0o700); err != nil { // StateDirectory= makes it
 		t.Fatal(err)
 	}
 	dbPath := filepath.Join(dir, "shop.db")
-	seedCustomer(t, dbPath, "kept@shop.cz")
+	add := exec.Command(bin, "customers", "add", "--db", dbPath, "--email", "kept@shop.cz", "--first-name", "Kept", "--last-name", "Customer")
+	add.Stdin = strings.NewReader("correct horse\n")
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("customers add: %v\n%s", err, out)
+	}
 	old := filepath.Join(backups, "shopauth-2020-01-01-000000.db")
 	writeFile(t, old, "an old backup")
 	month := time.Now().Add(-30 * 24 * time.Hour)
@@ -462,7 +395,7 @@ func TestBackupUnitWritesABackup(t *testing.T) {
 	}
 	systemd := strings.NewReplacer("$$", "$", "%%", "%", "/usr/local/bin/shopauth", bin, "/var/lib/shopauth-backup", backups)
 	for _, key := range []string{"ExecStart", "ExecStartPost"} {
-		line := unitValue(t, "deploy/shopauth-backup.service", key)
+		line := unitValue(t, "shopauth-backup.service", key)
 		if !strings.Contains(line, "/var/lib/shopauth-backup") {
 			t.Fatalf("%s does not use the unit's StateDirectory /var/lib/shopauth-backup: %s", key, line)
 		}
@@ -488,15 +421,15 @@ func TestBackupUnitWritesABackup(t *testing.T) {
 	if fi, _ := os.Stat(backup); fi.Mode().Perm() != 0o600 {
 		t.Errorf("the backup has mode %v, want 0600", fi.Mode().Perm())
 	}
-	if code, stdout, stderr := runArgs(t, "", "customers", "list", "--db", backup); code != 0 || !strings.Contains(stdout, "kept@shop.cz") {
-		t.Errorf("the backup does not hold the customer: exit %d\n%s%s", code, stdout, stderr)
+	if out, err := exec.Command(bin, "customers", "list", "--db", backup).CombinedOutput(); err != nil || !strings.Contains(string(out), "kept@shop.cz") {
+		t.Errorf("the backup does not hold the customer: %v\n%s", err, out)
 	}
 }
 
 // installSteps returns the deploy guide's install sequence (the indented block after **Install.**).
 func installSteps(t *testing.T) []string {
 	t.Helper()
-	guide, err := os.ReadFile("docs/deploy.md")
+	guide, err := os.ReadFile("../docs/deploy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +500,9 @@ func TestInstallStepsWorkTogether(t *testing.T) {
 		}
 		args := strings.Fields(strings.NewReplacer("/etc/", root+"/etc/", "-o root", "-o "+strconv.Itoa(os.Getuid()),
 			"-g shopauth", "-g "+gid).Replace(step))
-		if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		install := exec.Command(args[0], args[1:]...)
+		install.Dir = ".." // the steps name the files as the repository has them (deploy/shopauth.env)
+		if out, err := install.CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v\n%s", step, err, out)
 		}
 		ran++
@@ -588,3 +523,5 @@ func TestInstallStepsWorkTogether(t *testing.T) {
 		}
 	}
 }
+
+func TestMain(m *testing.M) { servetest.Main(m) }

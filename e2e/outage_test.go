@@ -1,17 +1,19 @@
-package main
+package e2e
 
 import (
 	"net/http"
+	"shopauth/internal/servetest"
 	"strings"
 	"testing"
 	"time"
 
 	"shopauth/internal/pgtest"
+	"shopauth/internal/testkit"
 )
 
 // TestPostgresOutage stops the server's PostgreSQL under it and starts it again: while it is away
 // /healthz says 503, and every operation that needs the database answers HTTP 503 with Retry-After
-// and the contract's `unavailable` error (issue 20), never driver text, a 401, an internal error at
+// and the contract's `unavailable` error, never driver text, a 401, an internal error at
 // 200 or a panic; a refresh token presented during the outage is not used up; and the server
 // recovers by itself once the database is back.
 func TestPostgresOutage(t *testing.T) {
@@ -19,9 +21,8 @@ func TestPostgresOutage(t *testing.T) {
 		t.Skip("starts and stops a PostgreSQL cluster")
 	}
 	cluster := pgtest.StartCluster(t)
-	m := startServer(t, func(m *Main) { m.DBPath = cluster.URL })
-	url := m.URL()
-	pair := register(t, url, "outage@example.com", "correct horse")
+	url := servetest.Start(t, servetest.Binary(t), cluster.URL).URL
+	pair := testkit.Register(t, url, "outage@example.com", "correct horse")
 
 	cluster.Stop()
 
@@ -50,7 +51,7 @@ func TestPostgresOutage(t *testing.T) {
 		vars   map[string]any
 		header map[string]string
 	}{
-		{"authenticated read", currentCustomerQuery, nil, bearer(pair.AccessToken)},
+		{"authenticated read", currentCustomerQuery, nil, testkit.Bearer(pair.AccessToken)},
 		{"refresh", `mutation ($t: String!) { RefreshTokens(input: {refreshToken: $t}) { accessToken refreshToken } }`,
 			map[string]any{"t": pair.RefreshToken}, nil},
 		{"login", `mutation { Login(input: {email: "outage@example.com", password: "correct horse"}) { accessToken } }`, nil, nil},
@@ -58,7 +59,7 @@ func TestPostgresOutage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := gql(t, url, tc.query, tc.vars, tc.header)
+			r := testkit.GQL(t, url, tc.query, tc.vars, tc.header)
 			if r.Status != http.StatusServiceUnavailable || string(r.Raw) != unavailable {
 				t.Errorf("got %d %s, want 503 %s", r.Status, r.Raw, unavailable)
 			}
@@ -88,8 +89,8 @@ func TestPostgresOutage(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	next := refresh(t, url, pair.RefreshToken).token(t, "RefreshTokens")
-	if r := gql(t, url, currentCustomerQuery, nil, bearer(next.AccessToken)); r.Status != 200 || len(r.Errors) > 0 {
+	next := testkit.Refresh(t, url, pair.RefreshToken).Token(t, "RefreshTokens")
+	if r := testkit.GQL(t, url, currentCustomerQuery, nil, testkit.Bearer(next.AccessToken)); r.Status != 200 || len(r.Errors) > 0 {
 		t.Errorf("after recovery, an authenticated read: %d %s", r.Status, r.Raw)
 	}
 }

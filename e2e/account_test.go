@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"crypto/rand"
@@ -9,8 +9,30 @@ import (
 	"testing"
 
 	"shopauth/auth"
+	"shopauth/internal/servetest"
+	"shopauth/internal/testkit"
 	"shopauth/social/socialtest"
 )
+
+// TestAccountPageInBrowser drives /account in Chromium with its virtual authenticator: password
+// login, add a passkey, log out, log in with it, remove it, and see it refused (e2e/account.mjs).
+// WebAuthn needs a domain as RP ID, so the server is browsed at http://localhost:PORT and its
+// issuer says so (RP ID localhost, origin http://localhost:PORT).
+func TestAccountPageInBrowser(t *testing.T) {
+	servetest.RequireExternal(t)
+	port := servetest.FreePort(t)
+	base := "http://localhost:" + port
+	servetest.Start(t, servetest.Binary(t), filepath.Join(t.TempDir(), "shop.db"), "--addr", "127.0.0.1:"+port, "--issuer", base)
+	shot := servetest.Artifact(t, "account.png")
+	out := servetest.Node(t, "account.mjs", base, shot)
+	if !strings.Contains(out, "ACCOUNT ok") {
+		t.Fatalf("account.mjs did not pass")
+	}
+	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
+		t.Fatalf("screenshot %s missing or empty: %v", shot, err)
+	}
+	t.Logf("account page screenshot: %s", shot)
+}
 
 // TestAccountSocialInBrowser drives social login on /account in Chromium (e2e/account-social.mjs)
 // against the real binary, whose --oidc-issuer is the OpenID Connect stand-in of social/socialtest
@@ -20,30 +42,30 @@ import (
 // refused in another, and a login link made by someone else not taken unasked.
 // Afterwards the audit log holds the verification, the link, the unlink and the registration.
 func TestAccountSocialInBrowser(t *testing.T) {
-	requireExternal(t)
+	servetest.RequireExternal(t)
 	idp := socialtest.NewOIDC(t)
 	// Not vouched for, so the login registers a customer whose address is still to verify.
 	social := socialtest.User{Subject: "e2e-" + rand.Text()[:12], Email: "jane.social@example.com", EmailVerified: false,
 		FirstName: "Jane", LastName: "Social"}
 	idp.SetUser(social)
 
-	port := freePort(t)
+	port := servetest.FreePort(t)
 	base := "http://127.0.0.1:" + port
 	dbPath := filepath.Join(t.TempDir(), "shop.db")
-	bin := buildBinary(t)
-	srv := startBinary(t, bin, dbPath, "--addr", "127.0.0.1:"+port, "--issuer", base,
+	bin := servetest.Binary(t)
+	srv := servetest.Start(t, bin, dbPath, "--addr", "127.0.0.1:"+port, "--issuer", base,
 		"--oidc-issuer", idp.URL, "--oidc-client-id", idp.ClientID, "--oidc-client-secret", idp.ClientSecret)
-	if srv.url != base {
-		t.Fatalf("the server listens on %s, want %s", srv.url, base)
+	if srv.URL != base {
+		t.Fatalf("the server listens on %s, want %s", srv.URL, base)
 	}
 
 	const email, password = "petra@shop.example", "correct horse battery"
-	register(t, base, email, password)
+	testkit.Register(t, base, email, password)
 
-	shot := artifact(t, "account-social.png")
-	out := node(t, "e2e/account-social.mjs", base, srv.logPath, email, password, social.Email, social.Subject, shot)
+	shot := servetest.Artifact(t, "account-social.png")
+	out := servetest.Node(t, "account-social.mjs", base, srv.LogPath, email, password, social.Email, social.Subject, shot)
 	if !strings.Contains(out, "ACCOUNT-SOCIAL ok") {
-		t.Fatalf("e2e/account-social.mjs did not pass\nserver log:\n%s", srv.log())
+		t.Fatalf("account-social.mjs did not pass\nserver log:\n%s", srv.Log())
 	}
 	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
 		t.Fatalf("screenshot %s missing or empty: %v", shot, err)

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -10,10 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"shopauth/internal/servetest"
+	"shopauth/internal/testkit"
 )
 
 // TestUpgradeFromThePreviousRelease builds the previous release (CHANGELOG.md's second entry names
@@ -29,26 +31,21 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 	}
 	prev := previousRelease(t)
 	dir := t.TempDir()
-	oldBin, newBin := filepath.Join(dir, "shopauth-old"), filepath.Join(dir, "shopauth-new")
+	oldBin, newBin := filepath.Join(dir, "shopauth-old"), servetest.Binary(t)
 	buildRevision(t, prev, oldBin)
-	if out, err := exec.Command("go", "build", "-o", newBin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	// The grace replay is made after a restart; on a loaded machine that can take longer than the
 	// default 10 s interval. Both releases read the interval from the environment.
 	t.Setenv("SHOPAUTH_REFRESH_REUSE_INTERVAL", "10m")
 	dbPath := filepath.Join(dir, "shop.db")
 
-	old := startBinary(t, oldBin, dbPath)
-	kept := register(t, old.url, "kept@example.com", "correct horse")       // refreshed only by the new release
-	rotated := register(t, old.url, "rotated@example.com", "correct horse") // rotated by the old release
-	successor := refresh(t, old.url, rotated.RefreshToken).token(t, "RefreshTokens")
+	old := servetest.Start(t, oldBin, dbPath)
+	kept := testkit.Register(t, old.URL, "kept@example.com", "correct horse")       // refreshed only by the new release
+	rotated := testkit.Register(t, old.URL, "rotated@example.com", "correct horse") // rotated by the old release
+	successor := testkit.Refresh(t, old.URL, rotated.RefreshToken).Token(t, "RefreshTokens")
 
 	// A read by the new binary while the old server runs (a rollback, an operator's audit) leaves
 	// the old server's database as it is: refused if its schema is older, never upgraded.
-	before := schemaVersion(t, dbPath)
-	migrations, _ := filepath.Glob("db/sqlite/migrations/*.sql")
-	latest := len(migrations)
+	before, latest := schemaVersions(t, newBin, dbPath)
 	read := exec.Command(newBin, "audit", "--db", dbPath)
 	out, err := read.CombinedOutput()
 	if before < latest {
@@ -60,26 +57,26 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 	} else if err != nil {
 		t.Errorf("the new binary's audit on the same schema (%d): %v\n%s", before, err, out)
 	}
-	if after := schemaVersion(t, dbPath); after != before {
+	if after, _ := schemaVersions(t, newBin, dbPath); after != before {
 		t.Fatalf("the new binary's audit moved the old server's schema from %d to %d", before, after)
 	}
-	gqlOK(t, old.url, kept.AccessToken) // the old server still serves
-	stop(t, old)
+	gqlOK(t, old.URL, kept.AccessToken) // the old server still serves
+	old.Stop(t)
 
-	cur := startBinary(t, newBin, dbPath)
-	url := cur.url
-	if want := fmt.Sprintf("migrated the database from schema %d to %d", before, latest); before < latest && !strings.Contains(cur.log(), want) {
-		t.Errorf("the new server's log lacks %q:\n%s", want, cur.log())
+	cur := servetest.Start(t, newBin, dbPath)
+	url := cur.URL
+	if want := fmt.Sprintf("migrated the database from schema %d to %d", before, latest); before < latest && !strings.Contains(cur.Log(), want) {
+		t.Errorf("the new server's log lacks %q:\n%s", want, cur.Log())
 	}
 
 	// The old release's access token authenticates.
-	me := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(kept.AccessToken))
+	me := testkit.GQL(t, url, `{ currentCustomerUser { email } }`, nil, testkit.Bearer(kept.AccessToken))
 	if me.Status != 200 || !strings.Contains(string(me.Data["currentCustomerUser"]), "kept@example.com") {
 		t.Errorf("old access token after the upgrade: %d %s", me.Status, me.Raw)
 	}
 
 	// Grace across the upgrade: the token the old release rotated gets the very successor it issued.
-	again := refresh(t, url, rotated.RefreshToken).token(t, "RefreshTokens")
+	again := testkit.Refresh(t, url, rotated.RefreshToken).Token(t, "RefreshTokens")
 	if again.RefreshToken != successor.RefreshToken {
 		t.Errorf("grace replay across the upgrade answered another refresh token:\n got %s\nwant %s", again.RefreshToken, successor.RefreshToken)
 	}
@@ -87,18 +84,18 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 
 	// The old release's refresh tokens keep refreshing; their successors are HS256 and refresh in turn.
 	for name, tok := range map[string]string{"never rotated": kept.RefreshToken, "the old release's successor": successor.RefreshToken} {
-		next := refresh(t, url, tok).token(t, "RefreshTokens")
-		h, _ := decode(t, next.RefreshToken)
+		next := testkit.Refresh(t, url, tok).Token(t, "RefreshTokens")
+		h, _ := testkit.DecodeJWT(t, next.RefreshToken)
 		if h["alg"] != "HS256" {
 			t.Errorf("%s: successor header %v, want HS256", name, h)
 		}
-		if _, access := decode(t, next.AccessToken); access["nbf"] == nil {
+		if _, access := testkit.DecodeJWT(t, next.AccessToken); access["nbf"] == nil {
 			t.Errorf("%s: new access token has no nbf: %v", name, access)
 		}
 		gqlOK(t, url, next.AccessToken)
-		refresh(t, url, next.RefreshToken).token(t, "RefreshTokens")
+		testkit.Refresh(t, url, next.RefreshToken).Token(t, "RefreshTokens")
 		// The HS256 refresh token is never a bearer.
-		if r := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(next.RefreshToken)); r.Status != 401 && len(r.Errors) == 0 {
+		if r := testkit.GQL(t, url, `{ currentCustomerUser { email } }`, nil, testkit.Bearer(next.RefreshToken)); r.Status != 401 && len(r.Errors) == 0 {
 			t.Errorf("%s: the refresh token was accepted as a bearer: %d %s", name, r.Status, r.Raw)
 		}
 	}
@@ -111,11 +108,11 @@ func TestUpgradeFromThePreviousRelease(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	res := string(body)
-	oldHeader, _ := decode(t, kept.AccessToken)
+	oldHeader, _ := testkit.DecodeJWT(t, kept.AccessToken)
 	if !strings.Contains(res, oldHeader["kid"].(string)) || strings.Contains(res, "HS256") {
 		t.Errorf("JWKS after the upgrade: %s", res)
 	}
-	stop(t, cur)
+	cur.Stop(t)
 }
 
 // previousRelease is the commit CHANGELOG.md's second entry names ("Commit: HASH"), the release
@@ -125,7 +122,11 @@ func previousRelease(t *testing.T) string {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed: cannot build the previous release from history")
 	}
-	entries := strings.Split(changelog, "\n## ")
+	changelog, err := os.ReadFile(filepath.Join(servetest.ModuleRoot(), "CHANGELOG.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := strings.Split(string(changelog), "\n## ")
 	if len(entries) < 3 {
 		t.Fatalf("CHANGELOG.md has %d releases; the upgrade test needs a previous one", len(entries)-1)
 	}
@@ -148,6 +149,7 @@ func buildRevision(t *testing.T, rev, bin string) {
 		t.Fatal(err)
 	}
 	archive := exec.Command("git", "archive", "--format=tar", rev)
+	archive.Dir = servetest.ModuleRoot() // from a subfolder git archives only that folder
 	var tarball bytes.Buffer
 	archive.Stdout = &tarball
 	if err := archive.Run(); err != nil {
@@ -158,27 +160,35 @@ func buildRevision(t *testing.T, rev, bin string) {
 	if out, err := untar.CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v\n%s", err, out)
 	}
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Dir = src
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build of %s: %v\n%s", rev[:12], err, out)
+	if _, err := servetest.Build(src, bin); err != nil {
+		t.Fatalf("the release %s: %v", rev[:12], err)
 	}
 }
 
-// stop ends a server with SIGTERM and waits for its clean exit.
-func stop(t *testing.T, s *binaryServer) {
+// schemaVersions are the database's schema version and the binary's, as shopauth db status says
+// them (it changes nothing).
+func schemaVersions(t *testing.T, bin, dbPath string) (database, binary int) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	out, err := exec.Command(bin, "db", "status", "--db", dbPath).CombinedOutput()
+	if err != nil {
+		t.Fatalf("shopauth db status: %v\n%s", err, out)
 	}
-	if err := s.wait(20 * time.Second); err != nil {
-		t.Fatalf("after SIGTERM: %v\n%s", err, s.log())
+	for _, v := range []struct {
+		prefix string
+		into   *int
+	}{{"schema version: ", &database}, {"this binary's schema version: ", &binary}} {
+		m := regexp.MustCompile(`(?m)^` + v.prefix + `(\d+)$`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("shopauth db status does not say %q:\n%s", v.prefix, out)
+		}
+		*v.into, _ = strconv.Atoi(string(m[1]))
 	}
+	return database, binary
 }
 
 func gqlOK(t *testing.T, url, access string) {
 	t.Helper()
-	r := gql(t, url, `{ currentCustomerUser { email } }`, nil, bearer(access))
+	r := testkit.GQL(t, url, `{ currentCustomerUser { email } }`, nil, testkit.Bearer(access))
 	var cu struct{ Email string }
 	if r.Status != 200 || len(r.Errors) > 0 || json.Unmarshal(r.Data["currentCustomerUser"], &cu) != nil || cu.Email == "" {
 		t.Errorf("access token refused: %d %s", r.Status, r.Raw)
