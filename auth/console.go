@@ -373,7 +373,7 @@ func (s *Service) ConsoleEnrol(ctx context.Context, secret, credential string) (
 	errUsed := errors.New("the challenge or the link was used meanwhile")
 	login, err := s.startConsoleSession(ctx, o, func(tx Tx) error {
 		if ok, err := tx.DeletePasskeyChallenge(ch.Hash); err != nil || !ok {
-			return cmpErr(err, errUsed)
+			return errOrRefusal(err, errUsed)
 		}
 		cur, err := tx.ConsoleOperatorByID(o.ID)
 		if errors.Is(err, ErrNotFound) || (err == nil && !bytes32Equal(cur.EnrolHash, o.EnrolHash)) {
@@ -523,7 +523,7 @@ func (s *Service) ConsoleLogin(ctx context.Context, credential string) (ConsoleL
 	login, err := s.startConsoleSession(ctx, op, func(tx Tx) error {
 		ok, err := tx.DeletePasskeyChallenge(ch.Hash)
 		if err != nil || !ok {
-			return cmpErr(err, errRace)
+			return errOrRefusal(err, errRace)
 		}
 		cur, err := tx.ConsolePasskey(stored.CredentialID)
 		if errors.Is(err, ErrNotFound) || (err == nil && (cur.SignCount != stored.SignCount || cur.OperatorID != op.ID)) {

@@ -324,10 +324,10 @@ func (s *Service) RegisterPasskey(ctx context.Context, p *Principal, credential 
 	err = s.store.Update(ctx, func(tx Tx) error {
 		// Counted in the transaction that adds one: parallel registrations cannot pass the cap.
 		if n, err := tx.CountPasskeys(p.Customer.ID); err != nil || n >= MaxPasskeysPerCustomer {
-			return cmpErr(err, errTooManyPasskeys)
+			return errOrRefusal(err, errTooManyPasskeys)
 		}
 		if ok, err := tx.DeletePasskeyChallenge(ch.Hash); err != nil || !ok {
-			return cmpErr(err, errUsed)
+			return errOrRefusal(err, errUsed)
 		}
 		if err := tx.CreatePasskey(pk); err != nil {
 			return err
@@ -405,12 +405,13 @@ func usablePublicKey(cose []byte) error {
 	return err
 }
 
-// cmpErr returns err, or instead when err is nil.
-func cmpErr(err, instead error) error {
+// errOrRefusal is the store's err, or the refusal when the store answered and the answer refuses
+// (a challenge already used, a cap reached).
+func errOrRefusal(err, refusal error) error {
 	if err != nil {
 		return err
 	}
-	return instead
+	return refusal
 }
 
 // passkeyReason is a refusal's cause for the log: go-webauthn's details, never key material.
@@ -534,7 +535,7 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	err = s.store.Update(ctx, func(tx Tx) error {
 		ok, err := tx.DeletePasskeyChallenge(ch.Hash)
 		if err != nil || !ok {
-			return cmpErr(err, errUsed)
+			return errOrRefusal(err, errUsed)
 		}
 		return nil
 	})
