@@ -160,6 +160,11 @@ func (u *operatorUser) WebAuthnName() string                       { return u.o.
 func (u *operatorUser) WebAuthnDisplayName() string                { return u.o.Name + " (shopauth operator)" }
 func (u *operatorUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
+func (u *operatorUser) holding(c webauthn.Credential) webauthn.User {
+	u.creds = []webauthn.Credential{c}
+	return u
+}
+
 const operatorHandleLabel = "shopauth console operator handle\x00"
 
 func (s *Service) operatorHandle(o ConsoleOperator) []byte {
@@ -496,11 +501,7 @@ func (s *Service) ConsoleLogin(ctx context.Context, credential string) (ConsoleL
 		if stored, op, err = s.store.ConsolePasskeyOperator(ctx, rawID); err != nil {
 			return passkeyOwner{}, err
 		}
-		handle := s.operatorHandle(op)
-		return passkeyOwner{handle: handle, record: stored.Credential, signCount: stored.SignCount,
-			user: func(rec webauthn.Credential) webauthn.User {
-				return &operatorUser{handle: handle, o: op, creds: []webauthn.Credential{rec}}
-			}}, nil
+		return passkeyOwner{&operatorUser{handle: s.operatorHandle(op), o: op}, stored.Credential, stored.SignCount}, nil
 	})
 	var lookupErr lookupError
 	if errors.As(err, &lookupErr) {

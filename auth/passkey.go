@@ -112,6 +112,11 @@ func (u *passkeyUser) WebAuthnName() string                       { return u.c.E
 func (u *passkeyUser) WebAuthnDisplayName() string                { return u.c.FirstName + " " + u.c.LastName }
 func (u *passkeyUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
 
+func (u *passkeyUser) holding(c webauthn.Credential) webauthn.User {
+	u.creds = []webauthn.Credential{c}
+	return u
+}
+
 // userHandle is the customer's WebAuthn user handle: stable, opaque (it does not reveal the UUID or
 // email to whoever reads the authenticator) and derived, so no table holds it. A login finds the
 // passkey by its credential id and then checks that the handle the authenticator sent is this.
@@ -552,11 +557,7 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 		if stored, cust, err = s.store.PasskeyCustomer(ctx, rawID); err != nil {
 			return passkeyOwner{}, err
 		}
-		handle := s.userHandle(cust)
-		return passkeyOwner{handle: handle, record: stored.Credential, signCount: stored.SignCount,
-			user: func(rec webauthn.Credential) webauthn.User {
-				return &passkeyUser{handle: handle, c: cust, creds: []webauthn.Credential{rec}}
-			}}, nil
+		return passkeyOwner{&passkeyUser{handle: s.userHandle(cust), c: cust}, stored.Credential, stored.SignCount}, nil
 	})
 	var lookupErr lookupError
 	if errors.As(err, &lookupErr) {
@@ -603,13 +604,19 @@ func (s *Service) LoginWithPasskey(ctx context.Context, credential string) (Toke
 	return pair, nil
 }
 
-// passkeyOwner is what a discoverable login finds for the credential id an assertion names: the
-// owner's user handle, the stored record and its counter, and the go-webauthn user to check against.
+// passkeyOwner is what a discoverable login finds for the credential id an assertion names: its
+// owner, as a go-webauthn user that holds no credential yet, and the stored record and counter.
 type passkeyOwner struct {
-	handle    []byte
+	user      credentialHolder
 	record    []byte // passkeyRecord's JSON
 	signCount uint32
-	user      func(webauthn.Credential) webauthn.User
+}
+
+// credentialHolder is a go-webauthn user (a customer or an operator) that can be handed the one
+// credential a login presents.
+type credentialHolder interface {
+	webauthn.User
+	holding(webauthn.Credential) webauthn.User
 }
 
 // lookupError is a discoverable login that failed on the server's side: the store could not be
@@ -633,7 +640,7 @@ func validateDiscoverableLogin(rp *webauthn.WebAuthn, session webauthn.SessionDa
 			}
 			return nil, err
 		}
-		if subtle.ConstantTimeCompare(owner.handle, userHandle) != 1 {
+		if subtle.ConstantTimeCompare(owner.user.WebAuthnID(), userHandle) != 1 {
 			return nil, errors.New("the user handle is not the passkey owner's")
 		}
 		var rec webauthn.Credential
@@ -642,7 +649,7 @@ func validateDiscoverableLogin(rp *webauthn.WebAuthn, session webauthn.SessionDa
 			return nil, err
 		}
 		rec.Authenticator.SignCount = owner.signCount
-		return owner.user(rec), nil
+		return owner.user.holding(rec), nil
 	}
 	_, cred, err := rp.ValidatePasskeyLogin(lookup, session, parsed)
 	if storeErr != nil {
