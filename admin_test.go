@@ -1,8 +1,6 @@
 package main
 
 import (
-	"shopauth/internal/servetest"
-
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,7 +10,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -530,83 +527,6 @@ func TestAdminActionsAudited(t *testing.T) {
 	if summary.Health != "ok" || summary.Issuer != e.m.Config.Issuer || !strings.HasPrefix(summary.Store, "SQLite") ||
 		summary.SchemaVersion < 1 || strings.Contains(string(sum.Raw), "chain_key") {
 		t.Errorf("summary: %s", sum.Raw)
-	}
-}
-
-// TestAdminConsoleInBrowser drives the console in Chromium with its virtual authenticator
-// (e2e/admin.mjs): enrol an operator from the link, log in with the passkey, find a customer
-// among 10,000, end a session (its token is refused at once), send a recovery mail (it reaches
-// the test SMTP server), log in as the customer through the link on /account (administratorUuid in
-// the token, the session marked as the staff's in the customer's own list), delete the customer
-// after typing the email. The screenshot of the
-// customer page is $SHOPAUTH_ARTIFACTS/admin-customer.png.
-func TestAdminConsoleInBrowser(t *testing.T) {
-	servetest.RequireExternal(t)
-	public, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := startAdmin(t, func(m *Main) { // the log-in-as link opens this server's /account
-		m.Listener, m.Config.Issuer = public, "http://"+public.Addr().String()
-	})
-	seedCustomers(t, e.m, 10_000)
-	const email = "needle@shop.cz"
-	a := register(t, e.m.URL(), email, "password1")
-	b := gql(t, e.m.URL(), `mutation { Login(input: {email: "needle@shop.cz", password: "password1"}) { accessToken refreshToken } }`, nil, nil).Token(t, "Login")
-	enrolment, err := e.m.Service.AddConsoleOperator(context.Background(), "ana")
-	if err != nil {
-		t.Fatal(err)
-	}
-	shot := servetest.Artifact(t, "admin-customer.png")
-	out := servetest.Node(t, "admin.mjs", e.admin+"/admin#enrol="+enrolment.Secret, e.m.URL(), email, a.AccessToken, b.AccessToken, shot)
-	if !strings.Contains(out, "ADMIN ok") {
-		t.Fatalf("e2e/admin.mjs did not pass")
-	}
-	if msg := e.smtp.Next(t, 10*time.Second); len(msg.To) != 1 || msg.To[0] != email {
-		t.Errorf("the recovery mail went to %v, want %s", msg.To, email)
-	}
-	events, err := e.m.Service.AuditLog(context.Background(), "", time.Time{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	byAna := map[string]bool{}
-	for _, ev := range events {
-		if ev.Operator == "ana" {
-			byAna[ev.Reason] = true
-		}
-	}
-	for _, want := range []auth.AuditReason{auth.AuditConsoleSessionEnded, auth.AuditConsoleRecovery, auth.AuditOperatorDelete} {
-		if !byAna[string(want)] {
-			t.Errorf("no audit event %q by ana: %v", want, byAna)
-		}
-	}
-	if fi, err := os.Stat(shot); err != nil || fi.Size() < 10_000 {
-		t.Fatalf("screenshot %s missing or empty: %v", shot, err)
-	}
-	t.Logf("admin console customer page screenshot: %s", shot)
-}
-
-// seedCustomers stores n customers directly (no password hashing), in one transaction.
-func seedCustomers(t testing.TB, m *Main, n int) {
-	t.Helper()
-	now := time.Now()
-	err := m.DB.Update(context.Background(), func(tx auth.Tx) error {
-		for i := range n {
-			c := auth.Customer{UUID: fmt.Sprintf("00000000-0000-4000-8000-%012d", i), Email: fmt.Sprintf("shopper%05d@shop.cz", i),
-				FirstName: "Shopper", LastName: fmt.Sprintf("Number %d", i), PasswordHash: "$argon2id$seeded", CreatedAt: now}
-			if i == 0 {
-				// On the console's first page: markup in a name must stay text (the browser test
-				// fails on any page error or CSP violation an injected handler would cause).
-				c.FirstName, c.LastName = `<img src=x onerror="document.title='pwned'">`, "<script>alert(1)</script>"
-			}
-			if err := tx.CreateCustomer(&c); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
