@@ -32,6 +32,7 @@ type DB struct {
 	file   os.FileInfo // as opened, to notice the file deleted or replaced
 	writer *sql.DB
 	reader *sql.DB
+	ckpt   *checkpointer // checkpoint.go
 
 	schema.Applied // what Open migrated
 }
@@ -49,6 +50,8 @@ func dsn(path string, readOnly bool) string {
 	q.Add("_pragma", "synchronous("+Synchronous+")")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Add("_pragma", "wal_autocheckpoint(0)") // checkpoint.go copies the WAL in the background
 	}
 	q.Set("_txlock", "immediate")
 	q.Set("_dqs", "0")
@@ -103,6 +106,12 @@ func OpenMode(ctx context.Context, path string, mode schema.Mode) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
+	if err := d.startCheckpointer(); err != nil {
+		d.Store.Close()
+		r.Close()
+		w.Close()
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -114,10 +123,12 @@ func (d *DB) Checkpoint(ctx context.Context) error {
 	return err
 }
 
-// Close closes both pools. (SQLite checkpoints by itself when the last connection to the file closes.)
+// Close stops the background checkpoint and closes the pools. (SQLite checkpoints by itself when
+// the last connection to the file closes.)
 func (d *DB) Close() error {
+	err := d.stopCheckpointer()
 	d.Store.Close()
-	return errors.Join(d.reader.Close(), d.writer.Close())
+	return errors.Join(err, d.reader.Close(), d.writer.Close())
 }
 
 // Path is the database file's absolute path.
