@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Flag plumbing shared by every command and serve: a flag set whose asked-for help goes to
@@ -74,10 +76,36 @@ func setFromEnvironment(fs *flag.FlagSet) error {
 			return
 		}
 		if e := fs.Set(f.Name, value); e != nil {
-			err = fmt.Errorf("%s: invalid value %q for %s (--%s): %v", fs.Name(), value, key, f.Name, e)
+			err = fmt.Errorf("%s: invalid value %q for %s (--%s): %v", fs.Name(), value, key, f.Name, parseError(f, value, e))
 		}
 	})
 	return err
+}
+
+// parseError is why value is not one of f's: the flag package says only "parse error" for its
+// numbers, durations and booleans, so those are parsed again for the reason.
+func parseError(f *flag.Flag, value string, err error) error {
+	getter, ok := f.Value.(flag.Getter)
+	if !ok {
+		return err
+	}
+	var e error
+	switch getter.Get().(type) {
+	case time.Duration:
+		_, e = time.ParseDuration(value)
+	case int, int64:
+		_, e = strconv.ParseInt(value, 0, 64)
+	case uint, uint64:
+		_, e = strconv.ParseUint(value, 0, 64)
+	case float64:
+		_, e = strconv.ParseFloat(value, 64)
+	case bool:
+		_, e = strconv.ParseBool(value)
+	}
+	if e == nil {
+		return err // in range for the parser, out of it for the flag
+	}
+	return e
 }
 
 // parseInterspersed parses flags that may come before and after the positional arguments
