@@ -144,7 +144,9 @@ func (s *Store) RotateSession(ctx context.Context, next auth.Session, customerUU
 	q := s.sql(s.rotate)
 	var c auth.Customer
 	var err error
-	if st := s.writeStmts.get(ctx, q); st != nil {
+	if s.d.QueryRow != nil {
+		c, err = scanCustomer(s.d.QueryRow(ctx, q, args...))
+	} else if st := s.writeStmts.get(ctx, q); st != nil {
 		c, err = scanCustomer(st.QueryRowContext(ctx, args...))
 	} else {
 		c, err = scanCustomer(s.writer.QueryRowContext(ctx, q, args...))

@@ -60,9 +60,19 @@ type Dialect struct {
 	// or replaced). nil: always writable.
 	Writable func() error
 
+	// QueryRow, when set, runs a one-row query outside a transaction on the driver's own
+	// connection pool instead of through database/sql: the authenticated read (SessionCustomer),
+	// the rotation and the other single-row reads. PostgreSQL sets it: pgx's database/sql adapter
+	// costs each such query 50 to 90 allocations more than pgx itself.
+	QueryRow func(ctx context.Context, query string, args ...any) Row
+
 	// Copy is what `db copy` needs to know of the database.
 	Copy CopyDialect
 }
+
+// Row is one row of a query's answer: *sql.Row, or a driver's own. A query that found no row
+// answers an error that is (errors.Is) sql.ErrNoRows.
+type Row interface{ Scan(dest ...any) error }
 
 // Store is an auth.Store over database/sql. Writes go to the writer pool, reads to the reader
 // pool (the same pool where the database has no read-only connections of its own).
@@ -168,7 +178,7 @@ func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc)
 
 // row is a row that reports a failure to reach the database as auth.ErrUnavailable.
 type row struct {
-	*sql.Row
+	Row
 	s      *Store
 	cancel context.CancelFunc
 }
@@ -182,6 +192,9 @@ func (r row) Scan(dest ...any) error {
 func (s *Store) readRow(ctx context.Context, query string, args ...any) row {
 	ctx, cancel := s.bound(ctx)
 	q := s.sql(query)
+	if s.d.QueryRow != nil {
+		return row{s.d.QueryRow(ctx, q, args...), s, cancel}
+	}
 	if st := s.readStmts.get(ctx, q); st != nil {
 		return row{st.QueryRowContext(ctx, args...), s, cancel}
 	}
@@ -361,6 +374,6 @@ func (t *Tx) unique(err error) (string, bool) {
 	return t.s.d.Unique(err)
 }
 
-// scanRow is a row to scan: *sql.Row, or the store's row. The scan functions take it as a type
+// scanRow is a row to scan: a Row, or the store's row. The scan functions take it as a type
 // parameter, which spares the hot reads an allocation.
 type scanRow interface{ Scan(...any) error }
