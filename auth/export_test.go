@@ -5,7 +5,8 @@ import (
 	"testing"
 )
 
-// Hooks for the external tests (package auth_test), which forge tokens with the ring's own keys.
+// What the package's two kinds of tests share: the external tests (package auth_test) forge tokens
+// with the ring's own keys, and both kinds run on the real store, wrapped where a write must fail.
 
 // SignerForTest returns the key that signs new access tokens, private part included.
 func (s *Service) SignerForTest() SigningKey { return s.keys.signerAt(s.Now()).SigningKey }
