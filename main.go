@@ -106,7 +106,8 @@ func splitCommand(args []string) (cmd string, rest []string) {
 	return cmd, slices.Insert(rest, at, global...)
 }
 
-// Main is the server as production runs it; the end-to-end tests start exactly this.
+// Main is the server as production runs it: serve builds one from its flags, the root package's
+// tests start it in process, e2e/ runs the binary.
 type Main struct {
 	Addr          string
 	DBPath        string
