@@ -47,7 +47,7 @@ if [ -z "${SHOPAUTH_TEST_POSTGRES:-}" ]; then
 	fi
 fi
 
-gofmt_out=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/*'))
+gofmt_out=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './e2e/node_modules/*'))
 if [ -n "$gofmt_out" ]; then
 	echo "test.sh: gofmt would change:" >&2
 	echo "$gofmt_out" >&2
