@@ -18,8 +18,8 @@ import (
 var ErrUsage = errors.New("usage")
 
 // NewFlagSet returns a flag set whose errors go to stderr and whose asked-for usage (--help) goes
-// to stdout, with --db on it. synopsis
-// is the usage line after "shopauth ", then a blank line and what the command does.
+// to stdout, with --db on it. synopsis is the usage line after "shopauth ", then a blank line and
+// what the command does.
 func NewFlagSet(name, synopsis string, stdout, stderr io.Writer) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet("shopauth "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
