@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"time"
 )
 
@@ -22,9 +23,10 @@ var walRestartFrames = 8000
 
 // checkpointer is the background checkpoint: its connection and its goroutine.
 type checkpointer struct {
-	conn *sql.DB
-	stop chan struct{}
-	done chan struct{}
+	conn     *sql.DB
+	stop     chan struct{}
+	stopOnce sync.Once // Close may be called more than once
+	done     chan struct{}
 }
 
 func (d *DB) startCheckpointer() error {
@@ -77,7 +79,7 @@ func (d *DB) stopCheckpointer() error {
 	if d.ckpt == nil {
 		return nil
 	}
-	close(d.ckpt.stop)
+	d.ckpt.stopOnce.Do(func() { close(d.ckpt.stop) })
 	<-d.ckpt.done
 	return d.ckpt.conn.Close()
 }

@@ -121,3 +121,17 @@ func TestCheckpointTruncatesWAL(t *testing.T) {
 		t.Errorf("WAL is %d bytes after Checkpoint, want 0", n)
 	}
 }
+
+// TestCloseTwice: a second Close (a test's cleanup after its own) does nothing.
+func TestCloseTwice(t *testing.T) {
+	d, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "shop.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
