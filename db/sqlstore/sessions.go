@@ -145,7 +145,7 @@ func (s *Store) RotateSession(ctx context.Context, next auth.Session, customerUU
 	var c auth.Customer
 	var err error
 	if s.d.QueryRow != nil {
-		c, err = scanCustomer(s.d.QueryRow(ctx, q, args...))
+		c, err = scanCustomer(s.d.QueryRow(ctx, q, args...)) // args escape already, to the group commit
 	} else if st := s.writeStmts.get(ctx, q); st != nil {
 		c, err = scanCustomer(st.QueryRowContext(ctx, args...))
 	} else {

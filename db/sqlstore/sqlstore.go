@@ -70,6 +70,12 @@ type Dialect struct {
 	Copy CopyDialect
 }
 
+// native runs query through QueryRow on a copy of args: passed on as they are, args would escape
+// to the heap in every caller, also where QueryRow is not set.
+func (d *Dialect) native(ctx context.Context, query string, args []any) Row {
+	return d.QueryRow(ctx, query, append([]any(nil), args...)...)
+}
+
 // Row is one row of a query's answer: *sql.Row, or a driver's own. A query that found no row
 // answers an error that is (errors.Is) sql.ErrNoRows.
 type Row interface{ Scan(dest ...any) error }
@@ -193,7 +199,7 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) row {
 	ctx, cancel := s.bound(ctx)
 	q := s.sql(query)
 	if s.d.QueryRow != nil {
-		return row{s.d.QueryRow(ctx, q, args...), s, cancel}
+		return row{s.d.native(ctx, q, args), s, cancel}
 	}
 	if st := s.readStmts.get(ctx, q); st != nil {
 		return row{st.QueryRowContext(ctx, args...), s, cancel}
