@@ -15,8 +15,10 @@
 // before each phase through /proc/PID/clear_refs).
 //
 //	go run ./cmd/loadgen                                     # RS256, ES256, EdDSA; 32 clients, 10 s each
-//	go run ./cmd/loadgen -prefill-customers 10000 -prefill-sessions 50000   # and RS256 again on a big database
-//	go run ./cmd/loadgen -db sqlite,postgres,postgres2 -pg-url postgres://…  # SQLite against PostgreSQL (dbcompare.go)
+//	go run ./cmd/loadgen -prefill-customers 200000 -prefill-sessions 1000000   # and RS256 again on a big database
+//	go run ./cmd/loadgen -prune 1000000                      # and refresh while the server prunes a million sessions (prune.go)
+//	go run ./cmd/loadgen -db sqlite,postgres,postgres2 -pg-url postgres://…  # SQLite against PostgreSQL (dbcompare.go),
+//	                                                         # with -prefill-… and -prune on each store
 package main
 
 import (
@@ -77,7 +79,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "how long each phase drives load")
 	flag.StringVar(&algs, "algs", "RS256,ES256,EdDSA", "signing algorithms to measure refresh with (each on a fresh server)")
 	flag.StringVar(&phases, "phases", "refresh,read,floor,login", "phases to run; read, floor and login run with the first algorithm only")
-	flag.IntVar(&o.prefillCustomers, "prefill-customers", 0, "if set, refresh again with the first algorithm on a database prefilled with this many customers")
+	flag.IntVar(&o.prefillCustomers, "prefill-customers", 0, "if set, refresh again with the first algorithm on a database prefilled with this many customers (with -db: on each store)")
 	flag.IntVar(&o.prefillSessions, "prefill-sessions", 0, "sessions in that prefilled database (spread over its customers)")
 	flag.IntVar(&o.prune, "prune", 0, "if set, refresh again (first algorithm) on a database holding this many expired sessions until the server's first prune (a minute after it starts) has deleted them, comparing the refresh latency during the prune with before it")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
