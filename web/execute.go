@@ -112,7 +112,7 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 	for _, e := range resp.Errors {
 		e.Message = shortMessage(e.Message)
 	}
-	body, err := json.Marshal(resp)
+	body, err := marshalResponse(resp)
 	if err != nil {
 		return http.StatusOK, codedErrorBody(auth.MsgInternal, auth.EInternal, true)
 	}
