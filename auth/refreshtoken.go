@@ -70,7 +70,7 @@ func (s *Service) verifyRefresh(raw string) (refreshClaims, error) {
 	if err := decodeClaims(v.payload, &c); err != nil {
 		return c, err
 	}
-	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) || !secretPattern.MatchString(c.SecretChain) {
+	if !isUUID(c.UUID) || !isUUID(c.DeviceID) || !isSecret(c.SecretChain) {
 		return c, errMalformedRefresh
 	}
 	return c, nil
@@ -114,7 +114,7 @@ func (s *Service) verifyHS256(k *ringKey, raw string) (refreshClaims, error) {
 	if err := checkClaims(w.claims(), refreshToken, s.cfg.Issuer, s.Now(), s.cfg.ClockLeeway); err != nil {
 		return c, err
 	}
-	if !uuidPattern.MatchString(w.UUID) || !uuidPattern.MatchString(w.DeviceID) || !secretPattern.MatchString(w.SecretChain) {
+	if !isUUID(w.UUID) || !isUUID(w.DeviceID) || !isSecret(w.SecretChain) {
 		return c, errMalformedRefresh
 	}
 	return refreshClaims{Iss: *w.Iss, Aud: *w.Aud, Iat: *w.Iat, Exp: *w.Exp,

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -52,10 +51,38 @@ const maxTokenLength = 8 << 10
 
 var algorithms = []jose.SignatureAlgorithm{jose.RS256, jose.ES256, jose.EdDSA}
 
-var (
-	uuidPattern   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-	secretPattern = regexp.MustCompile(`^[0-9a-f]{40}$`)
-)
+// isUUID reports whether s is a UUID as the tokens carry it: lowercase hex, 8-4-4-4-12. (A loop:
+// the regular expression it replaces took about a microsecond of each refresh's three checks.)
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if s[i] != '-' {
+				return false
+			}
+		} else if !isLowerHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isSecret reports whether s is a secret chain: 40 lowercase hex characters.
+func isSecret(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isLowerHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' }
 
 type tokenKind int
 
@@ -194,7 +221,7 @@ func (s *Service) verifyAccess(raw string) (*verified, accessClaims, error) {
 	if err := decodeClaims(v.payload, &c); err != nil {
 		return nil, c, err
 	}
-	if !uuidPattern.MatchString(c.UUID) || !uuidPattern.MatchString(c.DeviceID) {
+	if !isUUID(c.UUID) || !isUUID(c.DeviceID) {
 		return nil, c, refuse(refusalMalformed, errors.New("uuid or deviceId is not a UUID"))
 	}
 	if len(c.Roles) != 1 || c.Roles[0] != RoleLoggedCustomer {
