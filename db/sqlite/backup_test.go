@@ -53,7 +53,7 @@ func watch(dir string, stop <-chan struct{}, seen func(os.DirEntry)) *sync.WaitG
 	return &wg
 }
 
-// TestBackupNeverReadableByOthers (issue 16 item 6): with the usual umask, no file the backup
+// TestBackupNeverReadableByOthers: with the usual umask, no file the backup
 // writes is readable by group or others at any moment, and the copy takes its name complete.
 func TestBackupNeverReadableByOthers(t *testing.T) {
 	old := syscall.Umask(0o022)
