@@ -18,8 +18,8 @@ import (
 
 const checkpointInterval = 200 * time.Millisecond
 
-// walRestartFrames is about 32 MB of WAL (a variable for the tests).
-var walRestartFrames = 8000
+// walRestartFrames is about 32 MB of WAL.
+const walRestartFrames = 8000
 
 // checkpointer is the background checkpoint: its connection and its goroutine.
 type checkpointer struct {
@@ -27,6 +27,8 @@ type checkpointer struct {
 	stop     chan struct{}
 	stopOnce sync.Once // Close may be called more than once
 	done     chan struct{}
+
+	restartFrames int // walRestartFrames; smaller in a test
 }
 
 func (d *DB) startCheckpointer() error {
@@ -38,7 +40,7 @@ func (d *DB) startCheckpointer() error {
 	c.SetMaxIdleConns(1)
 	c.SetConnMaxLifetime(0)
 	c.SetConnMaxIdleTime(0)
-	d.ckpt = &checkpointer{conn: c, stop: make(chan struct{}), done: make(chan struct{})}
+	d.ckpt = &checkpointer{conn: c, stop: make(chan struct{}), done: make(chan struct{}), restartFrames: walRestartFrames}
 	go d.checkpointLoop()
 	return nil
 }
@@ -69,7 +71,7 @@ func (d *DB) checkpointOnce(ctx context.Context) (frames, copied int, err error)
 	if err := d.ckpt.conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
 		return 0, 0, err
 	}
-	if frames > walRestartFrames {
+	if frames > d.ckpt.restartFrames {
 		err = d.writer.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
 	}
 	return frames, copied, err

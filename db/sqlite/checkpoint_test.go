@@ -19,6 +19,9 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
+	// The test checkpoints by hand: the background loop would copy the WAL under it.
+	d.ckpt.stopOnce.Do(func() { close(d.ckpt.stop) })
+	<-d.ckpt.done
 	var auto int
 	if err := d.writer.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&auto); err != nil || auto != 0 {
 		t.Fatalf("writer's wal_autocheckpoint = %d, %v; want 0", auto, err)
@@ -41,12 +44,11 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		t.Fatalf("checkpoint = %d frames, %d copied, %v; want every frame copied", frames, copied, err)
 	}
 
-	defer func(old int) { walRestartFrames = old }(walRestartFrames)
-	walRestartFrames = 20
+	d.ckpt.restartFrames = 20
 	write(50, 50)
 	big, _, err := d.checkpointOnce(ctx)
-	if err != nil || big <= walRestartFrames {
-		t.Fatalf("WAL of %d frames, %v; want more than %d for this test", big, err, walRestartFrames)
+	if err != nil || big <= d.ckpt.restartFrames {
+		t.Fatalf("WAL of %d frames, %v; want more than %d for this test", big, err, d.ckpt.restartFrames)
 	}
 	write(100, 1)
 	frames, _, err = d.checkpointOnce(ctx)
