@@ -29,3 +29,6 @@ type InterceptedStore struct {
 func (s InterceptedStore) Update(ctx context.Context, fn func(Tx) error) error {
 	return s.OnUpdate(ctx, fn)
 }
+
+// PruneBatchForTest is how many sessions one prune transaction deletes.
+const PruneBatchForTest = pruneBatch

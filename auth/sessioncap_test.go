@@ -29,12 +29,13 @@ func TestSessionsPerCustomerCapped(t *testing.T) {
 	}
 }
 
-// TestPruneInBatches: a prune of many expired sessions deletes them all, a batch at a time.
+// TestPruneInBatches: a prune of many expired sessions (a dozen batches and a part) deletes them
+// all, a batch at a time.
 func TestPruneInBatches(t *testing.T) {
 	e := newEnv(t)
 	e.register("prune@shop.cz")
 	c := e.customer("prune@shop.cz")
-	const n = 1234
+	const n = 12*auth.PruneBatchForTest + 34
 	err := e.db.Update(context.Background(), func(tx auth.Tx) error {
 		for i := range n {
 			err := tx.CreateSession(auth.Session{DeviceID: fmt.Sprintf("old-%d", i), CustomerID: c.ID,

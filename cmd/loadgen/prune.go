@@ -22,7 +22,7 @@ import (
 const pruneTick = time.Minute
 
 // pruneTimeout bounds the whole phase.
-const pruneTimeout = 10 * time.Minute
+const pruneTimeout = 20 * time.Minute
 
 // pruneResult is what the prune phase measured.
 type pruneResult struct {
