@@ -62,10 +62,7 @@ func runVersion(args []string, stdout, stderr io.Writer) error {
 	// Every command takes --db (contract §6), so a script may pass it to version too; version
 	// never opens the database.
 	fs, _ := cli.NewFlagSet("version", "version\n\nPrints the release (CHANGELOG.md's newest entry), the commit it was built from and the Go version.", stdout, stderr)
-	if err := cli.ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs); err != nil {
+	if err := cli.ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, buildVersion())

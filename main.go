@@ -174,10 +174,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs, dbPath := cli.NewFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the customer's page at /account, the JWKS at\n/.well-known/jwks.json, OpenID discovery at /.well-known/openid-configuration and /healthz.\nOther commands: shopauth help", stdout, stderr)
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
-	if err := cli.ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := cli.NoArgs(fs); err != nil {
+	if err := cli.ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	m.DBPath = *dbPath

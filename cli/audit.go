@@ -43,10 +43,7 @@ operator did (passwords set, sessions revoked, customers deleted). A deleted cus
 		return err
 	})
 	asJSON := fs.Bool("json", false, "print one JSON array of objects")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	if since < 0 {

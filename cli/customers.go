@@ -44,10 +44,7 @@ func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout
 	fs.StringVar(&n.UUID, "uuid", "", "the customer's `UUID` (default: a new one; give the Shopsys one to keep its tokens valid)")
 	cfg := auth.DefaultConfig()
 	fs.IntVar(&cfg.MinPasswordLength, "min-password-length", cfg.MinPasswordLength, "minimum password length")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	if tel != "" {
@@ -82,10 +79,7 @@ Lists the customers, oldest first: email, name, UUID, when they registered and l
 and how many live sessions (devices) they have. Never a password hash.`, stdout, stderr)
 	search := fs.String("search", "", "only customers whose email or name contains `TEXT` (any case), or whose UUID it is")
 	asJSON := fs.Bool("json", false, "print one JSON array of objects")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)

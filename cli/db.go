@@ -31,10 +31,7 @@ func runDB(ctx context.Context, args []string, stdin io.Reader, stdout, stderr i
 // openForSchema parses a db status|migrate command line and opens the existing database in mode.
 func openForSchema(ctx context.Context, args []string, name, usage string, mode schema.Mode, stdout, stderr io.Writer) (db.Store, string, error) {
 	fs, dbPath := NewFlagSet(name, usage, stdout, stderr)
-	if err := ParseFlags(fs, args); err != nil {
-		return nil, "", err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return nil, "", err
 	}
 	if _, err := CheckDB(*dbPath, ExistingDB); err != nil {

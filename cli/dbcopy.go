@@ -22,10 +22,7 @@ sessions it rotates after the copy are lost). DST is created if it is a missing 
 must hold no customers, and its own keys and settings are replaced by the source's.`, stdout, stderr)
 	from := fs.String("from", "", "source database: SQLite `file` or PostgreSQL URL (default: --db)")
 	to := fs.String("to", "", "destination database: SQLite `file` or PostgreSQL URL")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *from == "" {

@@ -137,8 +137,12 @@ func UsageError(fs *flag.FlagSet, format string, args ...any) error {
 	return ErrUsage
 }
 
-// NoArgs rejects positional arguments a command does not take.
-func NoArgs(fs *flag.FlagSet) error {
+// ParseFlagsNoArgs parses like ParseFlags for a command that takes flags only, and refuses a
+// positional argument as a usage error naming it.
+func ParseFlagsNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := ParseFlags(fs, args); err != nil {
+		return err
+	}
 	if fs.NArg() > 0 {
 		return UsageError(fs, "unexpected argument %q", fs.Arg(0))
 	}

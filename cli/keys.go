@@ -25,10 +25,7 @@ Run shopauth keys COMMAND --help for its flags.
 
 func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := NewFlagSet("keys list", "keys list [--db FILE]\n\nLists the keys, oldest first: the signing keys (in the JWKS while live) and the refresh keys\n(HS256, never published). STATUS says which key signs new tokens, which is next (published,\nsigns from SIGNS FROM), which are live (may still have unexpired tokens) and which came from Shopsys.", stdout, stderr)
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
@@ -67,10 +64,7 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	cfg := auth.DefaultConfig()
 	fs.StringVar(&cfg.SigningAlgorithm, "signing-alg", cfg.SigningAlgorithm, "algorithm of the new key: RS256, ES256 or EdDSA")
 	now := fs.Bool("now", false, "sign with the new keys at once (for a key that leaked)")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
@@ -105,10 +99,7 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := NewFlagSet("keys import", "keys import --private-key FILE.pem [--db FILE]\n\nImports a Shopsys private.key (RSA, PKCS#1 or PKCS#8 PEM, not encrypted) and signs with it\nfrom now on, so services that trust its public key accept shopauth's tokens unchanged, and\naccess tokens Shopsys issued (they carry no kid) keep verifying until they expire.", stdout, stderr)
 	keyFile := fs.String("private-key", "", "PEM `file` of the private key")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *keyFile == "" {

@@ -30,10 +30,7 @@ mistake otherwise shows only when a customer asks for a recovery mail, while the
 	m := MailFlags{MailFrom: DefaultMailFrom}
 	m.Register(fs)
 	to := fs.String("to", "", "the `address` to send the test message to")
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {

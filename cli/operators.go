@@ -74,10 +74,7 @@ printed as localhost, which is the passkeys' relying party. Give the same --admi
 
 func runOperatorsList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs, dbPath := NewFlagSet("operators list", "operators list [--db FILE]\n\nLists the console operators by name: their passkeys, last console login, and whether an\nenrolment link is pending.", stdout, stderr)
-	if err := ParseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := NoArgs(fs); err != nil {
+	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
 	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
