@@ -41,44 +41,12 @@ func TestKill9KeepsEveryAnsweredToken(t *testing.T) {
 	for i := range clients {
 		tokens[i] = testkit.Register(t, srv.URL, fmt.Sprintf("kill%02d@example.com", i), "correct horse").RefreshToken
 	}
-	var wg sync.WaitGroup
-
 	verified, graced, refreshed := 0, 0, 0
 	for round := 1; round <= rounds; round++ {
-		// Load: every client refreshes its chain as fast as the server answers.
-		var answered [clients]int
-		var failures []string
-		var mu sync.Mutex
-		stop := make(chan struct{})
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 20 * time.Second}
-		for i := range clients {
-			wg.Go(func() {
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					next, err := servetest.RefreshOnce(client, srv.URL, tokens[i])
-					var answer *servetest.AnswerError
-					switch {
-					case errors.As(err, &answer):
-						mu.Lock()
-						failures = append(failures, fmt.Sprintf("client %d: %v", i, err))
-						mu.Unlock()
-						return
-					case err != nil:
-						return // the server is gone; the reply, if any, was lost
-					}
-					tokens[i] = next // received: this is now the token the client holds
-					answered[i]++
-				}
-			})
-		}
-		time.Sleep(time.Second + rand.N(time.Second))
-		srv.Kill9(t)
-		close(stop)
-		wg.Wait()
+		answered, failures := refreshUntilKilled(tokens,
+			func(int, int) string { return srv.URL },
+			func(string) bool { return true }, // the server is gone; the reply, if any, was lost
+			func() { srv.Kill9(t) })
 		for _, f := range failures {
 			t.Errorf("round %d: the server answered a refresh with an error before the kill: %s", round, f)
 		}
@@ -121,4 +89,53 @@ func TestKill9KeepsEveryAnsweredToken(t *testing.T) {
 	if fi, err := os.Stat(dbPath + "-wal"); err == nil && fi.Size() > 0 {
 		t.Errorf("the WAL holds %d bytes after SIGTERM: not checkpointed", fi.Size())
 	}
+}
+
+// refreshUntilKilled has every client i refresh its own chain as fast as the servers answer,
+// holding in tokens[i] the last token it received, at urlOf(i, refreshes received so far); after
+// one to two seconds it calls kill and waits for the clients. It returns each client's refreshes
+// received and the failures: every answer with an error, and every transport error at a URL that
+// lost does not report as the killed server's (where the reply, if any, was lost).
+func refreshUntilKilled(tokens []string, urlOf func(client, answered int) string, lost func(url string) bool, kill func()) (answered []int, failures []string) {
+	answered = make([]int, len(tokens))
+	var mu sync.Mutex
+	fail := func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		failures = append(failures, fmt.Sprintf(format, args...))
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: len(tokens)}, Timeout: 20 * time.Second}
+	for i := range tokens {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				url := urlOf(i, answered[i])
+				next, err := servetest.RefreshOnce(client, url, tokens[i])
+				var answer *servetest.AnswerError
+				switch {
+				case errors.As(err, &answer):
+					fail("client %d: %v", i, err)
+					return
+				case err != nil && lost(url):
+					return
+				case err != nil:
+					fail("client %d on the survivor: %v", i, err)
+					return
+				}
+				tokens[i] = next // received: this is now the token the client holds
+				answered[i]++
+			}
+		})
+	}
+	time.Sleep(time.Second + rand.N(time.Second))
+	kill()
+	close(stop)
+	wg.Wait()
+	return answered, failures
 }

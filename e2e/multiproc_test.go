@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -189,50 +187,15 @@ func TestKill9OfOneOfTwoPostgresServers(t *testing.T) {
 	for i := range clients {
 		tokens[i] = testkit.Register(t, b.URL, fmt.Sprintf("kill%02d@example.com", i), "correct horse").RefreshToken
 	}
-	var answered [clients]int
-	var failures []string
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients}, Timeout: 20 * time.Second}
-	for i := range clients {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				url := a.URL // even clients use A only; odd ones alternate, so chains cross processes
-				if i%2 == 1 && answered[i]%2 == 1 {
-					url = b.URL
-				}
-				next, err := servetest.RefreshOnce(client, url, tokens[i])
-				var answer *servetest.AnswerError
-				switch {
-				case errors.As(err, &answer):
-					mu.Lock()
-					failures = append(failures, fmt.Sprintf("client %d: %v", i, err))
-					mu.Unlock()
-					return
-				case err != nil:
-					if url == a.URL {
-						return // A is gone; the reply, if any, was lost
-					}
-					mu.Lock()
-					failures = append(failures, fmt.Sprintf("client %d on the survivor: %v", i, err))
-					mu.Unlock()
-					return
-				}
-				tokens[i] = next
-				answered[i]++
+	answered, failures := refreshUntilKilled(tokens,
+		func(i, answered int) string {
+			if i%2 == 1 && answered%2 == 1 {
+				return b.URL // even clients use A only; odd ones alternate, so chains cross processes
 			}
-		})
-	}
-	time.Sleep(time.Second + rand.N(time.Second))
-	a.Kill9(t)
-	close(stop)
-	wg.Wait()
+			return a.URL
+		},
+		func(url string) bool { return url == a.URL }, // A is gone; the reply, if any, was lost
+		func() { a.Kill9(t) })
 	for _, f := range failures {
 		t.Errorf("a refresh was answered with an error: %s", f)
 	}
