@@ -35,6 +35,7 @@ const (
 type graphQLLimits struct {
 	timeout time.Duration
 	meter   *cost.Meter // weighs each document against the schema
+	workers *workers    // run the executions
 }
 
 // userCodes of the answers this file gives (beyond the contract's table, so listed in docs/security.md).
@@ -79,7 +80,7 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 	// Aliases let one request ask for many password checks: a few, and the rest are refused.
 	ctx = auth.NewContextWithCheckBudget(ctx, auth.MaxPasswordChecksPerRequest)
 	done := make(chan *graphql.Response, 1)
-	go func() {
+	l.workers.run(func() {
 		// graphql-go recovers what panics in a resolver, but not what panics while it parses a
 		// description or decodes a variable's default, and a panic here would end the process.
 		defer func() {
@@ -88,7 +89,7 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 			}
 		}()
 		done <- schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
-	}()
+	})
 	var resp *graphql.Response
 	select {
 	case resp = <-done:

@@ -48,7 +48,7 @@ func GraphQLHandler(schema *graphql.Schema, meter *cost.Meter, opts ...GraphQLOp
 	if schema != nil && meter == nil {
 		panic("web: a GraphQL schema needs its cost.Meter")
 	}
-	lim := graphQLLimits{timeout: RequestTimeout, meter: meter}
+	lim := graphQLLimits{timeout: RequestTimeout, meter: meter, workers: newWorkers()}
 	for _, o := range opts {
 		o(&lim)
 	}
