@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"text/scanner"
 	"unicode/utf8"
 
@@ -42,6 +43,22 @@ type Weights map[string]int
 type Meter struct {
 	roots  map[string]string                // "query", "mutation", "subscription" → the root type
 	fields map[string]map[string]fieldCount // type → field → what it may hold
+
+	mu   sync.RWMutex
+	memo map[string]measured // the figures of documents weighed lately
+}
+
+// A storefront sends a handful of documents, again and again: the Meter remembers the figures of
+// up to memoDocs documents of at most memoDocBytes each (1 MiB), and forgets them all when full.
+const (
+	memoDocs     = 256
+	memoDocBytes = 4 << 10
+)
+
+type measured struct {
+	c        Figures
+	badValue *SyntaxError
+	err      error
 }
 
 // fieldCount is what a field may hold: values of type typ, at most weight of them.
@@ -56,7 +73,7 @@ type fieldCount struct {
 // here, and so at start-up and in the tests, never a list weighed as a single value.
 func NewMeter(schema *graphql.Schema, w Weights) (*Meter, error) {
 	in := schema.Inspect()
-	m := &Meter{roots: map[string]string{}, fields: map[string]map[string]fieldCount{}}
+	m := &Meter{roots: map[string]string{}, fields: map[string]map[string]fieldCount{}, memo: map[string]measured{}}
 	for kind, t := range map[string]*introspection.Type{"query": in.QueryType(), "mutation": in.MutationType(), "subscription": in.SubscriptionType()} {
 		if t != nil && t.Name() != nil {
 			m.roots[kind] = *t.Name()
@@ -210,6 +227,25 @@ func (e *SyntaxError) Error() string {
 // description) that graphql-go would parse but panic decoding, which the caller refuses too.
 // A field the schema does not have weighs 1 (validation refuses it afterwards).
 func (m *Meter) Measure(doc string) (c Figures, badValue *SyntaxError, err error) {
+	if len(doc) > memoDocBytes {
+		return m.measure(doc)
+	}
+	m.mu.RLock()
+	r, ok := m.memo[doc]
+	m.mu.RUnlock()
+	if !ok {
+		r.c, r.badValue, r.err = m.measure(doc)
+		m.mu.Lock()
+		if len(m.memo) >= memoDocs {
+			clear(m.memo)
+		}
+		m.memo[doc] = r
+		m.mu.Unlock()
+	}
+	return r.c, r.badValue, r.err
+}
+
+func (m *Meter) measure(doc string) (c Figures, badValue *SyntaxError, err error) {
 	p := &parser{}
 	var ops []operation
 	fragments := map[string]*selectionSet{}

@@ -3,6 +3,7 @@ package cost
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -265,3 +266,36 @@ func FuzzMeasure(f *testing.F) {
 type quietLogger struct{}
 
 func (quietLogger) LogPanic(context.Context, any) {}
+
+// TestMeasureRemembers: a document weighed again gets what the first weighing found (figures,
+// value and syntax errors), from the memo; the memo stays within memoDocs and keeps no long document.
+func TestMeasureRemembers(t *testing.T) {
+	m := publicMeter(t)
+	docs := []string{
+		`{ currentCustomerUser { uuid email } }`,
+		aliases(50, "currentCustomerUser { uuid }"),
+		`{ a(x: 0x10) }`,
+		`{ currentCustomerUser { uuid `,
+		"{ currentCustomerUser { uuid } }" + strings.Repeat(" ", memoDocBytes),
+	}
+	for _, doc := range docs {
+		c1, bad1, err1 := m.Measure(doc)
+		c2, bad2, err2 := m.Measure(doc)
+		if c1 != c2 || bad1 != bad2 || fmt.Sprint(err1) != fmt.Sprint(err2) {
+			t.Errorf("%.40q: %v %v %v, then %v %v %v", doc, c1, bad1, err1, c2, bad2, err2)
+		}
+		fresh, badFresh, errFresh := publicMeter(t).Measure(doc)
+		if fresh != c1 || fmt.Sprint(badFresh) != fmt.Sprint(bad1) || fmt.Sprint(errFresh) != fmt.Sprint(err1) {
+			t.Errorf("%.40q: remembered %v %v %v, a fresh meter finds %v %v %v", doc, c1, bad1, err1, fresh, badFresh, errFresh)
+		}
+	}
+	if _, ok := m.memo[docs[len(docs)-1]]; ok {
+		t.Errorf("a document of %d bytes was remembered", len(docs[len(docs)-1]))
+	}
+	for i := range 3 * memoDocs {
+		m.Measure(fmt.Sprintf("{ a%d }", i))
+		if len(m.memo) > memoDocs {
+			t.Fatalf("%d documents remembered, more than %d", len(m.memo), memoDocs)
+		}
+	}
+}
