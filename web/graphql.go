@@ -148,8 +148,7 @@ func decodePost(w http.ResponseWriter, r *http.Request) (graphqlParams, int, str
 		return p, http.StatusBadRequest, "The request body could not be read."
 	}
 	var raw map[string]json.RawMessage
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&raw); err != nil || raw == nil || dec.More() {
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
 		return p, http.StatusBadRequest, "The request body must be a JSON object."
 	}
 	return decodeParams(func(name string) (json.RawMessage, bool) { v, ok := raw[name]; return v, ok })
