@@ -151,9 +151,14 @@ func (c *committer) commit(group []*rotation) {
 		return
 	}
 	q := s.sql(s.rotate)
+	// The rotations run without a deadline of their own: the driver would watch each statement's
+	// context on a goroutine of its own, and a one-row UPDATE by primary key has nothing to
+	// interrupt. The transaction keeps its deadline (BeginTx above), and one that overruns it is
+	// rolled back, its rotations answered with the error.
+	stmtCtx := context.Background()
 	st := s.writeStmts.get(ctx, q)
 	if st != nil {
-		st = tx.StmtContext(ctx, st)
+		st = tx.StmtContext(stmtCtx, st)
 	}
 	for _, r := range group {
 		if err := r.ctx.Err(); err != nil {
@@ -163,9 +168,9 @@ func (c *committer) commit(group []*rotation) {
 		var cust auth.Customer
 		var err error
 		if st != nil {
-			cust, err = scanCustomer(st.QueryRowContext(ctx, r.args...))
+			cust, err = scanCustomer(st.QueryRowContext(stmtCtx, r.args...))
 		} else {
-			cust, err = scanCustomer(tx.QueryRowContext(ctx, q, r.args...))
+			cust, err = scanCustomer(tx.QueryRowContext(stmtCtx, q, r.args...))
 		}
 		switch {
 		case errors.Is(err, auth.ErrNotFound):
