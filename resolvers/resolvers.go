@@ -38,6 +38,7 @@ func NewSchema(sdl string, svc Service, log *slog.Logger) (*graphql.Schema, erro
 func schemaOptions(log *slog.Logger) []graphql.SchemaOpt {
 	return []graphql.SchemaOpt{
 		graphql.UseStringDescriptions(),
+		graphql.DisableFieldSelections(), // no resolver asks which fields were selected
 		graphql.MaxDepth(MaxDepth),
 		graphql.MaxQueryLength(MaxQueryLength),
 		graphql.MaxParallelism(MaxParallelism),
