@@ -170,7 +170,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	m := NewMain()
 	m.Stdout = stdout
-	m.Log = slog.New(slog.NewTextHandler(stderr, nil))
+	logs := newLogWriter(stderr)
+	defer logs.Close()
+	m.Log = slog.New(slog.NewTextHandler(logs, nil))
 	fs, dbPath := cli.NewFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the customer's page at /account, the JWKS at\n/.well-known/jwks.json, OpenID discovery at /.well-known/openid-configuration and /healthz.\nOther commands: shopauth help", stdout, stderr)
 	var issuer, cors string
 	m.registerServeFlags(fs, &issuer, &cors)
