@@ -143,8 +143,9 @@ type Store interface {
 	// next.DeviceID exists, belongs to the customer customerUUID, has not expired at now and its
 	// newest secret hash is still next.PrevSecretHash (the state in which a refresh rotates), and
 	// the session did not begin as LoginTypeAdmin (an operator's, whose rotation auth bounds in a
-	// transaction), and returns that customer and whether it did. It keeps the session's customer,
-	// creation time and login.
+	// transaction), and returns whether it did and what the access token carries of that customer:
+	// its ID, UUID, email and names (the other fields are left zero). It keeps the session's
+	// customer, creation time and login.
 	RotateSession(ctx context.Context, next Session, customerUUID string, now time.Time) (Customer, bool, error)
 
 	Update(ctx context.Context, fn func(Tx) error) error

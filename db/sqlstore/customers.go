@@ -22,6 +22,17 @@ func scanCustomer[R scanRow](row R, extra ...any) (auth.Customer, error) {
 	return c, nil
 }
 
+// tokenColumns are what an access token carries of a customer, the answer of RotateSession.
+const tokenColumns = `c.id, c.uuid, c.email, c.first_name, c.last_name`
+
+func scanTokenCustomer[R scanRow](row R) (auth.Customer, error) {
+	var c auth.Customer
+	if err := row.Scan(&c.ID, &c.UUID, &c.Email, &c.FirstName, &c.LastName); err != nil {
+		return auth.Customer{}, notFound(err)
+	}
+	return c, nil
+}
+
 const (
 	queryCustomerByEmail = `SELECT ` + customerColumns + ` FROM customers c WHERE c.email = ?`
 	queryCustomerByUUID  = `SELECT ` + customerColumns + ` FROM customers c WHERE c.uuid = ?`

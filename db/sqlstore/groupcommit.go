@@ -168,9 +168,9 @@ func (c *committer) commit(group []*rotation) {
 		var cust auth.Customer
 		var err error
 		if st != nil {
-			cust, err = scanCustomer(st.QueryRowContext(stmtCtx, r.args...))
+			cust, err = scanTokenCustomer(st.QueryRowContext(stmtCtx, r.args...))
 		} else {
-			cust, err = scanCustomer(tx.QueryRowContext(stmtCtx, q, r.args...))
+			cust, err = scanTokenCustomer(tx.QueryRowContext(stmtCtx, q, r.args...))
 		}
 		switch {
 		case errors.Is(err, auth.ErrNotFound):

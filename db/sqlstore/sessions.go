@@ -100,16 +100,17 @@ func (t *Tx) UpdateSession(s auth.Session) error {
 	return err
 }
 
-// The rotation is guarded by the state it was decided on and answers the customer in the same
-// statement. PostgreSQL joins the customer in UPDATE … FROM. SQLite's RETURNING may name only the
-// updated table, so it answers with scalar subqueries, one primary-key lookup each.
+// The rotation is guarded by the state it was decided on and answers, in the same statement, what
+// the access token carries of the customer (tokenColumns). PostgreSQL joins the customer in
+// UPDATE … FROM. SQLite's RETURNING may name only the updated table, so it answers with scalar
+// subqueries, one primary-key lookup each.
 const (
 	rotateSet = `UPDATE sessions SET secret_hash = ?, prev_secret_hash = ?, rotated_at = ?,
 		last_refreshed_at = ?, issued_at = ?, expires_at = ?, key_id = ?, signature = ?`
 	queryRotateSessionJoin = rotateSet + ` FROM customers c
 		WHERE sessions.device_id = ? AND sessions.secret_hash = ? AND sessions.expires_at > ?
 			AND sessions.login_type <> 'admin' AND c.id = sessions.customer_id AND c.uuid = ?
-		RETURNING ` + customerColumns
+		RETURNING ` + tokenColumns
 )
 
 var queryRotateSession = rotateSet + `
@@ -119,7 +120,7 @@ var queryRotateSession = rotateSet + `
 
 func returningCustomer() string {
 	var b strings.Builder
-	for _, col := range strings.Split(customerColumns, ", ")[1:] {
+	for _, col := range strings.Split(tokenColumns, ", ")[1:] {
 		b.WriteString(", (SELECT " + col + " FROM customers c WHERE c.id = customer_id)")
 	}
 	return b.String()
@@ -145,11 +146,11 @@ func (s *Store) RotateSession(ctx context.Context, next auth.Session, customerUU
 	var c auth.Customer
 	var err error
 	if s.d.QueryRow != nil {
-		c, err = scanCustomer(s.d.QueryRow(ctx, q, args...)) // args escape already, to the group commit
+		c, err = scanTokenCustomer(s.d.QueryRow(ctx, q, args...)) // args escape already, to the group commit
 	} else if st := s.writeStmts.get(ctx, q); st != nil {
-		c, err = scanCustomer(st.QueryRowContext(ctx, args...))
+		c, err = scanTokenCustomer(st.QueryRowContext(ctx, args...))
 	} else {
-		c, err = scanCustomer(s.writer.QueryRowContext(ctx, q, args...))
+		c, err = scanTokenCustomer(s.writer.QueryRowContext(ctx, q, args...))
 	}
 	if errors.Is(err, auth.ErrNotFound) {
 		return auth.Customer{}, false, nil

@@ -345,9 +345,9 @@ func testRotateSessionSwapsOnce(t *testing.T, s auth.Store) {
 			if ok {
 				wins.Add(1)
 				winner.Store(int32(i))
-				if cust.ID != c.ID || cust.UUID != c.UUID || cust.Email != c.Email || cust.FirstName != c.FirstName ||
-					cust.LastName != c.LastName || cust.PasswordHash != c.PasswordHash || !cust.CreatedAt.Equal(c.CreatedAt) {
-					t.Errorf("RotateSession answered the customer %+v, want %+v", cust, c)
+				want := auth.Customer{ID: c.ID, UUID: c.UUID, Email: c.Email, FirstName: c.FirstName, LastName: c.LastName}
+				if cust != want {
+					t.Errorf("RotateSession answered the customer %+v, want what a token carries: %+v", cust, want)
 				}
 			}
 		})
