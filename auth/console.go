@@ -2,9 +2,7 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -168,9 +166,7 @@ func (u *operatorUser) holding(c webauthn.Credential) webauthn.User {
 const operatorHandleLabel = "shopauth console operator handle\x00"
 
 func (s *Service) operatorHandle(o ConsoleOperator) []byte {
-	m := hmac.New(sha256.New, s.chainKey)
-	m.Write([]byte(operatorHandleLabel + o.UUID))
-	return m.Sum(nil)
+	return s.chain.sum(nil, operatorHandleLabel, o.UUID)
 }
 
 // newConsoleSecret is a 256-bit random secret, base64url: an enrolment link's or a session cookie's.

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -28,6 +27,7 @@ type ringKey struct {
 	joseAlg  jose.SignatureAlgorithm
 	retireAt time.Time // when the next key of its kind took over; zero for the newest
 	signing  chan struct{}
+	macs     *macs // HS256 keys: the HMAC states
 }
 
 // keyRing holds every key whose tokens may still be live: the public-key keys that sign access
@@ -62,6 +62,9 @@ func newRingKey(k SigningKey) *ringKey {
 	}
 	if k.Private != nil {
 		rk.public = jose.JSONWebKey{Key: k.Private.Public(), KeyID: k.ID, Algorithm: k.Algorithm, Use: "sig"}
+	}
+	if k.Algorithm == HS256 {
+		rk.macs = newMACs(k.Secret)
 	}
 	return rk
 }
@@ -257,9 +260,7 @@ func (k *ringKey) sign(payload []byte) (token, signature string, err error) {
 	case EdDSA:
 		sig = ed25519.Sign(k.Private.(ed25519.PrivateKey), input)
 	case HS256:
-		m := hmac.New(sha256.New, k.Secret)
-		m.Write(input)
-		sig = m.Sum(nil)
+		sig = k.macs.sum(nil, string(input))
 	default:
 		err = fmt.Errorf("unknown algorithm %q", k.Algorithm)
 	}

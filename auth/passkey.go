@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -121,9 +120,7 @@ func (u *passkeyUser) holding(c webauthn.Credential) webauthn.User {
 // email to whoever reads the authenticator) and derived, so no table holds it. A login finds the
 // passkey by its credential id and then checks that the handle the authenticator sent is this.
 func (s *Service) userHandle(c Customer) []byte {
-	m := hmac.New(sha256.New, s.chainKey)
-	m.Write([]byte(passkeyHandleLabel + c.UUID))
-	return m.Sum(nil)
+	return s.chain.sum(nil, passkeyHandleLabel, c.UUID)
 }
 
 // PasskeyInfo is one of the caller's passkeys, as the passkeys query lists it.

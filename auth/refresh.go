@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -140,9 +139,8 @@ func newSecret() (string, error) {
 // nextSecret derives a secret's successor with the stored chain key, so a grace retry can be
 // answered with the same token without the successor ever being stored in clear.
 func (s *Service) nextSecret(secret string) string {
-	m := hmac.New(sha256.New, s.chainKey)
-	m.Write([]byte(secret))
-	return hex.EncodeToString(m.Sum(nil)[:20])
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(s.chain.sum(sum[:0], secret)[:20])
 }
 
 // hashSecret is how a secret is stored: SHA-256, so one indexed comparison finds it.

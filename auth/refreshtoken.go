@@ -97,9 +97,8 @@ func (s *Service) verifyHS256(k *ringKey, raw string) (refreshClaims, error) {
 	if _, err := strictBase64.Decode(want[:], []byte(sig)); err != nil {
 		return c, refuse(refusalMalformed, errors.New("parse: signature is not canonical base64url"))
 	}
-	m := hmac.New(sha256.New, k.Secret)
-	m.Write([]byte(signed))
-	if !hmac.Equal(m.Sum(nil), want[:]) {
+	var got [sha256.Size]byte
+	if !hmac.Equal(k.macs.sum(got[:0], signed), want[:]) {
 		return c, refuse(refusalBadSignature, errors.New("signature: HMAC does not match"))
 	}
 	// The HMAC holds, so these bytes are ones this server wrote: decode them once.

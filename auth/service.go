@@ -26,7 +26,7 @@ type Service struct {
 	store    Store
 	cfg      Config
 	keys     keyRing
-	chainKey []byte
+	chain    *macs // HMAC states keyed with the stored chain key (chainKeySetting)
 	hasher   *Hasher
 	log      *slog.Logger
 	mailing  sync.WaitGroup // recovery mails still being sent
@@ -80,7 +80,7 @@ func New(ctx context.Context, store Store, cfg Config, log *slog.Logger) (*Servi
 			}
 			err = tx.SetSetting(chainKeySetting, k)
 		}
-		s.chainKey = k
+		s.chain = newMACs(k)
 		return err
 	})
 	if err != nil {
