@@ -519,11 +519,39 @@ func body(query string, vars map[string]any) []byte {
 }
 
 func decodeTokens(raw json.RawMessage) (access, refresh string, err error) {
+	// A token is base64url and dots, never escaped: cut both out without a decode, as post cuts
+	// the envelope (json.Unmarshal here was 10 µs of the client's CPU per refresh).
+	if a, ok := cutString(raw, `"accessToken":"`); ok {
+		if r, ok := cutString(raw, `"refreshToken":"`); ok && isTokenText(a) && isTokenText(r) {
+			return a, r, nil
+		}
+	}
 	var t struct{ AccessToken, RefreshToken string }
 	if err := json.Unmarshal(raw, &t); err != nil || t.AccessToken == "" || t.RefreshToken == "" {
 		return "", "", fmt.Errorf("no tokens in %.200s", raw)
 	}
 	return t.AccessToken, t.RefreshToken, nil
+}
+
+// cutString returns the text between key and the next double quote.
+func cutString(raw []byte, key string) (string, bool) {
+	_, rest, ok := bytes.Cut(raw, []byte(key))
+	if !ok {
+		return "", false
+	}
+	v, _, ok := bytes.Cut(rest, []byte(`"`))
+	return string(v), ok
+}
+
+// isTokenText reports whether s is a non-empty run of base64url characters and dots.
+func isTokenText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // registerClients registers one customer per client, a few at a time (each costs an argon2id hash).
