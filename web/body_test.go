@@ -46,3 +46,16 @@ func TestDecodePost(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDecodePost is a RefreshTokens request's body.
+func BenchmarkDecodePost(b *testing.B) {
+	body := `{"query":"mutation RefreshTokens($in: RefreshTokenInput!) { RefreshTokens(input: $in) { accessToken refreshToken } }","variables":{"in":{"refreshToken":"` + strings.Repeat("eyJhbGciOiJIUzI1NiJ9", 20) + `"}}}`
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		if _, status, msg := decodePost(httptest.NewRecorder(), r); status != 0 {
+			b.Fatal(msg)
+		}
+	}
+}

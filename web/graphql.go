@@ -147,9 +147,11 @@ func decodePost(w http.ResponseWriter, r *http.Request) (graphqlParams, int, str
 		}
 		return p, http.StatusBadRequest, "The request body could not be read."
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
-		return p, http.StatusBadRequest, "The request body must be a JSON object."
+	raw, ok := objectMembers(body)
+	if !ok {
+		if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+			return p, http.StatusBadRequest, "The request body must be a JSON object."
+		}
 	}
 	return decodeParams(func(name string) (json.RawMessage, bool) { v, ok := raw[name]; return v, ok })
 }
@@ -174,7 +176,10 @@ func decodeGet(r *http.Request) (graphqlParams, int, string) {
 func decodeParams(get func(string) (json.RawMessage, bool)) (graphqlParams, int, string) {
 	var p graphqlParams
 	raw, ok := get("query")
-	if !ok || json.Unmarshal(raw, &p.Query) != nil || isNull(raw) {
+	if !ok {
+		return p, http.StatusBadRequest, "The query parameter must be a string."
+	}
+	if p.Query, ok = plainString(raw); !ok && (json.Unmarshal(raw, &p.Query) != nil || isNull(raw)) {
 		return p, http.StatusBadRequest, "The query parameter must be a string."
 	}
 	if len(p.Query) > resolvers.MaxQueryLength {
