@@ -361,9 +361,9 @@ func TestAdminOperatorSessions(t *testing.T) {
 
 	t.Run("a removed operator", func(t *testing.T) {
 		ana.login(t).ok(t)
-		n, err := e.m.Service.RemoveConsoleOperator(context.Background(), "ana")
-		if err != nil || n < 1 {
-			t.Fatalf("RemoveConsoleOperator = %d, %v; want her sessions ended", n, err)
+		r, err := e.m.Service.RemoveConsoleOperator(context.Background(), "ana")
+		if err != nil || r.ConsoleSessions < 1 {
+			t.Fatalf("RemoveConsoleOperator = %+v, %v; want her sessions ended", r, err)
 		}
 		ana.wantLoginRequired(t, "removed")
 		var options string

@@ -80,6 +80,10 @@ const (
 	AuditConsoleEnrolLink AuditReason = "console enrolment link issued for operator"
 	// AuditConsoleOperatorRemoved: operators remove.
 	AuditConsoleOperatorRemoved AuditReason = "console operator removed"
+	// AuditImpersonationEnded: operators remove ended a session the operator had opened as the
+	// customer (the event names its device) or dropped a "log in as" code issued to them and not
+	// yet used (no device); one event each, about that customer.
+	AuditImpersonationEnded AuditReason = "login as the customer ended by the operator's removal"
 	// AuditConsolePasskeyAdded: an operator enrolled their passkey.
 	AuditConsolePasskeyAdded AuditReason = "console passkey enrolled by operator"
 	// AuditConsoleLogin: an operator logged in to the console.

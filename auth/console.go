@@ -255,11 +255,22 @@ func (s *Service) ConsoleOperators(ctx context.Context) ([]ConsoleOperator, erro
 	return list, nil
 }
 
+// OperatorRemoval is what removing a console operator ended.
+type OperatorRemoval struct {
+	ConsoleSessions  int // their console logins
+	CustomerSessions int // live customer sessions they had opened with "log in as"
+	HandOffs         int // live "log in as" codes issued to them and not yet used
+}
+
 // RemoveConsoleOperator erases the operator with their passkeys and console sessions (which stop
-// working at once) and returns how many sessions ended. Audit events keep their name.
-func (s *Service) RemoveConsoleOperator(ctx context.Context, name string) (int, error) {
-	var n int
+// working at once) and, in the same transaction, ends every customer session they opened with
+// "log in as" and drops the codes for one they have not used: a removed operator no longer acts
+// as any customer. Each of those is audited on its customer (AuditImpersonationEnded); expired
+// ones, not yet pruned, go uncounted and unaudited. Audit events keep the operator's name.
+func (s *Service) RemoveConsoleOperator(ctx context.Context, name string) (OperatorRemoval, error) {
+	var r OperatorRemoval
 	err := s.store.Update(ctx, func(tx Tx) error {
+		r = OperatorRemoval{}
 		o, err := tx.ConsoleOperatorByName(name)
 		if errors.Is(err, ErrNotFound) {
 			return &UnknownOperatorError{Name: name}
@@ -267,8 +278,35 @@ func (s *Service) RemoveConsoleOperator(ctx context.Context, name string) (int, 
 		if err != nil {
 			return err
 		}
-		if n, err = tx.DeleteConsoleSessions(o.ID); err != nil {
+		if r.ConsoleSessions, err = tx.DeleteConsoleSessions(o.ID); err != nil {
 			return err
+		}
+		sessions, err := tx.DeleteAdministratorSessions(o.UUID)
+		if err != nil {
+			return err
+		}
+		handOffs, err := tx.DeleteAdministratorHandOffs(o.UUID)
+		if err != nil {
+			return err
+		}
+		// ended counts and audits one of them on its customer, unless it had expired anyway.
+		now := s.Now()
+		ended := func(n *int, customerID int64, deviceID string, expiresAt time.Time) error {
+			if !now.Before(expiresAt) {
+				return nil
+			}
+			*n++
+			return s.audit(ctx, tx, Customer{ID: customerID}, deviceID, AuditImpersonationEnded.Of(name))
+		}
+		for _, x := range sessions {
+			if err := ended(&r.CustomerSessions, x.CustomerID, x.DeviceID, x.ExpiresAt); err != nil {
+				return err
+			}
+		}
+		for _, h := range handOffs {
+			if err := ended(&r.HandOffs, h.CustomerID, "", h.ExpiresAt); err != nil {
+				return err
+			}
 		}
 		if err := tx.DeleteConsoleOperator(o.ID); err != nil {
 			return err
@@ -277,12 +315,12 @@ func (s *Service) RemoveConsoleOperator(ctx context.Context, name string) (int, 
 	})
 	var unknown *UnknownOperatorError
 	if errors.As(err, &unknown) {
-		return 0, err
+		return OperatorRemoval{}, err
 	}
 	if err != nil {
-		return 0, internal("auth.RemoveConsoleOperator", err)
+		return OperatorRemoval{}, internal("auth.RemoveConsoleOperator", err)
 	}
-	return n, nil
+	return r, nil
 }
 
 // enrollingOperator finds the operator whose live enrolment secret this is.

@@ -87,4 +87,11 @@ type ConsoleTx interface {
 	TouchConsoleSession(idHash []byte, at time.Time) error
 	DeleteConsoleSession(idHash []byte) (bool, error)
 	DeleteConsoleSessions(operatorID int64) (int, error)
+
+	// DeleteAdministratorSessions ends every customer session begun as LoginTypeAdmin by the
+	// operator with this UUID ("log in as") and answers them, expired ones not yet pruned included.
+	DeleteAdministratorSessions(operatorUUID string) ([]Session, error)
+	// DeleteAdministratorHandOffs drops every "log in as" code issued to the operator with this
+	// UUID and not yet redeemed, and answers them, expired ones not yet pruned included.
+	DeleteAdministratorHandOffs(operatorUUID string) ([]HandOff, error)
 }

@@ -94,3 +94,114 @@ func TestImpersonation(t *testing.T) {
 	// The customer's own session was never bounded.
 	e.mustAuthenticate(e.mustRefresh(own.RefreshToken).AccessToken)
 }
+
+// TestRemovedOperatorNoLongerActsAsCustomers: removing an operator ends, in the same step, every
+// customer session they opened with "log in as" (its refresh token is invalid-token, its access
+// token no longer authenticates) and drops their unused codes, each audited on its customer;
+// another operator's, and the customer's own, sessions and codes go on.
+func TestRemovedOperatorNoLongerActsAsCustomers(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.register("jana@shop.cz")
+	e.register("petr@shop.cz")
+	for _, name := range []string{"ana", "bob"} {
+		if _, err := e.svc.AddConsoleOperator(ctx, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code := func(operator, email string) string {
+		t.Helper()
+		link, err := e.svc.ImpersonateAs(ctx, operator, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.Query().Get("code")
+	}
+	loginAs := func(operator, email string) auth.TokenPair {
+		t.Helper()
+		res, err := e.svc.LoginWithSocialCode(ctx, code(operator, email), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Tokens
+	}
+	// Ana's session and code that ended by themselves are deleted too, but neither counted nor audited.
+	loginAs("ana", "petr@shop.cz")
+	code("ana", "jana@shop.cz")
+	e.advance(auth.ImpersonationTTL + time.Minute)
+
+	own := e.login("jana@shop.cz")
+
+	anaJana, anaPetr, bobJana := loginAs("ana", "jana@shop.cz"), loginAs("ana", "petr@shop.cz"), loginAs("bob", "jana@shop.cz")
+	anaCode, bobCode := code("ana", "jana@shop.cz"), code("bob", "petr@shop.cz")
+	wantDevices := map[string]bool{"": true} // the events: ana's two live sessions and her live code
+	for _, p := range []auth.TokenPair{anaJana, anaPetr} {
+		wantDevices[e.mustAuthenticate(p.AccessToken).DeviceID] = true
+	}
+
+	r, err := e.svc.RemoveConsoleOperator(ctx, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r != (auth.OperatorRemoval{ConsoleSessions: 0, CustomerSessions: 2, HandOffs: 1}) {
+		t.Errorf("RemoveConsoleOperator = %+v; want her 2 live sessions as customers and 1 live code", r)
+	}
+
+	authenticate := func(p auth.TokenPair) func() error {
+		return func() error { _, err := e.svc.Authenticate(ctx, p.AccessToken); return err }
+	}
+	refresh := func(p auth.TokenPair) func() error {
+		return func() error { _, err := e.svc.Refresh(ctx, p.RefreshToken); return err }
+	}
+	redeem := func(code string) func() error {
+		return func() error { _, err := e.svc.LoginWithSocialCode(ctx, code, ""); return err }
+	}
+	tests := []struct {
+		name    string
+		try     func() error
+		refused string // the error code; "" when it still works
+	}{
+		{"ana's session as jana: access token", authenticate(anaJana), auth.EInvalidToken},
+		{"ana's session as jana: refresh", refresh(anaJana), auth.EInvalidToken},
+		{"ana's session as petr: access token", authenticate(anaPetr), auth.EInvalidToken},
+		{"ana's session as petr: refresh", refresh(anaPetr), auth.EInvalidToken},
+		{"ana's unused code", redeem(anaCode), auth.EInvalidCredentials},
+		{"bob's session as jana: access token", authenticate(bobJana), ""},
+		{"bob's session as jana: refresh", refresh(bobJana), ""},
+		{"bob's unused code", redeem(bobCode), ""},
+		{"jana's own session: access token", authenticate(own), ""},
+		{"jana's own session: refresh", refresh(own), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.try()
+			if tt.refused == "" && err != nil {
+				t.Fatalf("refused after ana's removal: %v", err)
+			}
+			if tt.refused != "" && auth.ErrorCode(err) != tt.refused {
+				t.Fatalf("got %v after ana's removal; want %s", err, tt.refused)
+			}
+		})
+	}
+
+	events, err := e.db.AuditLog(ctx, auth.AuditQuery{Reason: string(auth.AuditImpersonationEnded)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Reason != string(auth.AuditImpersonationEnded.Of("ana")) || ev.CustomerUUID == "" || !wantDevices[ev.DeviceID] {
+			t.Errorf("audit event %+v: want one of ana's live sessions or codes, on its customer", ev)
+		}
+		delete(wantDevices, ev.DeviceID)
+	}
+	if len(events) != 3 || len(wantDevices) != 0 {
+		t.Errorf("%d audit events %+v; missing %v", len(events), events, wantDevices)
+	}
+	if _, err := e.svc.ImpersonateAs(ctx, "ana", "jana@shop.cz"); err == nil {
+		t.Error("the removed operator was issued a code")
+	}
+}

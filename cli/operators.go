@@ -18,7 +18,8 @@ import (
 const operatorsUsage = `Usage:
   shopauth operators add NAME --admin-addr HOST:PORT   a one-time enrolment link (15 minutes) for the console
   shopauth operators list                              the operators, their passkeys and last logins
-  shopauth operators remove NAME                       remove an operator; their console sessions end
+  shopauth operators remove NAME                       remove an operator; their console sessions and the
+                                                       customer sessions they opened ("log in as") end
 
 The console runs on serve --admin-addr only (see docs/admin.md). An operator opens the
 enrolment link in a browser on the admin address and registers a passkey there; from then on
@@ -114,7 +115,11 @@ func formatWhen(t time.Time) string {
 }
 
 func runOperatorsRemove(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs, dbPath := NewFlagSet("operators remove", "operators remove NAME [--db FILE]\n\nRemoves the console operator with their passkeys; their console sessions end at once.\nThe audit log keeps their name on what they did.", stdout, stderr)
+	fs, dbPath := NewFlagSet("operators remove", `operators remove NAME [--db FILE]
+
+Removes the console operator with their passkeys; their console sessions end at once, and so do
+the customer sessions they opened with "log in as" and their "log in as" codes not yet used.
+The audit log keeps their name on what they did, and records each customer session ended.`, stdout, stderr)
 	positional, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -127,7 +132,7 @@ func runOperatorsRemove(ctx context.Context, args []string, _ io.Reader, stdout,
 		return err
 	}
 	defer d.Close()
-	n, err := svc.RemoveConsoleOperator(ctx, positional[0])
+	r, err := svc.RemoveConsoleOperator(ctx, positional[0])
 	var unknown *auth.UnknownOperatorError
 	if errors.As(err, &unknown) {
 		return fmt.Errorf("%v (shopauth operators list shows them)", err)
@@ -135,6 +140,7 @@ func runOperatorsRemove(ctx context.Context, args []string, _ io.Reader, stdout,
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "operator %s removed; %d console sessions ended\n", positional[0], n)
+	fmt.Fprintf(stdout, "operator %s removed; %d console sessions ended; %d customer sessions opened as them ended; %d unused \"log in as\" codes dropped\n",
+		positional[0], r.ConsoleSessions, r.CustomerSessions, r.HandOffs)
 	return nil
 }

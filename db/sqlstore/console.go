@@ -171,3 +171,39 @@ func (t *Tx) DeleteConsoleSessions(operatorID int64) (int, error) {
 	n, err := t.exec(`DELETE FROM console_sessions WHERE operator_id = ?`, operatorID)
 	return int(n), err
 }
+
+// DeleteAdministratorSessions: login_type guards the customers' own sessions, whose
+// administrator_uuid is empty.
+func (t *Tx) DeleteAdministratorSessions(operatorUUID string) ([]auth.Session, error) {
+	var out []auth.Session
+	err := t.queryRows(func(scan func(...any) error) error {
+		var s auth.Session
+		var created, exp int64
+		if err := scan(&s.DeviceID, &s.CustomerID, &created, &exp); err != nil {
+			return err
+		}
+		s.CreatedAt, s.ExpiresAt = fromMS(created), fromMS(exp)
+		s.LoginType, s.AdministratorUUID = auth.LoginTypeAdmin, operatorUUID
+		out = append(out, s)
+		return nil
+	}, `DELETE FROM sessions WHERE login_type = 'admin' AND administrator_uuid = ?
+		RETURNING device_id, customer_id, created_at, expires_at`, operatorUUID)
+	return out, err
+}
+
+func (t *Tx) DeleteAdministratorHandOffs(operatorUUID string) ([]auth.HandOff, error) {
+	var out []auth.HandOff
+	err := t.queryRows(func(scan func(...any) error) error {
+		var h auth.HandOff
+		var exp int64
+		if err := scan(&h.Hash, &h.Purpose, &h.CustomerID, &exp); err != nil {
+			return err
+		}
+		h.ExpiresAt = fromMS(exp)
+		h.LoginType, h.AdministratorUUID = auth.LoginTypeAdmin, operatorUUID
+		out = append(out, h)
+		return nil
+	}, `DELETE FROM social_handoffs WHERE login_type = 'admin' AND administrator_uuid = ?
+		RETURNING hash, purpose, customer_id, expires_at`, operatorUUID)
+	return out, err
+}

@@ -202,3 +202,114 @@ func testAuditOperator(t *testing.T, s auth.Store) {
 		t.Errorf("AuditLog(customer) = %+v", all)
 	}
 }
+
+// testAdministratorSessionsAndHandOffs: an operator's removal deletes, and answers, the customer
+// sessions begun as admin by them and their "log in as" codes, expired ones included, and nothing
+// else: another operator's, the customers' own (no administrator UUID) and sessions of another
+// login type go on.
+func testAdministratorSessionsAndHandOffs(t *testing.T, s auth.Store) {
+	const anaUUID, bobUUID = "7d1c3f0a-0000-4000-8000-00000000000a", "7d1c3f0a-0000-4000-8000-00000000000b"
+	jan, eva := addCustomer(t, s, "jan@shop.cz"), addCustomer(t, s, "eva@shop.cz")
+	session := func(deviceID string, c auth.Customer, loginType, operatorUUID string, exp time.Time) auth.Session {
+		x := newSession(deviceID, c.ID, deviceID, exp)
+		x.LoginType, x.AdministratorUUID = loginType, operatorUUID
+		return x
+	}
+	handOff := func(code string, c auth.Customer, loginType, operatorUUID string, exp time.Time) auth.HandOff {
+		return auth.HandOff{Hash: hash(code), Purpose: auth.HandOffLogin, CustomerID: c.ID, LoginType: loginType,
+			AdministratorUUID: operatorUUID, ExpiresAt: exp}
+	}
+	anaSessions := []auth.Session{
+		session("ana-jan", jan, auth.LoginTypeAdmin, anaUUID, now.Add(time.Hour)),
+		session("ana-eva-expired", eva, auth.LoginTypeAdmin, anaUUID, now.Add(-time.Minute)),
+	}
+	others := []auth.Session{
+		session("bob-jan", jan, auth.LoginTypeAdmin, bobUUID, now.Add(time.Hour)),
+		session("jan-own", jan, auth.LoginTypeWeb, "", now.Add(time.Hour)),
+		session("eva-google", eva, auth.LoginTypeGoogle, anaUUID, now.Add(time.Hour)), // not begun as admin
+	}
+	anaCode := handOff("ana-code", eva, auth.LoginTypeAdmin, anaUUID, now.Add(time.Minute))
+	otherCodes := []auth.HandOff{
+		handOff("bob-code", jan, auth.LoginTypeAdmin, bobUUID, now.Add(time.Minute)),
+		handOff("google-code", jan, auth.LoginTypeGoogle, "", now.Add(time.Minute)),
+	}
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		var errs []error
+		for _, x := range append(append([]auth.Session{}, anaSessions...), others...) {
+			errs = append(errs, tx.CreateSession(x))
+		}
+		for _, h := range append([]auth.HandOff{anaCode}, otherCodes...) {
+			errs = append(errs, tx.PutHandOff(h))
+		}
+		return errors.Join(errs...)
+	})
+
+	tests := []struct {
+		name         string
+		operatorUUID string
+		wantSessions []auth.Session
+		wantHandOffs []auth.HandOff
+	}{
+		{"no operator: the customers' own stay", "", nil, nil},
+		{"ana's, expired included", anaUUID, anaSessions, []auth.HandOff{anaCode}},
+		{"ana's again: gone", anaUUID, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sessions []auth.Session
+			var handOffs []auth.HandOff
+			mustUpdate(t, s, func(tx auth.Tx) error {
+				var err error
+				if sessions, err = tx.DeleteAdministratorSessions(tt.operatorUUID); err != nil {
+					return err
+				}
+				handOffs, err = tx.DeleteAdministratorHandOffs(tt.operatorUUID)
+				return err
+			})
+			if len(sessions) != len(tt.wantSessions) {
+				t.Fatalf("DeleteAdministratorSessions = %+v; want %d", sessions, len(tt.wantSessions))
+			}
+			for _, want := range tt.wantSessions {
+				found := false
+				for _, got := range sessions {
+					found = found || (got.DeviceID == want.DeviceID && got.CustomerID == want.CustomerID &&
+						got.ExpiresAt.Equal(want.ExpiresAt) && got.CreatedAt.Equal(want.CreatedAt))
+				}
+				if !found {
+					t.Errorf("DeleteAdministratorSessions = %+v; want %s among them", sessions, want.DeviceID)
+				}
+			}
+			if len(handOffs) != len(tt.wantHandOffs) {
+				t.Fatalf("DeleteAdministratorHandOffs = %+v; want %d", handOffs, len(tt.wantHandOffs))
+			}
+			for i, want := range tt.wantHandOffs {
+				if got := handOffs[i]; !bytes.Equal(got.Hash, want.Hash) || got.CustomerID != want.CustomerID ||
+					got.Purpose != want.Purpose || !got.ExpiresAt.Equal(want.ExpiresAt) {
+					t.Errorf("DeleteAdministratorHandOffs[%d] = %+v; want %+v", i, got, want)
+				}
+			}
+		})
+	}
+
+	for _, x := range anaSessions {
+		if _, _, err := s.SessionCustomer(ctx(), x.DeviceID); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("ana's session %s: %v, want it gone", x.DeviceID, err)
+		}
+	}
+	for _, x := range others {
+		if _, _, err := s.SessionCustomer(ctx(), x.DeviceID); err != nil {
+			t.Errorf("session %s after ana's went: %v", x.DeviceID, err)
+		}
+	}
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		if _, err := tx.TakeHandOff(anaCode.Hash); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("ana's code: %v, want it gone", err)
+		}
+		for _, h := range otherCodes {
+			if _, err := tx.TakeHandOff(h.Hash); err != nil {
+				t.Errorf("code of %q after ana's went: %v", h.AdministratorUUID, err)
+			}
+		}
+		return nil
+	})
+}

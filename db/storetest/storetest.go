@@ -67,6 +67,7 @@ var cases = []testCase[auth.Store]{
 	{"ConsoleOperators", testConsoleOperators},
 	{"SearchCustomers", testSearchCustomers},
 	{"AuditOperator", testAuditOperator},
+	{"AdministratorSessionsAndHandOffs", testAdministratorSessionsAndHandOffs},
 }
 
 // now is a fixed instant with milliseconds, the precision every store keeps.
