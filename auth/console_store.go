@@ -73,6 +73,9 @@ type ConsoleTx interface {
 	CreateConsoleOperator(o *ConsoleOperator) error // sets ID; ErrOperatorTaken when the name is in use
 	ConsoleOperatorByName(name string) (ConsoleOperator, error)
 	ConsoleOperatorByID(id int64) (ConsoleOperator, error)
+	// ConsoleOperatorByUUID reads an operator and locks its row until the transaction ends: a
+	// "log in as" session starts only while its operator exists (RemoveConsoleOperator).
+	ConsoleOperatorByUUID(uuid string) (ConsoleOperator, error)
 	// UpdateConsoleOperator stores the enrolment hash and expiry and the last login.
 	UpdateConsoleOperator(o ConsoleOperator) error
 	// DeleteConsoleOperator erases the operator with their passkeys and sessions.

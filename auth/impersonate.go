@@ -62,7 +62,11 @@ func (s *Service) ImpersonateAs(ctx context.Context, operatorName, email string)
 	if err != nil {
 		return "", err
 	}
-	return s.impersonate(NewContextWithConsoleOperator(ctx, &ConsolePrincipal{Operator: o}), c)
+	link, err := s.impersonate(NewContextWithConsoleOperator(ctx, &ConsolePrincipal{Operator: o}), c)
+	if errors.Is(err, errOperatorRemoved) {
+		return "", &UnknownOperatorError{Name: operatorName} // removed since it was read
+	}
+	return link, err
 }
 
 func (s *Service) impersonate(ctx context.Context, c Customer) (string, error) {
@@ -77,17 +81,41 @@ func (s *Service) impersonate(ctx context.Context, c Customer) (string, error) {
 	h := HandOff{Hash: hashSecret(code), Purpose: HandOffLogin, CustomerID: c.ID, LoginType: LoginTypeAdmin,
 		AdministratorUUID: p.Operator.UUID, ExpiresAt: s.Now().Add(handOffTTL)}
 	err = s.store.Update(ctx, func(tx Tx) error {
+		// The operator is read, and locked, where the code is stored: one removed meanwhile is
+		// issued none, and a removal waiting for the lock finds this code and drops it.
+		if _, err := tx.ConsoleOperatorByID(p.Operator.ID); err != nil {
+			return err
+		}
 		if err := tx.PutHandOff(h); err != nil {
 			return err
 		}
 		return s.audit(ctx, tx, c, "", AuditImpersonation)
 	})
+	if errors.Is(err, ErrNotFound) {
+		return "", &Error{Code: EOperatorLoginRequired, Message: MsgOperatorLogin, Err: errOperatorRemoved}
+	}
 	if err != nil {
 		return "", internal("auth.Impersonate", err)
 	}
 	s.log.InfoContext(ctx, string(AuditImpersonation), "customer", c.UUID, "operator", p.Operator.Name)
 	return withQuery(s.socialRedirectURL(), url.Values{"code": {code}, "isRegistration": {"false"},
 		"showCartMergeInfo": {"false"}}), nil
+}
+
+// errOperatorRemoved: the operator of a "log in as" was removed before its session started.
+var errOperatorRemoved = errors.New("the console operator was removed")
+
+// operatorExists is startSession's first step for an operator's "log in as": it reads, and locks,
+// the operator, so that one removed since the code was issued starts no session, and a removal
+// waiting for the lock finds this session and ends it.
+func operatorExists(operatorUUID string) func(Tx) error {
+	return func(tx Tx) error {
+		_, err := tx.ConsoleOperatorByUUID(operatorUUID)
+		if errors.Is(err, ErrNotFound) {
+			return errOperatorRemoved
+		}
+		return err
+	}
 }
 
 // capAdminRotation bounds a rotation of an operator's session at its end: the successor refresh

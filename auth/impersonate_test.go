@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"testing"
 	"time"
@@ -203,5 +204,80 @@ func TestRemovedOperatorNoLongerActsAsCustomers(t *testing.T) {
 	}
 	if _, err := e.svc.ImpersonateAs(ctx, "ana", "jana@shop.cz"); err == nil {
 		t.Error("the removed operator was issued a code")
+	}
+}
+
+// TestOperatorRemovedDuringLoginAs: an operator removed while a "log in as" is under way acts as
+// nobody. Removed just before the code is stored, no code is issued; removed after the code was
+// taken but before its session started, the login fails and no session starts. Either way the
+// removal had nothing of theirs to end.
+func TestOperatorRemovedDuringLoginAs(t *testing.T) {
+	tests := []struct {
+		name    string
+		act     func(e *testEnv, racing *auth.Service, ana auth.ConsoleOperator, code string) error
+		armAt   int // the act's write before which ana is removed
+		refused func(error) bool
+		dropped int // codes the removal dropped: the one made before, unless the act took it
+	}{
+		{"the console's, before the code is stored", func(e *testEnv, racing *auth.Service, ana auth.ConsoleOperator, _ string) error {
+			ctx := auth.NewContextWithConsoleOperator(context.Background(), &auth.ConsolePrincipal{Operator: ana})
+			_, err := racing.Impersonate(ctx, e.customer("jana@shop.cz").UUID)
+			return err
+		}, 1, func(err error) bool { return auth.ErrorCode(err) == auth.EOperatorLoginRequired }, 1},
+		{"the command line's, before the code is stored", func(_ *testEnv, racing *auth.Service, _ auth.ConsoleOperator, _ string) error {
+			_, err := racing.ImpersonateAs(context.Background(), "ana", "jana@shop.cz")
+			return err
+		}, 2, func(err error) bool { var u *auth.UnknownOperatorError; return errors.As(err, &u) }, 1},
+		{"after the code is taken, before the session starts", func(_ *testEnv, racing *auth.Service, _ auth.ConsoleOperator, code string) error {
+			_, err := racing.LoginWithSocialCode(context.Background(), code, "")
+			return err
+		}, 2, func(err error) bool { return auth.ErrorCode(err) == auth.EInvalidCredentials }, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			e.register("jana@shop.cz")
+			enrolment, err := e.svc.AddConsoleOperator(ctx, "ana")
+			if err != nil {
+				t.Fatal(err)
+			}
+			link, err := e.svc.ImpersonateAs(ctx, "ana", "jana@shop.cz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _ := url.Parse(link)
+			armed, writes := false, 0
+			var removal auth.OperatorRemoval
+			racing := e.serviceOver(auth.InterceptedStore{Store: e.db, OnUpdate: func(c context.Context, fn func(auth.Tx) error) error {
+				if writes++; armed && writes == tt.armAt {
+					var err error
+					if removal, err = e.svc.RemoveConsoleOperator(ctx, "ana"); err != nil {
+						t.Errorf("the parallel removal: %v", err)
+					}
+				}
+				return e.db.Update(c, fn)
+			}})
+			armed, writes = true, 0
+			err = tt.act(e, racing, enrolment.Operator, u.Query().Get("code"))
+			if !tt.refused(err) {
+				t.Errorf("got %v; want it refused", err)
+			}
+			if writes < tt.armAt {
+				t.Fatalf("the act wrote %d times: ana was never removed", writes)
+			}
+			for _, s := range e.sessions("jana@shop.cz") {
+				if s.LoginType == auth.LoginTypeAdmin {
+					t.Errorf("a session as jana began for the removed operator: %+v", s)
+				}
+			}
+			events, _ := e.db.AuditLog(ctx, auth.AuditQuery{Reason: string(auth.AuditImpersonation)})
+			if len(events) != 1 { // the code made before the race
+				t.Errorf("%d codes issued, want 1: %+v", len(events), events)
+			}
+			if removal != (auth.OperatorRemoval{HandOffs: tt.dropped}) {
+				t.Errorf("the removal ended %+v; want %d codes and nothing else", removal, tt.dropped)
+			}
+		})
 	}
 }

@@ -605,8 +605,16 @@ func (s *Service) LoginWithSocialCode(ctx context.Context, code, codeVerifier st
 	if bad != nil {
 		return failed(bad)
 	}
+	login := LoginInfo{Type: h.LoginType, ExternalID: h.ExternalID, AdministratorUUID: h.AdministratorUUID}
+	var first func(Tx) error
+	if login.Type == LoginTypeAdmin {
+		first = operatorExists(login.AdministratorUUID)
+	}
+	pair, err := s.startSession(ctx, &c, login, first)
+	if errors.Is(err, errOperatorRemoved) {
+		return failed(errOperatorRemoved)
+	}
 	end(false)
-	pair, err := s.startSession(ctx, &c, LoginInfo{Type: h.LoginType, ExternalID: h.ExternalID, AdministratorUUID: h.AdministratorUUID}, nil)
 	if err != nil {
 		return LoginResult{}, err
 	}

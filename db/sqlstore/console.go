@@ -110,6 +110,12 @@ func (t *Tx) ConsoleOperatorByID(id int64) (auth.ConsoleOperator, error) {
 		FROM console_operators o WHERE o.id = ? FOR UPDATE`, id))
 }
 
+// ConsoleOperatorByUUID reads an operator and locks its row until the transaction ends.
+func (t *Tx) ConsoleOperatorByUUID(uuid string) (auth.ConsoleOperator, error) {
+	return scanConsoleOperator(t.queryRow(`SELECT `+consoleOperatorColumns+`
+		FROM console_operators o WHERE o.uuid = ? FOR UPDATE`, uuid))
+}
+
 func (t *Tx) UpdateConsoleOperator(o auth.ConsoleOperator) error {
 	_, err := t.exec(`UPDATE console_operators SET enrol_hash = ?, enrol_expires_at = ?, last_login_at = ?
 		WHERE id = ?`, o.EnrolHash, ms(o.EnrolExpiresAt), ms(o.LastLoginAt), o.ID)

@@ -27,6 +27,16 @@ func testConsoleOperators(t *testing.T, s auth.Store) {
 		t.Fatalf("a name used twice: %v, want ErrOperatorTaken", err)
 	}
 
+	mustUpdate(t, s, func(tx auth.Tx) error {
+		if got, err := tx.ConsoleOperatorByUUID(ana.UUID); err != nil || got.ID != ana.ID || got.Name != "ana" {
+			t.Errorf("ConsoleOperatorByUUID = %+v, %v; want ana", got, err)
+		}
+		if _, err := tx.ConsoleOperatorByUUID(again.UUID); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("an unknown operator UUID: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+
 	got, err := s.ConsoleOperatorByEnrolHash(ctx, hash("enrol-ana"))
 	if err != nil || got.Name != "ana" || !got.EnrolExpiresAt.Equal(ana.EnrolExpiresAt) || got.UUID != ana.UUID {
 		t.Fatalf("ConsoleOperatorByEnrolHash = %+v, %v", got, err)
