@@ -9,8 +9,8 @@ import (
 // requests answered together go out in one write, not one write each (the access log's write was
 // 3 µs of a refresh's CPU). No line waits for a timer: the goroutine writes whatever is pending as
 // soon as its last write returns. Lines keep their order. A logger waits only while a megabyte is
-// pending (a stalled stderr), as it waited for the write before. What is pending when the process
-// is killed is lost: the lines of the last few microseconds.
+// pending besides the one being written (a stalled stderr), as it waited for its write before. What
+// is pending when the process is killed is lost: the lines of the last few microseconds.
 type logWriter struct {
 	out io.Writer
 
@@ -58,6 +58,7 @@ func (w *logWriter) run() {
 		}
 		out := w.pending
 		w.pending = w.spare[:0]
+		w.wake.Broadcast() // room for a logger waiting on a full buffer
 		w.mu.Unlock()
 		w.out.Write(out) // a log line that cannot be written has nowhere else to go
 		w.mu.Lock()
@@ -65,7 +66,6 @@ func (w *logWriter) run() {
 		if cap(out) <= maxPendingLog {
 			w.spare = out[:0]
 		}
-		w.wake.Broadcast()
 	}
 }
 
