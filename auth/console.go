@@ -166,7 +166,7 @@ func (u *operatorUser) holding(c webauthn.Credential) webauthn.User {
 const operatorHandleLabel = "shopauth console operator handle\x00"
 
 func (s *Service) operatorHandle(o ConsoleOperator) []byte {
-	return s.chain.sum(nil, operatorHandleLabel, o.UUID)
+	return s.chain.sum(nil, []byte(operatorHandleLabel+o.UUID))
 }
 
 // newConsoleSecret is a 256-bit random secret, base64url: an enrolment link's or a session cookie's.

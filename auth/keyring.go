@@ -260,7 +260,7 @@ func (k *ringKey) sign(payload []byte) (token, signature string, err error) {
 	case EdDSA:
 		sig = ed25519.Sign(k.Private.(ed25519.PrivateKey), input)
 	case HS256:
-		sig = k.macs.sum(nil, string(input))
+		sig = k.macs.sum(nil, input)
 	default:
 		err = fmt.Errorf("unknown algorithm %q", k.Algorithm)
 	}

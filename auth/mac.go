@@ -17,12 +17,10 @@ func newMACs(key []byte) *macs {
 	return &macs{pool: sync.Pool{New: func() any { return hmac.New(sha256.New, key) }}}
 }
 
-// sum appends the HMAC of the concatenated parts to dst.
-func (m *macs) sum(dst []byte, parts ...string) []byte {
+// sum appends the HMAC of msg to dst.
+func (m *macs) sum(dst, msg []byte) []byte {
 	h := m.pool.Get().(hash.Hash)
-	for _, p := range parts {
-		h.Write([]byte(p))
-	}
+	h.Write(msg)
 	dst = h.Sum(dst)
 	h.Reset()
 	m.pool.Put(h)

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// A reused HMAC state gives what a fresh one gives, for any parts, in any order of use and from
+// A reused HMAC state gives what a fresh one gives, for any message, in any order of use and from
 // several goroutines at once; and a state's key is its own copy.
 func TestMACsMatchAFreshHMAC(t *testing.T) {
 	key := []byte("chain key")
@@ -20,23 +20,15 @@ func TestMACsMatchAFreshHMAC(t *testing.T) {
 		h.Write([]byte(msg))
 		return h.Sum(nil)
 	}
-	cases := []struct {
-		parts []string
-	}{
-		{nil},
-		{[]string{""}},
-		{[]string{"secret"}},
-		{[]string{"label\x00", "uuid"}},
-		{[]string{strings.Repeat("long ", 100)}},
-	}
+	msgs := []string{"", "secret", "label\x00uuid", strings.Repeat("long ", 100)}
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
 			for range 50 {
-				for _, tc := range cases {
-					want := fresh(strings.Join(tc.parts, ""))
-					if got := m.sum([]byte("prefix"), tc.parts...); !bytes.Equal(got, append([]byte("prefix"), want...)) {
-						t.Errorf("sum(%q) = %x, want %x after the prefix", tc.parts, got, want)
+				for _, msg := range msgs {
+					want := fresh(msg)
+					if got := m.sum([]byte("prefix"), []byte(msg)); !bytes.Equal(got, append([]byte("prefix"), want...)) {
+						t.Errorf("sum(%q) = %x, want %x after the prefix", msg, got, want)
 						return
 					}
 				}

@@ -120,7 +120,7 @@ func (u *passkeyUser) holding(c webauthn.Credential) webauthn.User {
 // email to whoever reads the authenticator) and derived, so no table holds it. A login finds the
 // passkey by its credential id and then checks that the handle the authenticator sent is this.
 func (s *Service) userHandle(c Customer) []byte {
-	return s.chain.sum(nil, passkeyHandleLabel, c.UUID)
+	return s.chain.sum(nil, []byte(passkeyHandleLabel+c.UUID))
 }
 
 // PasskeyInfo is one of the caller's passkeys, as the passkeys query lists it.

@@ -140,7 +140,7 @@ func newSecret() (string, error) {
 // answered with the same token without the successor ever being stored in clear.
 func (s *Service) nextSecret(secret string) string {
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(s.chain.sum(sum[:0], secret)[:20])
+	return hex.EncodeToString(s.chain.sum(sum[:0], []byte(secret))[:20])
 }
 
 // hashSecret is how a secret is stored: SHA-256, so one indexed comparison finds it.

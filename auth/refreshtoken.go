@@ -98,7 +98,7 @@ func (s *Service) verifyHS256(k *ringKey, raw string) (refreshClaims, error) {
 		return c, refuse(refusalMalformed, errors.New("parse: signature is not canonical base64url"))
 	}
 	var got [sha256.Size]byte
-	if !hmac.Equal(k.macs.sum(got[:0], signed), want[:]) {
+	if !hmac.Equal(k.macs.sum(got[:0], []byte(signed)), want[:]) {
 		return c, refuse(refusalBadSignature, errors.New("signature: HMAC does not match"))
 	}
 	// The HMAC holds, so these bytes are ones this server wrote: decode them once.
