@@ -26,6 +26,7 @@ import (
 	"shopauth/cli"
 	"shopauth/db"
 	"shopauth/db/schema"
+	"shopauth/internal/logwriter"
 	"shopauth/mail"
 	"shopauth/resolvers"
 	"shopauth/web"
@@ -181,7 +182,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	m := NewMain()
 	m.Stdout = stdout
-	logs := newLogWriter(stderr)
+	logs := logwriter.New(stderr)
 	defer logs.Close()
 	m.Log = slog.New(slog.NewTextHandler(logs, nil))
 	fs, dbPath := cli.NewFlagSet("serve", "[serve] [flags]\n\nServes GraphQL at /graphql, GraphiQL at /, the customer's page at /account, the JWKS at\n/.well-known/jwks.json, OpenID discovery at /.well-known/openid-configuration and /healthz.\nOther commands: shopauth help", stdout, stderr)

@@ -1,4 +1,4 @@
-package main
+package logwriter
 
 import (
 	"bytes"
@@ -28,9 +28,9 @@ func (b *countingWriter) Write(p []byte) (int, error) {
 
 // Every line logged from many goroutines is written once, whole, in each goroutine's order, and
 // Close returns only when all of them are out; a line logged after Close is written at once.
-func TestLogWriterKeepsEveryLine(t *testing.T) {
+func TestKeepsEveryLine(t *testing.T) {
 	out := &countingWriter{}
-	w := newLogWriter(out)
+	w := New(out)
 	const goroutines, lines = 8, 500
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -60,9 +60,9 @@ func TestLogWriterKeepsEveryLine(t *testing.T) {
 }
 
 // Lines logged while a write is under way go out together in the next write.
-func TestLogWriterGathersLines(t *testing.T) {
+func TestGathersLines(t *testing.T) {
 	out := &countingWriter{gate: make(chan struct{})}
-	w := newLogWriter(out)
+	w := New(out)
 	fmt.Fprintf(w, "first\n") // the writer takes it and waits at the gate
 	for i := range 100 {
 		fmt.Fprintf(w, "line %d\n", i)
@@ -76,9 +76,9 @@ func TestLogWriterGathersLines(t *testing.T) {
 }
 
 // A logger waits while a megabyte is pending behind a stalled output, and nothing is dropped.
-func TestLogWriterBoundsWhatIsPending(t *testing.T) {
+func TestBoundsWhatIsPending(t *testing.T) {
 	out := &countingWriter{gate: make(chan struct{})}
-	w := newLogWriter(out)
+	w := New(out)
 	line := strings.Repeat("x", 1023) + "\n"
 	logged := make(chan int)
 	go func() {
