@@ -49,27 +49,24 @@ operator did (passwords set, sessions revoked, customers deleted). A deleted cus
 	if since < 0 {
 		return UsageError(fs, "--since %v: want a positive duration such as 24h", since)
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	var from time.Time
-	if since > 0 {
-		from = svc.Now().Add(-since)
-	}
-	events, err := svc.AuditLog(ctx, *email, from)
-	if err != nil {
-		return customerError(err)
-	}
-	if *asJSON {
-		out := make([]auditJSON, 0, len(events))
-		for _, e := range events {
-			out = append(out, newAuditJSON(e))
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		var from time.Time
+		if since > 0 {
+			from = svc.Now().Add(-since)
 		}
-		return writeJSON(stdout, out)
-	}
-	return printAudit(stdout, events)
+		events, err := svc.AuditLog(ctx, *email, from)
+		if err != nil {
+			return customerError(err)
+		}
+		if *asJSON {
+			out := make([]auditJSON, 0, len(events))
+			for _, e := range events {
+				out = append(out, newAuditJSON(e))
+			}
+			return writeJSON(stdout, out)
+		}
+		return printAudit(stdout, events)
+	})
 }
 
 func printAudit(w io.Writer, events []auth.AuditEvent) error {

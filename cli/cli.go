@@ -96,6 +96,17 @@ func openService(ctx context.Context, path string, use DBUse, cfg auth.Config, s
 	return d, svc, nil
 }
 
+// withService opens the database as openService does, runs body with the service and closes the
+// database after it: the part every command that goes through auth shares.
+func withService(ctx context.Context, path string, use DBUse, cfg auth.Config, stderr io.Writer, body func(*auth.Service) error) error {
+	d, svc, err := openService(ctx, path, use, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return body(svc)
+}
+
 // ExitCode is the exit status for a command's error, and writes the error to stderr unless it was
 // said already: 0 for none or --help, 2 for a command-line mistake (ErrUsage, whose message is
 // out), 1 for anything else.

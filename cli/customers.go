@@ -55,21 +55,18 @@ func runCustomersAdd(ctx context.Context, args []string, stdin io.Reader, stdout
 		return err
 	}
 	n.Password = password
-	d, svc, err := openService(ctx, *dbPath, SeedDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	added, err := svc.ImportCustomers(ctx, []auth.NewCustomer{n})
-	var rowErr *auth.RowError
-	if errors.As(err, &rowErr) {
-		return errors.New(rowErr.Reason)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "added customer %s %s\n", added[0].UUID, added[0].Email)
-	return nil
+	return withService(ctx, *dbPath, SeedDB, cfg, stderr, func(svc *auth.Service) error {
+		added, err := svc.ImportCustomers(ctx, []auth.NewCustomer{n})
+		var rowErr *auth.RowError
+		if errors.As(err, &rowErr) {
+			return errors.New(rowErr.Reason)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "added customer %s %s\n", added[0].UUID, added[0].Email)
+		return nil
+	})
 }
 
 func runCustomersList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -82,29 +79,26 @@ and how many live sessions (devices) they have. Never a password hash.`, stdout,
 	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	list, err := svc.ListCustomers(ctx, *search)
-	if err != nil {
-		return err
-	}
-	if *asJSON {
-		out := make([]customerJSON, 0, len(list))
-		for _, c := range list {
-			out = append(out, newCustomerJSON(c))
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		list, err := svc.ListCustomers(ctx, *search)
+		if err != nil {
+			return err
 		}
-		return writeJSON(stdout, out)
-	}
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "EMAIL\tFIRST NAME\tLAST NAME\tUUID\tCREATED\tLAST LOGIN\tSESSIONS")
-	for _, c := range list {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", c.Email, oneLine(c.FirstName), oneLine(c.LastName), c.UUID,
-			textTime(c.CreatedAt), textTime(c.LastLoginAt), c.Sessions)
-	}
-	return w.Flush()
+		if *asJSON {
+			out := make([]customerJSON, 0, len(list))
+			for _, c := range list {
+				out = append(out, newCustomerJSON(c))
+			}
+			return writeJSON(stdout, out)
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "EMAIL\tFIRST NAME\tLAST NAME\tUUID\tCREATED\tLAST LOGIN\tSESSIONS")
+		for _, c := range list {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", c.Email, oneLine(c.FirstName), oneLine(c.LastName), c.UUID,
+				textTime(c.CreatedAt), textTime(c.LastLoginAt), c.Sessions)
+		}
+		return w.Flush()
+	})
 }
 
 // customerJSON is a customer as `customers list --json` and `customers show --json` print it.
@@ -227,70 +221,67 @@ password hash.`, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	r, err := svc.ShowCustomer(ctx, email)
-	if err != nil {
-		return customerError(err)
-	}
-	if *asJSON {
-		out := newCustomerJSON(r.CustomerSummary)
-		out.SessionList, out.Audit = []sessionJSON{}, []auditJSON{}
-		for _, x := range r.SessionList {
-			out.SessionList = append(out.SessionList, sessionJSON{DeviceID: x.DeviceID, CreatedAt: jsonTime(x.CreatedAt),
-				LastRefreshedAt: optionalTime(x.LastRefreshedAt), ExpiresAt: jsonTime(x.ExpiresAt)})
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		r, err := svc.ShowCustomer(ctx, email)
+		if err != nil {
+			return customerError(err)
 		}
-		for _, e := range r.Audit {
-			out.Audit = append(out.Audit, newAuditJSON(e))
+		if *asJSON {
+			out := newCustomerJSON(r.CustomerSummary)
+			out.SessionList, out.Audit = []sessionJSON{}, []auditJSON{}
+			for _, x := range r.SessionList {
+				out.SessionList = append(out.SessionList, sessionJSON{DeviceID: x.DeviceID, CreatedAt: jsonTime(x.CreatedAt),
+					LastRefreshedAt: optionalTime(x.LastRefreshedAt), ExpiresAt: jsonTime(x.ExpiresAt)})
+			}
+			for _, e := range r.Audit {
+				out.Audit = append(out.Audit, newAuditJSON(e))
+			}
+			out.EmailVerified, out.HasPassword, out.Identities = &r.EmailVerified, &r.HasPassword, []identityJSON{}
+			for _, i := range r.Identities {
+				out.Identities = append(out.Identities, identityJSON{Type: i.Type, ExternalID: i.Subject, Email: i.Email,
+					LinkedAt: jsonTime(i.LinkedAt), LastUsedAt: optionalTime(i.LastUsedAt)})
+			}
+			return writeJSON(stdout, out)
 		}
-		out.EmailVerified, out.HasPassword, out.Identities = &r.EmailVerified, &r.HasPassword, []identityJSON{}
-		for _, i := range r.Identities {
-			out.Identities = append(out.Identities, identityJSON{Type: i.Type, ExternalID: i.Subject, Email: i.Email,
-				LinkedAt: jsonTime(i.LinkedAt), LastUsedAt: optionalTime(i.LastUsedAt)})
+		tel := ""
+		if r.Telephone != nil {
+			tel = oneLine(*r.Telephone)
 		}
-		return writeJSON(stdout, out)
-	}
-	tel := ""
-	if r.Telephone != nil {
-		tel = oneLine(*r.Telephone)
-	}
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(w, "email\t%s\nfirst name\t%s\nlast name\t%s\ntelephone\t%s\nuuid\t%s\ncreated\t%s\nlast login\t%s\nsessions\t%d\n",
-		r.Email, oneLine(r.FirstName), oneLine(r.LastName), tel, r.UUID, textTime(r.CreatedAt), textTime(r.LastLoginAt), r.Sessions)
-	fmt.Fprintf(w, "verified\t%s\npassword\t%s\n", yesNo(r.EmailVerified), yesNo(r.HasPassword))
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if len(r.Identities) > 0 {
-		fmt.Fprintln(stdout, "\nSocial identities:")
-		w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "TYPE\tEXTERNAL ID\tEMAIL\tLINKED\tLAST USED")
-		for _, i := range r.Identities {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", i.Type, oneLine(i.Subject), oneLine(i.Email), textTime(i.LinkedAt), textTime(i.LastUsedAt))
-		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(w, "email\t%s\nfirst name\t%s\nlast name\t%s\ntelephone\t%s\nuuid\t%s\ncreated\t%s\nlast login\t%s\nsessions\t%d\n",
+			r.Email, oneLine(r.FirstName), oneLine(r.LastName), tel, r.UUID, textTime(r.CreatedAt), textTime(r.LastLoginAt), r.Sessions)
+		fmt.Fprintf(w, "verified\t%s\npassword\t%s\n", yesNo(r.EmailVerified), yesNo(r.HasPassword))
 		if err := w.Flush(); err != nil {
 			return err
 		}
-	}
-	if len(r.SessionList) > 0 {
-		fmt.Fprintln(stdout, "\nSessions (newest first):")
-		w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "DEVICE\tSTARTED\tLAST REFRESH\tEXPIRES")
-		for _, x := range r.SessionList {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", x.DeviceID, textTime(x.CreatedAt), textTime(x.LastRefreshedAt), textTime(x.ExpiresAt))
+		if len(r.Identities) > 0 {
+			fmt.Fprintln(stdout, "\nSocial identities:")
+			w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "TYPE\tEXTERNAL ID\tEMAIL\tLINKED\tLAST USED")
+			for _, i := range r.Identities {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", i.Type, oneLine(i.Subject), oneLine(i.Email), textTime(i.LinkedAt), textTime(i.LastUsedAt))
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
 		}
-		if err := w.Flush(); err != nil {
-			return err
+		if len(r.SessionList) > 0 {
+			fmt.Fprintln(stdout, "\nSessions (newest first):")
+			w = tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "DEVICE\tSTARTED\tLAST REFRESH\tEXPIRES")
+			for _, x := range r.SessionList {
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", x.DeviceID, textTime(x.CreatedAt), textTime(x.LastRefreshedAt), textTime(x.ExpiresAt))
+			}
+			if err := w.Flush(); err != nil {
+				return err
+			}
 		}
-	}
-	if len(r.Audit) > 0 {
-		fmt.Fprintln(stdout, "\nRecent audit events (newest first):")
-		return printAudit(stdout, r.Audit)
-	}
-	return nil
+		if len(r.Audit) > 0 {
+			fmt.Fprintln(stdout, "\nRecent audit events (newest first):")
+			return printAudit(stdout, r.Audit)
+		}
+		return nil
+	})
 }
 
 func yesNo(b bool) string {
@@ -328,18 +319,15 @@ func runCustomerAction(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	n, err := act(svc, ctx, email)
-	if err != nil {
-		return customerError(err)
-	}
-	if n == 0 && name == "customers revoke" {
-		format = "no sessions of %[1]s to end\n"
-	}
-	fmt.Fprintf(stdout, format, email, n)
-	return nil
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		n, err := act(svc, ctx, email)
+		if err != nil {
+			return customerError(err)
+		}
+		if n == 0 && name == "customers revoke" {
+			format = "no sessions of %[1]s to end\n"
+		}
+		fmt.Fprintf(stdout, format, email, n)
+		return nil
+	})
 }

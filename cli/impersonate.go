@@ -36,19 +36,16 @@ operator. Give --social-redirect-url and --issuer as serve has them (the same en
 	if err := cfg.Validate(); err != nil {
 		return UsageError(fs, "%v", err)
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	link, err := svc.ImpersonateAs(ctx, *operator, email)
-	var unknown *auth.UnknownOperatorError
-	if errors.As(err, &unknown) {
-		return fmt.Errorf("%v (shopauth operators list shows them)", err)
-	}
-	if err != nil {
-		return customerError(err)
-	}
-	fmt.Fprintln(stdout, link)
-	return nil
+	return withService(ctx, *dbPath, ExistingDB, cfg, stderr, func(svc *auth.Service) error {
+		link, err := svc.ImpersonateAs(ctx, *operator, email)
+		var unknown *auth.UnknownOperatorError
+		if errors.As(err, &unknown) {
+			return fmt.Errorf("%v (shopauth operators list shows them)", err)
+		}
+		if err != nil {
+			return customerError(err)
+		}
+		fmt.Fprintln(stdout, link)
+		return nil
+	})
 }

@@ -50,37 +50,34 @@ transaction: if any row is wrong nothing is added, and each wrong row is named a
 	if err != nil {
 		return fmt.Errorf("%s: %w", files[0], err)
 	}
-	d, svc, err := openService(ctx, *dbPath, SeedDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	added, err := svc.ImportCustomers(ctx, rows)
-	if err != nil {
-		var msgs []string
-		for _, e := range unjoin(err) {
-			var rowErr *auth.RowError
-			if !errors.As(e, &rowErr) {
-				return err
+	return withService(ctx, *dbPath, SeedDB, cfg, stderr, func(svc *auth.Service) error {
+		added, err := svc.ImportCustomers(ctx, rows)
+		if err != nil {
+			var msgs []string
+			for _, e := range unjoin(err) {
+				var rowErr *auth.RowError
+				if !errors.As(e, &rowErr) {
+					return err
+				}
+				if len(msgs) == maxReportedRows {
+					msgs = append(msgs, "…")
+					break
+				}
+				msg := fmt.Sprintf("line %d: %s", lines[rowErr.Index], rowErr.Reason)
+				if rowErr.Earlier > 0 {
+					msg += fmt.Sprintf(" (by line %d)", lines[rowErr.Earlier-1])
+				}
+				msgs = append(msgs, msg)
 			}
-			if len(msgs) == maxReportedRows {
-				msgs = append(msgs, "…")
-				break
-			}
-			msg := fmt.Sprintf("line %d: %s", lines[rowErr.Index], rowErr.Reason)
-			if rowErr.Earlier > 0 {
-				msg += fmt.Sprintf(" (by line %d)", lines[rowErr.Earlier-1])
-			}
-			msgs = append(msgs, msg)
+			return fmt.Errorf("%s: nothing imported:\n%s", files[0], strings.Join(msgs, "\n"))
 		}
-		return fmt.Errorf("%s: nothing imported:\n%s", files[0], strings.Join(msgs, "\n"))
-	}
-	noun := "customers"
-	if len(added) == 1 {
-		noun = "customer"
-	}
-	fmt.Fprintf(stdout, "imported %d %s\n", len(added), noun)
-	return nil
+		noun := "customers"
+		if len(added) == 1 {
+			noun = "customer"
+		}
+		fmt.Fprintf(stdout, "imported %d %s\n", len(added), noun)
+		return nil
+	})
 }
 
 func unjoin(err error) []error {

@@ -28,35 +28,32 @@ func runKeysList(ctx context.Context, args []string, _ io.Reader, stdout, stderr
 	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "KID\tALG\tSIGNS FROM\tSTATUS")
-	for _, k := range svc.Keys() {
-		var status []string
-		if k.Refresh {
-			status = append(status, "refresh")
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "KID\tALG\tSIGNS FROM\tSTATUS")
+		for _, k := range svc.Keys() {
+			var status []string
+			if k.Refresh {
+				status = append(status, "refresh")
+			}
+			if k.Signing {
+				status = append(status, "signing")
+			}
+			if k.Pending {
+				status = append(status, "next")
+			}
+			if k.Live {
+				status = append(status, "live")
+			} else {
+				status = append(status, "retired")
+			}
+			if k.Shopsys {
+				status = append(status, "shopsys")
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339), strings.Join(status, ","))
 		}
-		if k.Signing {
-			status = append(status, "signing")
-		}
-		if k.Pending {
-			status = append(status, "next")
-		}
-		if k.Live {
-			status = append(status, "live")
-		} else {
-			status = append(status, "retired")
-		}
-		if k.Shopsys {
-			status = append(status, "shopsys")
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339), strings.Join(status, ","))
-	}
-	return w.Flush()
+		return w.Flush()
+	})
 }
 
 func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -70,30 +67,27 @@ func runKeysRotate(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if err := cfg.Validate(); err != nil {
 		return UsageError(fs, "%v", err)
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	start := auth.SignAfterPublishing
-	if *now {
-		start = auth.SignNow
-	}
-	r, err := svc.RotateKey(ctx, cfg.SigningAlgorithm, start)
-	if err != nil {
-		return err
-	}
-	k := r.Key
-	switch {
-	case r.AlreadyPending:
-		fmt.Fprintf(stdout, "a next key is already pending: %s (%s), signing from %s; no key was added (--now makes one that signs at once)\n",
-			k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
-	case *now:
-		fmt.Fprintf(stdout, "new signing key %s (%s) signs now; a running server uses it within 30 s\n", k.ID, k.Algorithm)
-	default:
-		fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
-	}
-	return nil
+	return withService(ctx, *dbPath, ExistingDB, cfg, stderr, func(svc *auth.Service) error {
+		start := auth.SignAfterPublishing
+		if *now {
+			start = auth.SignNow
+		}
+		r, err := svc.RotateKey(ctx, cfg.SigningAlgorithm, start)
+		if err != nil {
+			return err
+		}
+		k := r.Key
+		switch {
+		case r.AlreadyPending:
+			fmt.Fprintf(stdout, "a next key is already pending: %s (%s), signing from %s; no key was added (--now makes one that signs at once)\n",
+				k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
+		case *now:
+			fmt.Fprintf(stdout, "new signing key %s (%s) signs now; a running server uses it within 30 s\n", k.ID, k.Algorithm)
+		default:
+			fmt.Fprintf(stdout, "new signing key %s (%s) is published now and signs from %s\n", k.ID, k.Algorithm, k.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return nil
+	})
 }
 
 func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -113,19 +107,16 @@ func runKeysImport(ctx context.Context, args []string, _ io.Reader, stdout, stde
 	if err != nil {
 		return fmt.Errorf("%s: %w", *keyFile, err)
 	}
-	d, svc, err := openService(ctx, *dbPath, SeedDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	for _, have := range svc.Keys() {
-		if have.ID == k.ID {
-			return fmt.Errorf("key %s is already in the key ring", k.ID)
+	return withService(ctx, *dbPath, SeedDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		for _, have := range svc.Keys() {
+			if have.ID == k.ID {
+				return fmt.Errorf("key %s is already in the key ring", k.ID)
+			}
 		}
-	}
-	if err := svc.AddKey(ctx, k); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "imported Shopsys key %s (%s); it signs from now on (a running server uses it within 30 s)\n", k.ID, k.Algorithm)
-	return nil
+		if err := svc.AddKey(ctx, k); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "imported Shopsys key %s (%s); it signs from now on (a running server uses it within 30 s)\n", k.ID, k.Algorithm)
+		return nil
+	})
 }

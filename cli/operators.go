@@ -55,22 +55,19 @@ printed as localhost, which is the passkeys' relying party. Give the same --admi
 	if err != nil {
 		return UsageError(fs, "%v", err)
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	e, err := svc.AddConsoleOperator(ctx, positional[0])
-	if err != nil {
-		return err
-	}
-	verb := "operator " + e.Operator.Name + " added"
-	if !e.Created {
-		verb = "operator " + e.Operator.Name + " exists: this link adds a passkey"
-	}
-	fmt.Fprintf(stdout, "%s; enrolment link (one use, until %s):\n%s#enrol=%s\n", verb,
-		e.ExpiresAt.Local().Format("15:04 MST"), base, e.Secret)
-	return nil
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		e, err := svc.AddConsoleOperator(ctx, positional[0])
+		if err != nil {
+			return err
+		}
+		verb := "operator " + e.Operator.Name + " added"
+		if !e.Created {
+			verb = "operator " + e.Operator.Name + " exists: this link adds a passkey"
+		}
+		fmt.Fprintf(stdout, "%s; enrolment link (one use, until %s):\n%s#enrol=%s\n", verb,
+			e.ExpiresAt.Local().Format("15:04 MST"), base, e.Secret)
+		return nil
+	})
 }
 
 func runOperatorsList(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
@@ -78,33 +75,30 @@ func runOperatorsList(ctx context.Context, args []string, _ io.Reader, stdout, s
 	if err := ParseFlagsNoArgs(fs, args); err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	list, err := svc.ConsoleOperators(ctx)
-	if err != nil {
-		return err
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(stdout, "no operators: shopauth operators add NAME --admin-addr HOST:PORT")
-		return nil
-	}
-	now := time.Now()
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPASSKEYS\tLAST LOGIN\tENROLMENT LINK\tADDED")
-	for _, o := range list {
-		link := "-"
-		if o.EnrolHash != nil {
-			link = "expired"
-			if now.Before(o.EnrolExpiresAt) {
-				link = "pending until " + o.EnrolExpiresAt.Local().Format("15:04")
-			}
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		list, err := svc.ConsoleOperators(ctx)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", o.Name, o.Passkeys, formatWhen(o.LastLoginAt), link, formatWhen(o.CreatedAt))
-	}
-	return tw.Flush()
+		if len(list) == 0 {
+			fmt.Fprintln(stdout, "no operators: shopauth operators add NAME --admin-addr HOST:PORT")
+			return nil
+		}
+		now := time.Now()
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tPASSKEYS\tLAST LOGIN\tENROLMENT LINK\tADDED")
+		for _, o := range list {
+			link := "-"
+			if o.EnrolHash != nil {
+				link = "expired"
+				if now.Before(o.EnrolExpiresAt) {
+					link = "pending until " + o.EnrolExpiresAt.Local().Format("15:04")
+				}
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\n", o.Name, o.Passkeys, formatWhen(o.LastLoginAt), link, formatWhen(o.CreatedAt))
+		}
+		return tw.Flush()
+	})
 }
 
 func formatWhen(t time.Time) string {
@@ -127,20 +121,17 @@ The audit log keeps their name on what they did, and records each customer sessi
 	if len(positional) != 1 || strings.TrimSpace(positional[0]) == "" {
 		return UsageError(fs, "name one operator NAME")
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	r, err := svc.RemoveConsoleOperator(ctx, positional[0])
-	var unknown *auth.UnknownOperatorError
-	if errors.As(err, &unknown) {
-		return fmt.Errorf("%v (shopauth operators list shows them)", err)
-	}
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "operator %s removed; %d console sessions ended; %d customer sessions opened as them ended; %d unused \"log in as\" codes dropped\n",
-		positional[0], r.ConsoleSessions, r.CustomerSessions, r.HandOffs)
-	return nil
+	return withService(ctx, *dbPath, ExistingDB, auth.DefaultConfig(), stderr, func(svc *auth.Service) error {
+		r, err := svc.RemoveConsoleOperator(ctx, positional[0])
+		var unknown *auth.UnknownOperatorError
+		if errors.As(err, &unknown) {
+			return fmt.Errorf("%v (shopauth operators list shows them)", err)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "operator %s removed; %d console sessions ended; %d customer sessions opened as them ended; %d unused \"log in as\" codes dropped\n",
+			positional[0], r.ConsoleSessions, r.CustomerSessions, r.HandOffs)
+		return nil
+	})
 }

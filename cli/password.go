@@ -82,15 +82,12 @@ and every device logs in again. Audited. printf '%s\n' "$PASSWORD" | shopauth cu
 	if err != nil {
 		return err
 	}
-	d, svc, err := openService(ctx, *dbPath, ExistingDB, cfg, stderr)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	n, err := svc.SetPassword(ctx, email, password)
-	if err != nil {
-		return customerError(err)
-	}
-	fmt.Fprintf(stdout, "password of %s set; %d sessions ended\n", email, n)
-	return nil
+	return withService(ctx, *dbPath, ExistingDB, cfg, stderr, func(svc *auth.Service) error {
+		n, err := svc.SetPassword(ctx, email, password)
+		if err != nil {
+			return customerError(err)
+		}
+		fmt.Fprintf(stdout, "password of %s set; %d sessions ended\n", email, n)
+		return nil
+	})
 }
