@@ -72,17 +72,6 @@ func TestBackupWhileServing(t *testing.T) {
 	refresh(t, r.URL(), kept.RefreshToken).Token(t, "RefreshTokens")
 }
 
-// seedCustomer creates the database at path (if missing) with one customer whose password is
-// "correct horse", as an operator seeding a shop would.
-func seedCustomer(t *testing.T, path, email string) {
-	t.Helper()
-	code, _, stderr := runArgs(t, "correct horse\n", "customers", "add", "--db", path,
-		"--email", email, "--first-name", "Seed", "--last-name", "Customer")
-	if code != 0 {
-		t.Fatalf("customers add %s: exit %d\n%s", email, code, stderr)
-	}
-}
-
 // TestServeSaysItCreatedTheDatabase: serve creates a missing database, as the seeding commands
 // do, and says so once: one warning line (two landings once made it say so twice, a shouted
 // warning and an info line).
@@ -106,7 +95,7 @@ func TestServeSaysItCreatedTheDatabase(t *testing.T) {
 // TestGlobalFlagsBeforeTheCommand: --db works before the command as after it.
 func TestGlobalFlagsBeforeTheCommand(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shop.db")
-	seedCustomer(t, path, "before@example.com")
+	testkit.SeedCustomer(t, runArgs, path, "before@example.com")
 	missing := filepath.Join(t.TempDir(), "missing.db")
 	backup := filepath.Join(t.TempDir(), "b.db")
 	tests := []struct {

@@ -5,12 +5,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"shopauth/internal/testkit"
 )
 
 func TestBackupMistakes(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "shop.db")
-	seedCustomer(t, dbPath, "anna@shop.cz")
+	testkit.SeedCustomer(t, runArgs, dbPath, "anna@shop.cz")
 	tests := []struct {
 		name, file, want string
 	}{

@@ -24,17 +24,6 @@ func openTestService(t *testing.T, path string) (db.Store, *auth.Service) {
 	return d, svc
 }
 
-// seedCustomer creates the database at path (if missing) with one customer whose password is
-// "correct horse", as an operator seeding a shop would.
-func seedCustomer(t *testing.T, path, email string) {
-	t.Helper()
-	code, _, stderr := runArgs(t, "correct horse\n", "customers", "add", "--db", path,
-		"--email", email, "--first-name", "Seed", "--last-name", "Customer")
-	if code != 0 {
-		t.Fatalf("customers add %s: exit %d\n%s", email, code, stderr)
-	}
-}
-
 func TestCommandsHelpAndMistakes(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "shop.db")
 	t.Setenv("SHOPAUTH_DB", dbPath)

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"shopauth/internal/testkit"
 )
 
 func TestCustomersAdd(t *testing.T) {
@@ -45,7 +47,7 @@ func TestCustomersAdd(t *testing.T) {
 func TestCustomersMistakes(t *testing.T) {
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "shop.db")
-	seedCustomer(t, dbPath, "anna@shop.cz")
+	testkit.SeedCustomer(t, runArgs, dbPath, "anna@shop.cz")
 	tests := []struct {
 		name     string
 		stdin    string

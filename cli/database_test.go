@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"shopauth/internal/testkit"
 )
 
 // TestMissingDatabase: only the commands that seed a shop create a missing SQLite file (and say
@@ -80,7 +82,7 @@ func TestDBCopyMissingDatabase(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a refused copy left %v behind", entries)
 	}
-	seedCustomer(t, src, "anna@shop.cz")
+	testkit.SeedCustomer(t, runArgs, src, "anna@shop.cz")
 	code, _, stderr = runArgs(t, "", "db", "copy", "--from", src, "--to", dst)
 	if code != 0 || !strings.Contains(stderr, "created a new database "+dst) {
 		t.Errorf("missing destination: exit %d, want 0 and a word about creating it\n%s", code, stderr)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"shopauth/auth"
+	"shopauth/internal/testkit"
 )
 
 func TestKeysCommands(t *testing.T) {
@@ -21,7 +22,7 @@ func TestKeysCommands(t *testing.T) {
 	keys := func(args ...string) (int, string, string) {
 		return runArgs(t, "", append(append([]string{"keys"}, args...), "--db", dbPath)...)
 	}
-	seedCustomer(t, dbPath, "seed@shop.cz")
+	testkit.SeedCustomer(t, runArgs, dbPath, "seed@shop.cz")
 	code, list, stderr := keys("list")
 	// A new database gets an RS256 signing key and a refresh key (HS256, listed, never published).
 	if code != 0 || strings.Count(list, "\n") != 3 ||

@@ -6,13 +6,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"shopauth/internal/testkit"
 )
 
 // TestOperatorsRemoveEndsLoginAs: operators remove says how many console sessions, customer
 // sessions opened as the operator and unused "log in as" codes it ended; a second remove exits 1.
 func TestOperatorsRemoveEndsLoginAs(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "shop.db")
-	seedCustomer(t, dbPath, "jana@shop.cz")
+	testkit.SeedCustomer(t, runArgs, dbPath, "jana@shop.cz")
 	if code, _, stderr := runArgs(t, "", "operators", "add", "ana", "--admin-addr", "127.0.0.1:9000", "--db", dbPath); code != 0 {
 		t.Fatalf("operators add: exit %d\n%s", code, stderr)
 	}

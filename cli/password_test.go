@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"shopauth/internal/testkit"
 )
 
 // endless is a standard input that never ends (a 200 MB file piped in by mistake), counting what
@@ -31,7 +33,7 @@ func (e *endless) Read(p []byte) (int, error) {
 // first line after reading at most a few KiB, instead of the whole input.
 func TestPasswordFromStandardInputIsBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shop.db")
-	seedCustomer(t, path, "anna@shop.cz")
+	testkit.SeedCustomer(t, runArgs, path, "anna@shop.cz")
 	for _, cmd := range [][]string{{"customers", "set-password", "anna@shop.cz"},
 		{"customers", "add", "--email", "bert@shop.cz", "--first-name", "B", "--last-name", "C"}} {
 		in := &endless{}
@@ -131,7 +133,7 @@ func (s *screen) waitFor(text string, count int) bool {
 // two different answers change nothing.
 func TestPasswordOnATerminal(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "shop.db")
-	seedCustomer(t, path, "anna@shop.cz")
+	testkit.SeedCustomer(t, runArgs, path, "anna@shop.cz")
 	for _, tt := range []struct {
 		name          string
 		first, second string
