@@ -292,7 +292,7 @@ func (m *Main) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("schema: %w", err)
 	}
-	cfg := web.Config{Service: m.Service, Schema: schema, Cost: meter, Logger: m.Log, CORSOrigins: m.CORSOrigins,
+	cfg := web.Config{Service: m.Service, Schema: schema, Cost: meter, Refresh: m.Service.Refresh, Logger: m.Log, CORSOrigins: m.CORSOrigins,
 		TrustedProxies: m.TrustedProxies, NoGraphiQL: !m.GraphiQL, Social: m.Service}
 	if m.Metrics || m.MetricsAddr != "" {
 		metrics := web.NewMetrics(func(ctx context.Context) (int, error) {

@@ -60,6 +60,8 @@ export SHOPAUTH_ARTIFACTS="${SHOPAUTH_ARTIFACTS:-$PWD/artifacts}"
 go test -race -count=1 -timeout 20m ./...
 # The cost weighing must read every document graphql-go reads: fuzz that property for a bounded time.
 go test -run '^$' -fuzz '^FuzzMeasure$' -fuzztime 20s ./web/cost
+# A prepared RefreshTokens document must be answered as graphql-go answers it: the same property.
+go test -run '^$' -fuzz '^FuzzPreparedRefresh$' -fuzztime 20s ./web
 echo "test.sh: GraphiQL screenshots at $SHOPAUTH_ARTIFACTS/graphiql.png, graphiql-session.png and graphiql-tabs.png"
 echo "test.sh: account page screenshot at $SHOPAUTH_ARTIFACTS/account.png"
 echo "test.sh: account page social login screenshot at $SHOPAUTH_ARTIFACTS/account-social.png"

@@ -20,17 +20,27 @@ func QueriesOnly(ctx context.Context) (_ context.Context, refused func() bool) {
 }
 
 // mutationGuard is the schema's tracer. graphql-go asks it for each field's context just before
-// the field resolves, and skips the resolver when that context is already cancelled.
+// the field resolves, and skips the resolver when that context is already cancelled. It refuses
+// a mutation's fields in a GET, and every root field but RefreshTokens in a context from
+// WithRefreshOutcome.
 type mutationGuard struct{ noop.Tracer }
 
-func (mutationGuard) TraceField(ctx context.Context, _, typeName, _ string, _ bool, _ map[string]any) (context.Context, func(*errors.QueryError)) {
+func (mutationGuard) TraceField(ctx context.Context, _, typeName, fieldName string, _ bool, _ map[string]any) (context.Context, func(*errors.QueryError)) {
+	if o := refreshOutcome(ctx); o != nil && (typeName == "Query" || typeName == "Mutation") && !(typeName == "Mutation" && fieldName == "RefreshTokens") {
+		o.others.Add(1)
+		return cancelled(ctx), func(*errors.QueryError) {}
+	}
 	if typeName == "Mutation" {
 		if refused, ok := ctx.Value(queriesOnlyKey{}).(*atomic.Bool); ok {
 			refused.Store(true)
-			ctx, cancel := context.WithCancel(ctx)
-			cancel()
-			return ctx, func(*errors.QueryError) {}
+			return cancelled(ctx), func(*errors.QueryError) {}
 		}
 	}
 	return ctx, func(*errors.QueryError) {}
+}
+
+func cancelled(ctx context.Context) context.Context {
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	return ctx
 }

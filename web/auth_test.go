@@ -52,7 +52,8 @@ func newServer(t testing.TB, options ...func(*web.Config)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := web.Config{Service: svc, Schema: schema, Cost: mustMeter(t, schema, resolvers.ListWeights(auth.DefaultConfig())), Logger: log}
+	cfg := web.Config{Service: svc, Schema: schema, Cost: mustMeter(t, schema, resolvers.ListWeights(auth.DefaultConfig())),
+		Refresh: svc.Refresh, Logger: log} // as main.go builds it: prepared RefreshTokens documents
 	for _, o := range options {
 		o(&cfg)
 	}

@@ -36,6 +36,8 @@ type graphQLLimits struct {
 	timeout time.Duration
 	meter   *cost.Meter // weighs each document against the schema
 	workers *workers    // run the executions
+	// prepared, when set, answers RefreshTokens documents seen before (WithPreparedRefresh).
+	prepared *prepared
 }
 
 // userCodes of the answers this file gives (beyond the contract's table, so listed in docs/security.md).
@@ -79,21 +81,16 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 	defer cancel()
 	// Aliases let one request ask for many password checks: a few, and the rest are refused.
 	ctx = auth.NewContextWithCheckBudget(ctx, auth.MaxPasswordChecksPerRequest)
-	done := make(chan *graphql.Response, 1)
-	l.workers.run(func() {
-		// graphql-go recovers what panics in a resolver, but not what panics while it parses a
-		// description or decodes a variable's default, and a panic here would end the process.
-		defer func() {
-			if v := recover(); v != nil {
-				done <- &graphql.Response{Errors: []*gqlerrors.QueryError{{Message: "syntax error: the query has a description or value that cannot be decoded"}}}
-			}
-		}()
-		done <- schema.Exec(ctx, p.Query, p.OperationName, p.Variables)
-	})
 	var resp *graphql.Response
-	select {
-	case resp = <-done:
-	case <-ctx.Done():
+	if doc := l.preparedDoc(schema, p); doc != nil {
+		var body []byte
+		if resp, body = l.refresh(ctx, schema, p, doc); body != nil {
+			return http.StatusOK, body
+		}
+	} else {
+		resp = l.exec(ctx, schema, p)
+	}
+	if resp == nil {
 		if ctx.Err() == context.DeadlineExceeded {
 			return http.StatusOK, codedErrorBody(fmt.Sprintf("The request ran longer than %v and was stopped.", l.timeout), codeTimeout, true)
 		}
@@ -125,6 +122,68 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 		status = notExecuted
 	}
 	return status, body
+}
+
+// exec runs the document on a worker; resp is nil when ctx ends first.
+func (l graphQLLimits) exec(ctx context.Context, schema *graphql.Schema, p graphqlParams) (resp *graphql.Response) {
+	done := make(chan *graphql.Response, 1)
+	l.workers.run(func() {
+		// graphql-go recovers what panics in a resolver, but not what panics while it parses a
+		// description or decodes a variable's default, and a panic here would end the process.
+		defer func() {
+			if v := recover(); v != nil {
+				done <- &graphql.Response{Errors: []*gqlerrors.QueryError{{Message: "syntax error: the query has a description or value that cannot be decoded"}}}
+			}
+		}()
+		done <- schema.Exec(ctx, p.Query, p.OperationName, p.variables())
+	})
+	select {
+	case resp = <-done:
+		return resp
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// preparedDoc is the kept answer of a RefreshTokens document seen before (prepared.go), or nil.
+func (l graphQLLimits) preparedDoc(schema *graphql.Schema, p graphqlParams) *preparedDoc {
+	if l.prepared == nil || !p.refreshable {
+		return nil
+	}
+	return l.prepared.lookup(schema, p)
+}
+
+// refresh answers a prepared document: it calls Refresh on a worker and writes the kept answer
+// around the new tokens (body), or has graphql-go answer from what Refresh gave (resp). Both are
+// nil when ctx ends first.
+func (l graphQLLimits) refresh(ctx context.Context, schema *graphql.Schema, p graphqlParams, doc *preparedDoc) (*graphql.Response, []byte) {
+	type outcome struct {
+		pair   auth.TokenPair
+		err    error
+		panicV any
+	}
+	done := make(chan outcome, 1)
+	l.workers.run(func() {
+		var o outcome
+		defer func() {
+			o.panicV = recover() // graphql-go recovers it below, as from its own resolver
+			done <- o
+		}()
+		o.pair, o.err = l.prepared.refresh(ctx, p.refresh.token)
+	})
+	var o outcome
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		return nil, nil
+	}
+	if o.err == nil && o.panicV == nil {
+		if body, ok := doc.answer(o.pair); ok {
+			return nil, body
+		}
+	}
+	ctx, _ = resolvers.WithRefreshOutcome(ctx, p.refresh.token, o.pair, o.err, o.panicV)
+	return l.exec(ctx, schema, p), nil
 }
 
 // RetryAfterSeconds is the Retry-After of a 503 answered while the database is out of reach.

@@ -37,6 +37,17 @@ type graphqlParams struct {
 	Query         string
 	OperationName string
 	Variables     map[string]any
+	// refresh holds the variables instead, when they are a refresh token's alone (POST only).
+	refresh     refreshVariables
+	refreshable bool
+}
+
+// variables are the request's variables as graphql-go takes them.
+func (p graphqlParams) variables() map[string]any {
+	if p.refreshable {
+		return p.refresh.decoded(p.refresh.token)
+	}
+	return p.Variables
 }
 
 // GraphQLHandler serves GraphQL over HTTP (POST with a JSON body, GET for queries), following
@@ -153,7 +164,7 @@ func decodePost(w http.ResponseWriter, r *http.Request) (graphqlParams, int, str
 			return p, http.StatusBadRequest, "The request body must be a JSON object."
 		}
 	}
-	return decodeParams(func(name string) (json.RawMessage, bool) { v, ok := raw[name]; return v, ok })
+	return decodeParams(func(name string) (json.RawMessage, bool) { v, ok := raw[name]; return v, ok }, true)
 }
 
 func decodeGet(r *http.Request) (graphqlParams, int, string) {
@@ -168,12 +179,13 @@ func decodeGet(r *http.Request) (graphqlParams, int, string) {
 			return b, true
 		}
 		return json.RawMessage(v), true
-	})
+	}, false)
 }
 
 // decodeParams checks each parameter's JSON type: query a string, operationName a string or
-// null, variables and extensions objects or null.
-func decodeParams(get func(string) (json.RawMessage, bool)) (graphqlParams, int, string) {
+// null, variables and extensions objects or null. Variables that hold a refresh token alone are
+// kept as such when prepared (a POST): they may not need decoding at all.
+func decodeParams(get func(string) (json.RawMessage, bool), prepared bool) (graphqlParams, int, string) {
 	var p graphqlParams
 	raw, ok := get("query")
 	if !ok {
@@ -191,7 +203,10 @@ func decodeParams(get func(string) (json.RawMessage, bool)) (graphqlParams, int,
 		}
 	}
 	if raw, ok := get("variables"); ok && !isNull(raw) {
-		if json.Unmarshal(raw, &p.Variables) != nil || p.Variables == nil {
+		if prepared {
+			p.refresh, p.refreshable = readRefreshVariables(raw)
+		}
+		if !p.refreshable && (json.Unmarshal(raw, &p.Variables) != nil || p.Variables == nil) {
 			return p, http.StatusBadRequest, "The variables parameter must be an object or null."
 		}
 	}

@@ -49,7 +49,10 @@ type Config struct {
 	Service Service
 	Schema  *graphql.Schema
 	// Cost weighs each document against Schema: cost.NewMeter(Schema, resolvers.ListWeights(…)).
-	Cost        *cost.Meter
+	Cost *cost.Meter
+	// Refresh, when set, answers a RefreshTokens document seen before without running it through
+	// graphql-go again (WithPreparedRefresh). It must be the Refresh that Schema's resolvers call.
+	Refresh     func(ctx context.Context, token string) (auth.TokenPair, error)
 	Logger      *slog.Logger
 	CORSOrigins []string
 	// TrustedProxies are the peers whose X-Forwarded-For names the client (--trusted-proxies).
@@ -70,7 +73,11 @@ func NewHandler(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	api := WithPrincipal(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema, cfg.Cost))
+	var opts []GraphQLOption
+	if cfg.Refresh != nil {
+		opts = append(opts, WithPreparedRefresh(cfg.Refresh))
+	}
+	api := WithPrincipal(cfg.Service, cfg.Logger, GraphQLHandler(cfg.Schema, cfg.Cost, opts...))
 	mux := http.NewServeMux()
 	var page http.Handler
 	if !cfg.NoGraphiQL {
