@@ -16,6 +16,12 @@ func objectMembers(body []byte) (members map[string]json.RawMessage, ok bool) {
 	if !json.Valid(body) {
 		return nil, false
 	}
+	return validMembers(body)
+}
+
+// validMembers is objectMembers of a value known to be valid JSON: one of the members
+// objectMembers returned, or a json.RawMessage that json.Unmarshal filled.
+func validMembers(body []byte) (members map[string]json.RawMessage, ok bool) {
 	i := skipSpace(body, 0)
 	if i == len(body) || body[i] != '{' {
 		return nil, false

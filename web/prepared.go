@@ -64,9 +64,9 @@ type refreshVariables struct {
 }
 
 // readRefreshVariables recognises variables of a refresh shape, as json.Unmarshal into a
-// map[string]any reads them. raw must be a JSON object.
+// map[string]any reads them. raw must be valid JSON (a member of a request body already checked).
 func readRefreshVariables(raw json.RawMessage) (refreshVariables, bool) {
-	members, ok := objectMembers(raw)
+	members, ok := validMembers(raw)
 	if !ok || len(members) != 1 {
 		return refreshVariables{}, false
 	}
@@ -74,7 +74,7 @@ func readRefreshVariables(raw json.RawMessage) (refreshVariables, bool) {
 		if token, ok := jsonString(value); ok {
 			return refreshVariables{refreshShape{name: name}, token}, true
 		}
-		input, ok := objectMembers(value)
+		input, ok := validMembers(value)
 		if !ok || len(input) != 1 {
 			return refreshVariables{}, false
 		}
@@ -214,10 +214,16 @@ func (d *preparedDoc) token(i int, pair auth.TokenPair) string {
 // plainToken reports whether s is written in JSON as it is (a JWT is: base64url and dots).
 func plainToken(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' || c == '/' || c == '=') {
+		if !tokenByte[s[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+var tokenByte = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/=") {
+		t[c] = true
+	}
+	return t
+}()
