@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -106,9 +107,11 @@ func (s *Service) verifyHS256(k *ringKey, raw string) (refreshClaims, error) {
 	if err != nil {
 		return c, refuse(refusalMalformed, errors.New("parse: payload is not canonical base64url"))
 	}
-	var w refreshWire
-	if err := json.Unmarshal(payload, &w); err != nil {
-		return c, refuse(refusalMalformed, fmt.Errorf("claims: %w", err))
+	w, ok := readRefreshPayload(payload)
+	if !ok {
+		if err := json.Unmarshal(payload, &w); err != nil {
+			return c, refuse(refusalMalformed, fmt.Errorf("claims: %w", err))
+		}
 	}
 	if err := checkClaims(w.claims(), refreshToken, s.cfg.Issuer, s.Now(), s.cfg.ClockLeeway); err != nil {
 		return c, err
@@ -137,4 +140,76 @@ func (w *refreshWire) claims() tokenClaims {
 		}
 	}
 	return c
+}
+
+// readRefreshPayload reads a payload laid out as refreshPayload writes it, the claims in its
+// order, each string plain printable ASCII, each number an integer: what json.Unmarshal would
+// read into a refreshWire, without its reflection (a sixth of verifying a refresh token). ok is
+// false for any other payload (an earlier release's, say), which json.Unmarshal then reads.
+func readRefreshPayload(p []byte) (w refreshWire, ok bool) {
+	r := payloadReader{p: p}
+	iss, aud := r.str(`{"iss":`), r.str(`,"aud":`)
+	iat, exp := r.num(`,"iat":`), r.num(`,"exp":`)
+	w.UUID, w.SecretChain, w.DeviceID = r.str(`,"uuid":`), r.str(`,"secretChain":`), r.str(`,"deviceId":`)
+	if !r.literal(`}`) || len(r.p) != 0 {
+		return refreshWire{}, false
+	}
+	w.Iss, w.Aud, w.Iat, w.Exp = &iss, &aud, &iat, &exp
+	return w, true
+}
+
+// payloadReader reads a payload from the front; once a read fails, every later one does.
+type payloadReader struct {
+	p      []byte
+	failed bool
+}
+
+func (r *payloadReader) literal(s string) bool {
+	if r.failed || len(r.p) < len(s) || string(r.p[:len(s)]) != s {
+		r.failed = true
+		return false
+	}
+	r.p = r.p[len(s):]
+	return true
+}
+
+// str reads the member name, then a string of printable ASCII other than " and \.
+func (r *payloadReader) str(name string) string {
+	if !r.literal(name + `"`) {
+		return ""
+	}
+	for i, c := range r.p {
+		if c == '"' {
+			s := string(r.p[:i])
+			r.p = r.p[i+1:]
+			return s
+		}
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			break
+		}
+	}
+	r.failed = true
+	return ""
+}
+
+// num reads the member name, then an integer as JSON writes it (no sign but -, no leading 0).
+func (r *payloadReader) num(name string) int64 {
+	if !r.literal(name) {
+		return 0
+	}
+	end := 0
+	if end < len(r.p) && r.p[end] == '-' {
+		end++
+	}
+	digits := end
+	for end < len(r.p) && '0' <= r.p[end] && r.p[end] <= '9' {
+		end++
+	}
+	n, err := strconv.ParseInt(string(r.p[:end]), 10, 64)
+	if err != nil || end == digits || (r.p[digits] == '0' && end > digits+1) {
+		r.failed = true
+		return 0
+	}
+	r.p = r.p[end:]
+	return n
 }
