@@ -82,7 +82,7 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 	// Aliases let one request ask for many password checks: a few, and the rest are refused.
 	ctx = auth.NewContextWithCheckBudget(ctx, auth.MaxPasswordChecksPerRequest)
 	var resp *graphql.Response
-	if doc := l.preparedDoc(schema, p); doc != nil {
+	if doc := l.preparedDoc(schema, p, c); doc != nil {
 		var body []byte
 		if resp, body = l.refresh(ctx, schema, p, doc); body != nil {
 			return http.StatusOK, body
@@ -146,21 +146,22 @@ func (l graphQLLimits) exec(ctx context.Context, schema *graphql.Schema, p graph
 }
 
 // preparedDoc is the kept answer of a RefreshTokens document seen before (prepared.go), or nil.
-func (l graphQLLimits) preparedDoc(schema *graphql.Schema, p graphqlParams) *preparedDoc {
+func (l graphQLLimits) preparedDoc(schema *graphql.Schema, p graphqlParams, c cost.Figures) *preparedDoc {
 	if l.prepared == nil || !p.refreshable {
 		return nil
 	}
-	return l.prepared.lookup(schema, p)
+	return l.prepared.lookup(schema, p, c)
 }
 
 // refresh answers a prepared document: it calls Refresh on a worker and writes the kept answer
 // around the new tokens (body), or has graphql-go answer from what Refresh gave (resp). Both are
-// nil when ctx ends first.
+// nil when ctx ends first; Refresh is not called at all for a request whose ctx has already ended.
 func (l graphQLLimits) refresh(ctx context.Context, schema *graphql.Schema, p graphqlParams, doc *preparedDoc) (*graphql.Response, []byte) {
 	type outcome struct {
-		pair   auth.TokenPair
-		err    error
-		panicV any
+		pair    auth.TokenPair
+		err     error
+		panicV  any
+		skipped bool // ctx had ended: Refresh was not called
 	}
 	done := make(chan outcome, 1)
 	l.workers.run(func() {
@@ -169,11 +170,18 @@ func (l graphQLLimits) refresh(ctx context.Context, schema *graphql.Schema, p gr
 			o.panicV = recover() // graphql-go recovers it below, as from its own resolver
 			done <- o
 		}()
+		if ctx.Err() != nil {
+			o.skipped = true // graphql-go calls no resolver then either
+			return
+		}
 		o.pair, o.err = l.prepared.refresh(ctx, p.refresh.token)
 	})
 	var o outcome
 	select {
 	case o = <-done:
+		if o.skipped {
+			return nil, nil
+		}
 	case <-ctx.Done():
 		return nil, nil
 	}

@@ -11,6 +11,7 @@ import (
 
 	"shopauth/auth"
 	"shopauth/resolvers"
+	"shopauth/web/cost"
 )
 
 // A storefront refreshes with one document, again and again, and graphql-go parses, validates and
@@ -26,15 +27,19 @@ import (
 // WithPreparedRefresh answers RefreshTokens documents seen before by calling refresh directly. It
 // must be the Refresh the schema's resolvers call.
 func WithPreparedRefresh(refresh func(ctx context.Context, token string) (auth.TokenPair, error)) GraphQLOption {
-	return func(l *graphQLLimits) {
-		l.prepared = &prepared{refresh: refresh, docs: map[preparedKey]*preparedDoc{}}
-	}
+	pr := &prepared{refresh: refresh, docs: map[preparedKey]*preparedDoc{}}
+	return func(l *graphQLLimits) { l.prepared = pr }
 }
 
-// The documents remembered: as many as the cost meter remembers, of at most its size.
+// The documents remembered: as many as the cost meter remembers, each key (the document, the
+// operation name and the variable's name) of at most its size. Only a small document is learnt:
+// the storefront's has 3 field selections, and learning one costs a second run of graphql-go,
+// which a client sending a new document each time must not be able to make expensive.
 const (
-	preparedDocs     = 256
-	preparedDocBytes = 4 << 10
+	preparedDocs          = 256
+	preparedKeyBytes      = 4 << 10
+	preparedMaxSelections = 16
+	preparedMaxCost       = 64
 )
 
 type prepared struct {
@@ -111,9 +116,11 @@ type preparedDoc struct {
 	access []bool
 }
 
-// lookup returns the document's kept answer, learning it the first time.
-func (pr *prepared) lookup(schema *graphql.Schema, p graphqlParams) *preparedDoc {
-	if len(p.Query) > preparedDocBytes || !strings.Contains(p.Query, "RefreshTokens") {
+// lookup returns the document's kept answer, learning it the first time. c is the document's
+// weight (cost.Meter).
+func (pr *prepared) lookup(schema *graphql.Schema, p graphqlParams, c cost.Figures) *preparedDoc {
+	if len(p.Query)+len(p.OperationName)+len(p.refresh.name) > preparedKeyBytes ||
+		c.Selections > preparedMaxSelections || c.Cost > preparedMaxCost || !strings.Contains(p.Query, "RefreshTokens") {
 		return nil
 	}
 	key := preparedKey{p.Query, p.OperationName, p.refresh.refreshShape}

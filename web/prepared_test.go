@@ -135,6 +135,12 @@ var preparedDocuments = []struct {
 // newPreparedPair is the GraphQL handler with and without prepared documents, over one schema
 // whose resolvers call svc.
 func newPreparedPair(t *testing.T, svc *scriptedService, timeout time.Duration) (plain, prepared http.Handler) {
+	plain, prepared, _ = newPreparedPairAndCache(t, svc, timeout)
+	return plain, prepared
+}
+
+// newPreparedPairAndCache is newPreparedPair, and the prepared handler's remembered documents.
+func newPreparedPairAndCache(t *testing.T, svc *scriptedService, timeout time.Duration) (plain, prepared http.Handler, cache *prepared) {
 	t.Helper()
 	sdl, err := os.ReadFile("../schema.graphql")
 	if err != nil {
@@ -148,8 +154,18 @@ func newPreparedPair(t *testing.T, svc *scriptedService, timeout time.Duration) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	opt := WithPreparedRefresh(svc.Refresh)
+	var l graphQLLimits
+	opt(&l)
 	return GraphQLHandler(schema, meter, WithRequestTimeout(timeout)),
-		GraphQLHandler(schema, meter, WithRequestTimeout(timeout), WithPreparedRefresh(svc.Refresh))
+		GraphQLHandler(schema, meter, WithRequestTimeout(timeout), opt), l.prepared
+}
+
+// learnt counts the documents cache remembers, kept or not.
+func (pr *prepared) learnt() int {
+	pr.mu.RLock()
+	defer pr.mu.RUnlock()
+	return len(pr.docs)
 }
 
 type answer struct {
@@ -268,4 +284,67 @@ func FuzzPreparedRefresh(f *testing.F) {
 			}
 		}
 	})
+}
+
+// What a client may make the prepared handler remember or learn is bounded: a large operation
+// name or variable name is not kept (each could be a megabyte), and a document is learnt only when
+// it is small (a second run of graphql-go for every new document must stay cheap).
+func TestPreparedLearnsOnlySmallThings(t *testing.T) {
+	big := strings.Repeat("x", 64<<10)
+	aliases := ""
+	for i := range preparedMaxSelections {
+		aliases += fmt.Sprintf(" a%d: accessToken", i)
+	}
+	storefront := preparedDocuments[1].query
+	for _, tc := range []struct {
+		name, query, operationName, variables string
+		kept                                  bool
+	}{
+		{"the storefront's document", storefront, "", `{"t":"t1"}`, true},
+		{"a large operation name", storefront, big, `{"t":"t2"}`, false},
+		{"a large variable name", strings.ReplaceAll(storefront, "$t", "$"+big), "", `{"` + big + `":"t3"}`, false},
+		{"too many selections", `mutation($t: String!) { RefreshTokens(input: {refreshToken: $t}) {` + aliases + ` } }`, "", `{"t":"t4"}`, false},
+		{"introspection behind a comment", `query($t: String!) { __type(name: $t) { name } a: __schema { types { name fields { name args { name } } } } } # RefreshTokens`, "", `{"t":"t5"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := &scriptedService{outcome: refreshOutcomes["new pair"]}
+			plain, prepared, cache := newPreparedPairAndCache(t, svc, RequestTimeout)
+			for i := range 2 {
+				want := ask(plain, http.MethodPost, tc.query, tc.operationName, tc.variables, "")
+				if got := ask(prepared, http.MethodPost, tc.query, tc.operationName, tc.variables, ""); got != want {
+					t.Fatalf("request %d:\n prepared   %+v\n graphql-go %+v", i+1, got, want)
+				}
+			}
+			if n, want := cache.learnt(), map[bool]int{true: 1, false: 0}[tc.kept]; n != want {
+				t.Fatalf("%d documents remembered, want %d", n, want)
+			}
+		})
+	}
+}
+
+// A request whose context has ended before it runs makes no Refresh, as graphql-go calls no
+// resolver then.
+func TestPreparedRefreshNotCalledOnceCancelled(t *testing.T) {
+	svc := &scriptedService{outcome: refreshOutcomes["new pair"]}
+	plain, prepared := newPreparedPair(t, svc, RequestTimeout)
+	doc := preparedDocuments[0]
+	ask(prepared, http.MethodPost, doc.query, "", doc.variables, "") // learnt
+	before := svc.counts()[0]
+	var answers []answer
+	for _, h := range []http.Handler{plain, prepared} {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		body, _ := json.Marshal(map[string]any{"query": doc.query, "variables": json.RawMessage(doc.variables)})
+		r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/graphql", strings.NewReader(string(body)))
+		r.Header.Set("Content-Type", "application/json")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		answers = append(answers, answer{w.Code, w.Header().Get("Content-Type"), w.Header().Get("Retry-After"), w.Body.String()})
+	}
+	if answers[0] != answers[1] || !strings.Contains(answers[1].body, "cancelled") {
+		t.Fatalf("prepared %+v, graphql-go %+v", answers[1], answers[0])
+	}
+	if n := svc.counts()[0] - before; n != 0 {
+		t.Fatalf("%d refreshes for cancelled requests", n)
+	}
 }
