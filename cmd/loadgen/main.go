@@ -19,6 +19,7 @@
 //	go run ./cmd/loadgen -prune 1000000                      # and refresh while the server prunes a million sessions (prune.go)
 //	go run ./cmd/loadgen -db sqlite,postgres,postgres2 -pg-url postgres://…  # SQLite against PostgreSQL (dbcompare.go),
 //	                                                         # with -prefill-… and -prune on each store
+//	go run ./cmd/loadgen -pocketbase ~/go/bin/base           # and the same loads on a PocketBase you built (pocketbase.go)
 package main
 
 import (
@@ -66,6 +67,7 @@ type options struct {
 	prefillSessions  int
 	prune            int
 	keep             bool
+	pocketbase       string // a PocketBase binary to run the same loads against (pocketbase.go)
 
 	// sigsAfter is the RSA bound measured again right after the first refresh phase.
 	sigsAfter float64
@@ -83,6 +85,7 @@ func main() {
 	flag.IntVar(&o.prefillSessions, "prefill-sessions", 0, "sessions in that prefilled database (spread over its customers)")
 	flag.IntVar(&o.prune, "prune", 0, "if set, refresh again (first algorithm) on a database holding this many expired sessions until the server's first prune (a minute after it starts) has deleted them, comparing the refresh latency during the prune with before it")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (databases, server logs)")
+	flag.StringVar(&o.pocketbase, "pocketbase", "", "also run refresh, read and login against this PocketBase `binary` (one you built; see pocketbase.go), for ratios to it")
 	flag.StringVar(&floor, "floor-server", "", "internal: serve the constant JSON floor handler on this address")
 	cpuProfile := flag.String("cpuprofile", "", "write the load generator's own CPU profile to `file`")
 	dbs := flag.String("db", "", "compare stores instead: refresh, read and login on `list` of sqlite, postgres (one server process), postgres2 (two on one database)")
@@ -186,6 +189,14 @@ func run(o options) error {
 	if o.prefillCustomers > 0 {
 		// The same refresh load on a big database, to compare with the first run above.
 		rs, err := runServer(&o, dir, o.algs[0], false, true)
+		results = append(results, rs...)
+		if err != nil {
+			printResults(results)
+			return err
+		}
+	}
+	if o.pocketbase != "" {
+		rs, err := runPocketBase(o, dir)
 		results = append(results, rs...)
 		if err != nil {
 			printResults(results)
@@ -306,6 +317,11 @@ func freeAddr() (string, error) {
 // startProcess runs bin with args plus addrFlag and a free address, logging to dir/name.log, and
 // waits until /healthz answers.
 func startProcess(dir, name, bin, addrFlag string, args ...string) (*server, error) {
+	return startProcessAt(dir, name, bin, "/healthz", addrFlag, args...)
+}
+
+// startProcessAt is startProcess for a server whose health check is at health.
+func startProcessAt(dir, name, bin, health, addrFlag string, args ...string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -323,7 +339,7 @@ func startProcess(dir, name, bin, addrFlag string, args ...string) (*server, err
 	s := &server{cmd: cmd, url: "http://" + addr, logName: logFile.Name(), done: make(chan struct{})}
 	go func() { cmd.Wait(); logFile.Close(); close(s.done) }()
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get(s.url + "/healthz")
+		resp, err := http.Get(s.url + health)
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -332,7 +348,7 @@ func startProcess(dir, name, bin, addrFlag string, args ...string) (*server, err
 		}
 	}
 	s.stop()
-	return nil, fmt.Errorf("%s did not answer /healthz within 30 s (log: %s)", name, logFile.Name())
+	return nil, fmt.Errorf("%s did not answer %s within 30 s (log: %s)", name, health, logFile.Name())
 }
 
 // stop asks the server to shut down (SIGTERM) and kills it if it has not within 15 s.
@@ -496,17 +512,9 @@ func post(hc *http.Client, url, token string, body []byte, field string) (json.R
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := hc.Do(req)
+	b, err := send(hc, req)
 	if err != nil {
 		return nil, err
-	}
-	b, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
 	}
 	// The answer the server gives on success, {"data":{"<field>":…}}, is cut out without a
 	// full decode: the client's CPU is taken from the same two cores as the server's.
@@ -525,6 +533,23 @@ func post(hc *http.Client, url, token string, body []byte, field string) (json.R
 		return nil, fmt.Errorf("errors: %.300s", b)
 	}
 	return out.Data[field], nil
+}
+
+// send sends req and returns the body of a 200 answer; any other status is an error quoting it.
+func send(hc *http.Client, req *http.Request) ([]byte, error) {
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("status %d: %.200s", resp.StatusCode, b)
+	}
+	return b, nil
 }
 
 func body(query string, vars map[string]any) []byte {
@@ -568,8 +593,24 @@ func isTokenText(s string) bool {
 	return s != ""
 }
 
-// registerClients registers one customer per client, a few at a time (each costs an argon2id hash).
+// registerClients registers one customer per client (each costs an argon2id hash).
 func registerClients(hc *http.Client, url string, n int) ([]*client, error) {
+	return registerEach(n, func(i int) (*client, error) {
+		c := &client{email: fmt.Sprintf("load%d-%s@example.com", i, uuid.NewString()[:8])}
+		raw, err := post(hc, url, "", body(registerQuery, map[string]any{"in": map[string]any{
+			"firstName": "Jan", "lastName": "Novák", "email": c.email, "password": password}}), "Register")
+		if err == nil {
+			c.access, c.refresh, err = decodeTokens(raw)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("register: %w", err)
+		}
+		return c, nil
+	})
+}
+
+// registerEach makes n clients with register, 8 at a time, and returns the first error.
+func registerEach(n int, register func(i int) (*client, error)) ([]*client, error) {
 	clients := make([]*client, n)
 	errs := make(chan error, n)
 	sem := make(chan struct{}, 8)
@@ -578,14 +619,9 @@ func registerClients(hc *http.Client, url string, n int) ([]*client, error) {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			c := &client{email: fmt.Sprintf("load%d-%s@example.com", i, uuid.NewString()[:8])}
-			raw, err := post(hc, url, "", body(registerQuery, map[string]any{"in": map[string]any{
-				"firstName": "Jan", "lastName": "Novák", "email": c.email, "password": password}}), "Register")
-			if err == nil {
-				c.access, c.refresh, err = decodeTokens(raw)
-			}
+			c, err := register(i)
 			if err != nil {
-				errs <- fmt.Errorf("register: %w", err)
+				errs <- err
 				return
 			}
 			clients[i] = c
@@ -662,24 +698,13 @@ func runServer(o *options, dir, alg string, first, big bool) ([]result, error) {
 		label = fmt.Sprintf("%s, %dk customers/%dk sessions", alg, o.prefillCustomers/1000, o.prefillSessions/1000)
 		fmt.Printf("prefilled %d customers and %d sessions in %v\n", o.prefillCustomers, o.prefillSessions, time.Since(t0).Round(time.Millisecond))
 	}
-	start := func() (*server, error) { return startServe(o, dir, name, dbPath, alg) }
-	s, err := start()
-	if err != nil {
-		return nil, err
-	}
 	hc := newHTTPClient(o.clients)
-	clients, err := registerClients(hc, s.url, o.clients)
-	s.stop()
+	s, clients, err := startRegistered(func() (*server, error) { return startServe(o, dir, name, dbPath, alg) }, hc,
+		func(url string) ([]*client, error) { return registerClients(hc, url, o.clients) })
 	if err != nil {
-		return nil, err
-	}
-	// A fresh process for the load: registering costs argon2id hashes (19 MiB each), and the Go
-	// runtime keeps that memory for a while, which would be counted against the refresh load.
-	if s, err = start(); err != nil {
 		return nil, err
 	}
 	defer s.stop()
-	hc.CloseIdleConnections()
 	fmt.Printf("%s: server pid %d, %d customers registered\n", label, s.pid(), len(clients))
 	var out []result
 	if o.phases["refresh"] {
@@ -717,6 +742,26 @@ func runServer(o *options, dir, alg string, first, big bool) ([]result, error) {
 		}))
 	}
 	return out, nil
+}
+
+// startRegistered starts a server, registers the clients on it, and starts it again for the load:
+// registering costs password hashes (argon2id's 19 MiB each), and the Go runtime keeps that memory
+// for a while, which would be counted against the load.
+func startRegistered(start func() (*server, error), hc *http.Client, register func(url string) ([]*client, error)) (*server, []*client, error) {
+	s, err := start()
+	if err != nil {
+		return nil, nil, err
+	}
+	clients, err := register(s.url)
+	s.stop()
+	if err != nil {
+		return nil, nil, err
+	}
+	if s, err = start(); err != nil {
+		return nil, nil, err
+	}
+	hc.CloseIdleConnections()
+	return s, clients, nil
 }
 
 // refreshStep refreshes the client's chain once through url (a function of nothing: each call the
@@ -845,12 +890,24 @@ func summarize(rs []result, sigs float64, o options) {
 		case r == nil:
 		case floor == nil:
 			fmt.Printf("refresh %s: %.0f/s (no floor measured)\n", alg, r.rate())
-		case alg == "EdDSA":
-			ratio := r.rate() / floor.rate()
-			fmt.Printf("refresh EdDSA: %.0f/s = %.2f × the net/http floor (%.0f/s); target ≥ 0.30: %s\n",
-				r.rate(), ratio, floor.rate(), verdict(ratio >= 0.3 && r.errors == 0))
 		default:
-			fmt.Printf("refresh %s: %.0f/s = %.2f × the net/http floor\n", alg, r.rate(), r.rate()/floor.rate())
+			ratio := r.rate() / floor.rate()
+			fmt.Printf("refresh %s: %.0f/s = %.2f × the net/http floor (%.0f/s); target ≥ 0.30: %s\n",
+				alg, r.rate(), ratio, floor.rate(), verdict(ratio >= 0.3 && r.errors == 0))
+		}
+	}
+	if pb := find(pocketBaseRefresh, ""); pb != nil && pb.rate() > 0 {
+		for _, alg := range o.algs {
+			if r := find("RefreshTokens", alg); r != nil {
+				fmt.Printf("refresh %s: %.0f/s = %.2f × PocketBase's auth-refresh (%.0f/s, which rotates and writes nothing)\n",
+					alg, r.rate(), r.rate()/pb.rate(), pb.rate())
+			}
+		}
+	}
+	for _, pair := range [][2]string{{"currentCustomerUser", pocketBaseRead}, {"Login", pocketBaseLogin}} {
+		if r, pb := find(pair[0], ""), find(pair[1], ""); r != nil && pb != nil && pb.rate() > 0 {
+			fmt.Printf("%s: %.0f/s = %.2f × PocketBase's %s (%.0f/s)\n", pair[0], r.rate(), r.rate()/pb.rate(),
+				strings.TrimPrefix(pair[1], "PocketBase "), pb.rate())
 		}
 	}
 	if read != nil && floor != nil {
