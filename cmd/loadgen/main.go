@@ -904,10 +904,9 @@ func summarize(rs []result, sigs float64, o options) {
 			}
 		}
 	}
-	for _, pair := range [][2]string{{"currentCustomerUser", pocketBaseRead}, {"Login", pocketBaseLogin}} {
+	for _, pair := range [][3]string{{"currentCustomerUser", pocketBaseRead, "record view"}, {"Login", pocketBaseLogin, "auth-with-password"}} {
 		if r, pb := find(pair[0], ""), find(pair[1], ""); r != nil && pb != nil && pb.rate() > 0 {
-			fmt.Printf("%s: %.0f/s = %.2f × PocketBase's %s (%.0f/s)\n", pair[0], r.rate(), r.rate()/pb.rate(),
-				strings.TrimPrefix(pair[1], "PocketBase "), pb.rate())
+			fmt.Printf("%s: %.0f/s = %.2f × PocketBase's %s (%.0f/s)\n", pair[0], r.rate(), r.rate()/pb.rate(), pair[2], pb.rate())
 		}
 	}
 	if read != nil && floor != nil {

@@ -28,7 +28,7 @@ func runPocketBase(o options, dir string) ([]result, error) {
 	hc := newHTTPClient(o.clients)
 	s, clients, err := startRegistered(func() (*server, error) {
 		return startProcessAt(dir, "pocketbase", o.pocketbase, "/api/health", "--http",
-			"serve", "--dir", filepath.Join(dir, "pb_data"))
+			"serve", "--dev=false", "--dir", filepath.Join(dir, "pb_data"))
 	}, hc, func(url string) ([]*client, error) { return registerPocketBase(hc, url, o.clients) })
 	if err != nil {
 		return nil, err
@@ -63,8 +63,8 @@ func runPocketBase(o options, dir string) ([]result, error) {
 
 // The phases' names, for summarize.
 const (
-	pocketBaseRefresh = "PocketBase auth-refresh"
-	pocketBaseRead    = "PocketBase record view"
+	pocketBaseRefresh = "PocketBase refresh"
+	pocketBaseRead    = "PocketBase read"
 	pocketBaseLogin   = "PocketBase login"
 )
 
