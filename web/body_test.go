@@ -47,6 +47,36 @@ func TestDecodePost(t *testing.T) {
 	}
 }
 
+// TestDecodePostBodyLength: a body read by its declared length, or by reading to its end.
+func TestDecodePostBodyLength(t *testing.T) {
+	body := `{"query":"{ a }"}`
+	for _, tc := range []struct {
+		name     string
+		declared int64
+		status   int
+		msg      string
+	}{
+		{"declared", int64(len(body)), 0, ""},
+		{"not declared", -1, 0, ""},
+		{"declared longer than sent", int64(len(body)) + 5, http.StatusBadRequest, "The request body could not be read."},
+		{"declared over the limit", MaxBodyBytes + 1, http.StatusRequestEntityTooLarge, "The request body is larger than 1 MiB."},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sent := body
+			if tc.declared > MaxBodyBytes {
+				sent = strings.Repeat(" ", MaxBodyBytes+1)
+			}
+			r := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(sent))
+			r.Header.Set("Content-Type", "application/json")
+			r.ContentLength = tc.declared
+			p, status, msg := decodePost(httptest.NewRecorder(), r)
+			if status != tc.status || msg != tc.msg || (status == 0 && p.Query != "{ a }") {
+				t.Fatalf("status %d %q, query %q; want %d %q", status, msg, p.Query, tc.status, tc.msg)
+			}
+		})
+	}
+}
+
 // BenchmarkDecodePost is a RefreshTokens request's body.
 func BenchmarkDecodePost(b *testing.B) {
 	body := `{"query":"mutation RefreshTokens($in: RefreshTokenInput!) { RefreshTokens(input: $in) { accessToken refreshToken } }","variables":{"in":{"refreshToken":"` + strings.Repeat("eyJhbGciOiJIUzI1NiJ9", 20) + `"}}}`
