@@ -5,11 +5,11 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"strings"
-	"sync"
 
 	graphql "github.com/graph-gophers/graphql-go"
 
 	"shopauth/auth"
+	"shopauth/internal/memo"
 	"shopauth/resolvers"
 	"shopauth/web/cost"
 )
@@ -27,7 +27,7 @@ import (
 // WithPreparedRefresh answers RefreshTokens documents seen before by calling refresh directly. It
 // must be the Refresh the schema's resolvers call.
 func WithPreparedRefresh(refresh func(ctx context.Context, token string) (auth.TokenPair, error)) GraphQLOption {
-	pr := &prepared{refresh: refresh, docs: map[preparedKey]*preparedDoc{}}
+	pr := &prepared{refresh: refresh, docs: memo.New[preparedKey, *preparedDoc](preparedDocs)}
 	return func(l *graphQLLimits) { l.prepared = pr }
 }
 
@@ -45,8 +45,7 @@ const (
 type prepared struct {
 	refresh func(ctx context.Context, token string) (auth.TokenPair, error)
 
-	mu   sync.RWMutex
-	docs map[preparedKey]*preparedDoc // nil: graphql-go did not answer it as one plain RefreshTokens
+	docs *memo.Memo[preparedKey, *preparedDoc] // nil: graphql-go did not answer it as one plain RefreshTokens
 }
 
 type preparedKey struct {
@@ -124,20 +123,7 @@ func (pr *prepared) lookup(schema *graphql.Schema, p graphqlParams, c cost.Figur
 		return nil
 	}
 	key := preparedKey{p.Query, p.OperationName, p.refresh.refreshShape}
-	pr.mu.RLock()
-	doc, ok := pr.docs[key]
-	pr.mu.RUnlock()
-	if ok {
-		return doc
-	}
-	doc = learn(schema, p)
-	pr.mu.Lock()
-	if len(pr.docs) >= preparedDocs {
-		clear(pr.docs)
-	}
-	pr.docs[key] = doc
-	pr.mu.Unlock()
-	return doc
+	return pr.docs.Get(key, func() *preparedDoc { return learn(schema, p) })
 }
 
 // learn has graphql-go answer the document with made-up tokens, and keeps the answer if the

@@ -162,11 +162,7 @@ func newPreparedPairAndCache(t *testing.T, svc *scriptedService, timeout time.Du
 }
 
 // learnt counts the documents cache remembers, kept or not.
-func (pr *prepared) learnt() int {
-	pr.mu.RLock()
-	defer pr.mu.RUnlock()
-	return len(pr.docs)
-}
+func (pr *prepared) learnt() int { return pr.docs.Len() }
 
 type answer struct {
 	status                  int

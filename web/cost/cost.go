@@ -12,12 +12,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"text/scanner"
 	"unicode/utf8"
 
 	graphql "github.com/graph-gophers/graphql-go"
 	"github.com/graph-gophers/graphql-go/introspection"
+
+	"shopauth/internal/memo"
 )
 
 // Limits on a document's breadth and cost.
@@ -44,12 +45,11 @@ type Meter struct {
 	roots  map[string]string                // "query", "mutation", "subscription" → the root type
 	fields map[string]map[string]fieldCount // type → field → what it may hold
 
-	mu   sync.RWMutex
-	memo map[string]measured // the figures of documents weighed lately
+	memo *memo.Memo[string, measured] // the figures of documents weighed lately
 }
 
 // A storefront sends a handful of documents, again and again: the Meter remembers the figures of
-// up to memoDocs documents of at most memoDocBytes each (1 MiB), and forgets them all when full.
+// up to memoDocs documents of at most memoDocBytes each (1 MiB).
 const (
 	memoDocs     = 256
 	memoDocBytes = 4 << 10
@@ -73,7 +73,7 @@ type fieldCount struct {
 // here, and so at start-up and in the tests, never a list weighed as a single value.
 func NewMeter(schema *graphql.Schema, w Weights) (*Meter, error) {
 	in := schema.Inspect()
-	m := &Meter{roots: map[string]string{}, fields: map[string]map[string]fieldCount{}, memo: map[string]measured{}}
+	m := &Meter{roots: map[string]string{}, fields: map[string]map[string]fieldCount{}, memo: memo.New[string, measured](memoDocs)}
 	for kind, t := range map[string]*introspection.Type{"query": in.QueryType(), "mutation": in.MutationType(), "subscription": in.SubscriptionType()} {
 		if t != nil && t.Name() != nil {
 			m.roots[kind] = *t.Name()
@@ -230,18 +230,10 @@ func (m *Meter) Measure(doc string) (c Figures, badValue *SyntaxError, err error
 	if len(doc) > memoDocBytes {
 		return m.measure(doc)
 	}
-	m.mu.RLock()
-	r, ok := m.memo[doc]
-	m.mu.RUnlock()
-	if !ok {
+	r := m.memo.Get(doc, func() (r measured) {
 		r.c, r.badValue, r.err = m.measure(doc)
-		m.mu.Lock()
-		if len(m.memo) >= memoDocs {
-			clear(m.memo)
-		}
-		m.memo[doc] = r
-		m.mu.Unlock()
-	}
+		return r
+	})
 	return r.c, r.badValue, r.err
 }
 

@@ -289,13 +289,13 @@ func TestMeasureRemembers(t *testing.T) {
 			t.Errorf("%.40q: remembered %v %v %v, a fresh meter finds %v %v %v", doc, c1, bad1, err1, fresh, badFresh, errFresh)
 		}
 	}
-	if _, ok := m.memo[docs[len(docs)-1]]; ok {
-		t.Errorf("a document of %d bytes was remembered", len(docs[len(docs)-1]))
+	if n := m.memo.Len(); n != len(docs)-1 {
+		t.Errorf("%d documents remembered, want %d: the one of %d bytes is not", n, len(docs)-1, len(docs[len(docs)-1]))
 	}
 	for i := range 3 * memoDocs {
 		m.Measure(fmt.Sprintf("{ a%d }", i))
-		if len(m.memo) > memoDocs {
-			t.Fatalf("%d documents remembered, more than %d", len(m.memo), memoDocs)
+		if n := m.memo.Len(); n > memoDocs {
+			t.Fatalf("%d documents remembered, more than %d", n, memoDocs)
 		}
 	}
 }
