@@ -125,23 +125,30 @@ func (l graphQLLimits) execute(ctx context.Context, schema *graphql.Schema, p gr
 }
 
 // exec runs the document on a worker; resp is nil when ctx ends first.
-func (l graphQLLimits) exec(ctx context.Context, schema *graphql.Schema, p graphqlParams) (resp *graphql.Response) {
-	done := make(chan *graphql.Response, 1)
-	l.workers.run(func() {
+func (l graphQLLimits) exec(ctx context.Context, schema *graphql.Schema, p graphqlParams) *graphql.Response {
+	resp, _ := onWorker(ctx, l.workers, func() (resp *graphql.Response) {
 		// graphql-go recovers what panics in a resolver, but not what panics while it parses a
 		// description or decodes a variable's default, and a panic here would end the process.
 		defer func() {
 			if v := recover(); v != nil {
-				done <- &graphql.Response{Errors: []*gqlerrors.QueryError{{Message: "syntax error: the query has a description or value that cannot be decoded"}}}
+				resp = &graphql.Response{Errors: []*gqlerrors.QueryError{{Message: "syntax error: the query has a description or value that cannot be decoded"}}}
 			}
 		}()
-		done <- schema.Exec(ctx, p.Query, p.OperationName, p.variables())
+		return schema.Exec(ctx, p.Query, p.OperationName, p.variables())
 	})
+	return resp
+}
+
+// onWorker runs f on one of ws and returns what it returns; ok is false when ctx ends first (f
+// still runs to its end, and what it returns is dropped).
+func onWorker[T any](ctx context.Context, ws *workers, f func() T) (v T, ok bool) {
+	done := make(chan T, 1)
+	ws.run(func() { done <- f() })
 	select {
-	case resp = <-done:
-		return resp
+	case v = <-done:
+		return v, true
 	case <-ctx.Done():
-		return nil
+		return v, false
 	}
 }
 
@@ -163,26 +170,16 @@ func (l graphQLLimits) refresh(ctx context.Context, schema *graphql.Schema, p gr
 		panicV  any
 		skipped bool // ctx had ended: Refresh was not called
 	}
-	done := make(chan outcome, 1)
-	l.workers.run(func() {
-		var o outcome
-		defer func() {
-			o.panicV = recover() // graphql-go recovers it below, as from its own resolver
-			done <- o
-		}()
+	o, ok := onWorker(ctx, l.workers, func() (o outcome) {
+		defer func() { o.panicV = recover() }() // graphql-go recovers it below, as from its own resolver
 		if ctx.Err() != nil {
 			o.skipped = true // graphql-go calls no resolver then either
-			return
+			return o
 		}
 		o.pair, o.err = l.prepared.refresh(ctx, p.refresh.token)
+		return o
 	})
-	var o outcome
-	select {
-	case o = <-done:
-		if o.skipped {
-			return nil, nil
-		}
-	case <-ctx.Done():
+	if !ok || o.skipped {
 		return nil, nil
 	}
 	if o.err == nil && o.panicV == nil {
