@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"fmt"
 	"runtime"
 	"testing"
 	"time"
@@ -52,13 +54,14 @@ func handToIdleWorker(ws *workers, f func()) bool {
 // Idle workers leave.
 func TestIdleWorkersLeave(t *testing.T) {
 	ws := &workers{jobs: make(chan func()), idle: time.Millisecond}
-	before := runtime.NumGoroutine()
-	done := make(chan struct{})
-	ws.run(func() { close(done) })
-	<-done
-	for deadline := time.Now().Add(time.Minute); runtime.NumGoroutine() > before; {
+	ids := make(chan uint64, 1)
+	ws.run(func() { ids <- goroutineID() })
+	worker := <-ids
+	// The worker's own goroutine, not the process's count of goroutines: other tests' goroutines
+	// come and go meanwhile.
+	for deadline := time.Now().Add(time.Minute); goroutineAlive(worker); {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d goroutines a minute after the function, %d before it", runtime.NumGoroutine(), before)
+			t.Fatalf("the worker (goroutine %d) is still there a minute after its function", worker)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -66,6 +69,18 @@ func TestIdleWorkersLeave(t *testing.T) {
 	case ws.jobs <- func() {}:
 		t.Fatal("a worker still took a function after it was idle")
 	default:
+	}
+}
+
+// goroutineAlive reports whether the goroutine numbered id still exists.
+func goroutineAlive(id uint64) bool {
+	buf := make([]byte, 1<<16)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return bytes.Contains(buf[:n], []byte(fmt.Sprintf("goroutine %d [", id)))
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }
 
